@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/**
+ * Process configuration, validated once at start. A bad value stops the process with a
+ * message naming the variable; nothing falls back silently.
+ */
+const schema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^mysql:\/\/[^/]+\/[A-Za-z0-9_]+$/, 'must look like mysql://user:pass@host:3306/db')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TASK_QUEUES: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be a comma-separated list of queue names').default('transfers'),
+  WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+  BANK_SIM_URL: z.url().default('http://127.0.0.1:4100'),
+  BANK_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+  OPS_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset, as shells and compose files often produce them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** The environment variable names the config reads; docker-compose.yml is checked against them. */
+export const CONFIG_KEYS = Object.keys(schema.shape);
+
+export function taskQueues(config: Config): string[] {
+  return config.TASK_QUEUES.split(',');
+}

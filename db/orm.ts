@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { MikroORM, Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { ENTITIES } from './schema';
+
+export type Dialect = 'mysql' | 'sqlite';
+
+export interface DatabaseSettings {
+  /** `mysql://user:pass@host:3306/db`; absent means the embedded SQLite file. */
+  databaseUrl?: string;
+  dataDir: string;
+  debug?: boolean;
+}
+
+export function dialectOf(settings: DatabaseSettings): Dialect {
+  return settings.databaseUrl ? 'mysql' : 'sqlite';
+}
+
+export function sqliteFile(dataDir: string): string {
+  return path.resolve(dataDir, 'railyard.sqlite');
+}
+
+function baseOptions(dialect: Dialect): Options {
+  const migrationsPath = path.join(__dirname, 'migrations', dialect);
+  return {
+    entities: ENTITIES,
+    extensions: [Migrator],
+    migrations: {
+      path: migrationsPath,
+      pathTs: migrationsPath,
+      glob: '!(*.d).{js,ts}',
+      // MySQL commits DDL implicitly, so a migration there cannot be one transaction.
+      transactional: dialect === 'sqlite',
+      allOrNothing: dialect === 'sqlite',
+      silent: true,
+      snapshot: false,
+      emit: 'ts',
+    },
+    // Business code works on explicit forks (one per request or activity execution).
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+  };
+}
+
+/** Opens MySQL/MariaDB when a URL is given, else the embedded SQLite file under dataDir. */
+export async function openOrm(settings: DatabaseSettings): Promise<MikroORM> {
+  const dialect = dialectOf(settings);
+  if (dialect === 'mysql') {
+    const { MikroORM: MySqlOrm } = await import('@mikro-orm/mysql');
+    return MySqlOrm.init({
+      ...baseOptions('mysql'),
+      clientUrl: settings.databaseUrl,
+      debug: settings.debug ?? false,
+      pool: { min: 0, max: 20 },
+    });
+  }
+  mkdirSync(settings.dataDir, { recursive: true });
+  const { MikroORM: LibSqlOrm } = await import('@mikro-orm/libsql');
+  return LibSqlOrm.init({
+    ...baseOptions('sqlite'),
+    dbName: sqliteFile(settings.dataDir),
+    debug: settings.debug ?? false,
+  });
+}
+
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const migrator = orm.getMigrator();
+  const applied = await migrator.up();
+  return applied.map((m) => m.name);
+}
