@@ -18,6 +18,8 @@ const schema = z.object({
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   BANK_SIM_URL: z.url().default('http://127.0.0.1:4100'),
   BANK_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
+  /** In RAIL_TIME=demo, how long the simulated bank takes to settle a payment. */
+  BANK_SIM_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
   OPS_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -170,6 +170,8 @@ export const TransferEvent = new EntitySchema<TransferEventRow>({
 export interface AttemptRow {
   id: string;
   transferId: string;
+  /** 1 for the first submission; an operator retry makes the next. */
+  attemptNo: number;
   rail: string;
   railReference: string;
   status: string;
@@ -180,10 +182,11 @@ export interface AttemptRow {
 export const Attempt = new EntitySchema<AttemptRow>({
   name: 'Attempt',
   tableName: 'attempts',
-  indexes: [{ properties: ['transferId'] }],
+  uniques: [{ properties: ['transferId', 'attemptNo'] }],
   properties: {
     id: id(),
     transferId: { type: 'string', length: 40 },
+    attemptNo: { type: 'integer' },
     rail: { type: 'string', length: 16 },
     railReference: { type: 'string', length: 64, unique: true },
     status: { type: 'string', length: 16 },

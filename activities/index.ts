@@ -1,0 +1,10 @@
+import { createTransferActivities, type TransferActivityDeps } from './transfers';
+
+export type ActivityDeps = TransferActivityDeps;
+
+/** Every activity the worker registers, built once from real dependencies (or test ones of the same type). */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createTransferActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,278 @@
+/**
+ * Transfer activities: each is one step of the payout workflow and changes the ledger and the
+ * transfer's status in one database transaction, so a step is either wholly done or not at all.
+ *
+ * Idempotency keys are business IDs plus the step (`tr_…:hold`, `tr_…:settle`), never the run ID:
+ * a retried activity finds its own earlier work and returns the same result.
+ *
+ * Errors: `insufficient_funds` and bank rejections are results the workflow branches on; an
+ * unreachable bank is thrown as retryable `BankUnavailable`; broken invariants are non-retryable.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { raw, type MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { newId } from '../core/ids';
+import type { HoldOutcome, TransferStatus } from '../core/transfer';
+import { Attempt, Posting, RailCounter, Transfer, type AttemptRow } from '../db/schema';
+import {
+  LedgerError,
+  SYSTEM_ACCOUNTS,
+  clientAccountSpec,
+  createPosting,
+  ensureAccount,
+  inTransaction,
+  resolveHold,
+  systemAccountSpec,
+} from '../ledger/ledger';
+import { InvalidTransitionError, moveStatus } from '../services/transfers';
+import { BankUnavailableError, type AchBankClient } from '../rails/ach/bank-client';
+import { buildCreditFile, emitNacha } from '../rails/ach/nacha';
+
+export interface AchOriginator {
+  originRouting: string;
+  originName: string;
+  destinationRouting: string;
+  destinationName: string;
+  companyName: string;
+  companyId: string;
+}
+
+export interface TransferActivityDeps {
+  orm: MikroORM;
+  ach: AchBankClient;
+  originator: AchOriginator;
+}
+
+export type SubmitOutcome =
+  | { outcome: 'accepted'; attemptId: string; railReference: string }
+  | { outcome: 'rejected'; attemptId: string; railReference: string; code: string; message: string };
+
+export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'not_found';
+
+const holdKey = (transferId: string) => `${transferId}:hold`;
+
+function nonRetryable(err: unknown): never {
+  if (err instanceof LedgerError || err instanceof InvalidTransitionError) {
+    throw ApplicationFailure.nonRetryable(err.message, err instanceof LedgerError ? err.code : 'invalid_transition');
+  }
+  throw err;
+}
+
+async function nextTraceNumber(tx: SqlEntityManager, odfi8: string): Promise<string> {
+  const name = 'ach_trace';
+  const updated = await tx.createQueryBuilder(RailCounter).update({ value: raw('value + 1') }).where({ name }).execute('run');
+  if ((updated as { affectedRows: number }).affectedRows === 0) await tx.insert(RailCounter, { name, value: 1 });
+  const counter = await tx.findOneOrFail(RailCounter, { name }, { refresh: true });
+  return odfi8 + String(counter.value % 10_000_000).padStart(7, '0');
+}
+
+export function createTransferActivities(deps: TransferActivityDeps) {
+  const { orm, ach, originator } = deps;
+  const em = () => orm.em.fork();
+
+  return {
+    /** Places the two-phase hold. Key: `tr_…:hold`. Final: insufficient funds (a result, not an error). */
+    async holdFunds(input: { transferId: string }): Promise<HoldOutcome> {
+      try {
+        return await inTransaction(em(), async (tx) => {
+          const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+          if (transfer.status !== 'created') {
+            return { held: transfer.status !== 'failed' && transfer.status !== 'canceled', status: transfer.status as TransferStatus, failureCode: transfer.failureCode ?? undefined };
+          }
+          const client = await ensureAccount(tx, clientAccountSpec(transfer.clientId, transfer.currency));
+          const inFlight = await ensureAccount(tx, systemAccountSpec(SYSTEM_ACCOUNTS.payoutsInFlight, transfer.currency));
+          await createPosting(tx, {
+            externalId: holdKey(transfer.id),
+            kind: 'pending',
+            debitAccountId: client.id,
+            creditAccountId: inFlight.id,
+            currency: transfer.currency,
+            amountMinor: transfer.amountMinor,
+            code: 'payout_hold',
+            transferId: transfer.id,
+          });
+          await moveStatus(tx, transfer.id, 'funds_held', 'funds held for the payout');
+          return { held: true, status: 'funds_held' as const };
+        });
+      } catch (err) {
+        if (err instanceof LedgerError && err.code === 'insufficient_funds') {
+          await inTransaction(em(), (tx) =>
+            moveStatus(tx, input.transferId, 'failed', 'insufficient funds', {
+              failureCode: 'insufficient_funds',
+              failureMessage: 'The balance does not cover this transfer.',
+            }),
+          );
+          return { held: false, status: 'failed', failureCode: 'insufficient_funds' };
+        }
+        return nonRetryable(err);
+      }
+    },
+
+    /**
+     * Sends the payout to the bank. Key: the attempt row (transfer, attemptNo), written with its rail
+     * reference before the call; a retry resends the same reference and the bank dedupes it.
+     * Final: the bank's rejection (returned). Retryable: bank unavailable (thrown).
+     */
+    async submitPayout(input: { transferId: string; attemptNo: number }): Promise<SubmitOutcome> {
+      const { transfer, attempt } = await inTransaction(em(), async (tx) => {
+        const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+        let attempt = await tx.findOne(Attempt, { transferId: transfer.id, attemptNo: input.attemptNo });
+        if (!attempt) {
+          const now = new Date();
+          const row: AttemptRow = {
+            id: newId('att'),
+            transferId: transfer.id,
+            attemptNo: input.attemptNo,
+            rail: transfer.rail,
+            railReference: await nextTraceNumber(tx, originator.originRouting.slice(0, 8)),
+            status: 'pending',
+            failureCode: null,
+            createdAt: now,
+            updatedAt: now,
+          };
+          await tx.insert(Attempt, row);
+          attempt = row;
+        }
+        return { transfer, attempt };
+      }).catch(nonRetryable);
+
+      if (attempt.status === 'submitted' || attempt.status === 'settled') {
+        return { outcome: 'accepted', attemptId: attempt.id, railReference: attempt.railReference };
+      }
+      if (attempt.status === 'rejected') {
+        return { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code: attempt.failureCode ?? 'rejected', message: 'rejected by the bank' };
+      }
+
+      const beneficiary = transfer.beneficiary;
+      const now = new Date();
+      const file = emitNacha(
+        buildCreditFile({
+          ...originator,
+          entryClass: 'PPD',
+          entryDescription: 'PAYOUT',
+          createdAt: now,
+          effectiveDate: now,
+          fileIdModifier: 'A',
+          entries: [
+            {
+              transactionCode: '22',
+              routingNumber: beneficiary.routingNumber,
+              accountNumber: beneficiary.accountNumber,
+              amountCents: transfer.amountMinor,
+              individualId: transfer.id.slice(-15),
+              individualName: beneficiary.name,
+              traceNumber: attempt.railReference,
+            },
+          ],
+        }),
+      );
+
+      let answer;
+      try {
+        answer = await ach.submitFile(file);
+      } catch (err) {
+        if (err instanceof BankUnavailableError) {
+          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
+        }
+        throw err;
+      }
+      const entry = answer.kind === 'received' ? answer.entries.find((e) => e.reference === attempt.railReference) : undefined;
+      if (answer.kind === 'received' && !entry) throw ApplicationFailure.nonRetryable(`bank acknowledgement lacks reference ${attempt.railReference}`, 'bank_protocol_error');
+      const rejected = answer.kind === 'file_rejected' || entry?.status === 'rejected';
+      const code = answer.kind === 'file_rejected' ? 'file_rejected' : (entry?.code ?? 'rejected');
+      const message = answer.kind === 'file_rejected' ? answer.message : `rejected by the bank with ${code}`;
+
+      await inTransaction(em(), async (tx) => {
+        const row = await tx.findOneOrFail(Attempt, { id: attempt.id });
+        row.status = rejected ? 'rejected' : 'submitted';
+        row.failureCode = rejected ? code : null;
+        row.updatedAt = new Date();
+        await tx.flush();
+        if (!rejected) await moveStatus(tx, transfer.id, 'submitted', `accepted by the bank, trace ${attempt.railReference}`);
+      }).catch(nonRetryable);
+
+      return rejected
+        ? { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code, message }
+        : { outcome: 'accepted', attemptId: attempt.id, railReference: attempt.railReference };
+    },
+
+    /** Asks the bank where a submitted payment stands. Read-only; retryable when the bank is down. */
+    async checkPayout(input: { railReference: string }): Promise<{ state: PayoutState; code: string | null }> {
+      try {
+        const answer = await ach.paymentStatus(input.railReference);
+        const state: PayoutState = answer.status === 'held' ? 'pending' : answer.status;
+        Context.current().log.debug('payout inquiry', { railReference: input.railReference, state });
+        return { state, code: answer.code };
+      } catch (err) {
+        if (err instanceof BankUnavailableError) {
+          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs });
+        }
+        throw err;
+      }
+    },
+
+    /** Posts the hold and moves the money to the rail's settlement account. Keys: `tr_…:hold:post`, `tr_…:settle`. */
+    async settlePayout(input: { transferId: string; attemptId: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+        const hold = await tx.findOneOrFail(Posting, { externalId: holdKey(transfer.id) });
+        await resolveHold(tx, { externalId: `${holdKey(transfer.id)}:post`, kind: 'post_pending', pendingId: hold.id, code: 'payout_hold_posted' });
+        const inFlight = await ensureAccount(tx, systemAccountSpec(SYSTEM_ACCOUNTS.payoutsInFlight, transfer.currency));
+        const settlement = await ensureAccount(tx, systemAccountSpec(SYSTEM_ACCOUNTS.bankSettlement(transfer.rail), transfer.currency));
+        await createPosting(tx, {
+          externalId: `${transfer.id}:settle`,
+          kind: 'single',
+          debitAccountId: inFlight.id,
+          creditAccountId: settlement.id,
+          currency: transfer.currency,
+          amountMinor: transfer.amountMinor,
+          code: 'payout_settled',
+          transferId: transfer.id,
+        });
+        const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });
+        attempt.status = 'settled';
+        attempt.updatedAt = new Date();
+        await tx.flush();
+        await moveStatus(tx, transfer.id, 'settled', `settled by the bank, trace ${attempt.railReference}`);
+      }).catch(nonRetryable);
+    },
+
+    async completeTransfer(input: { transferId: string }): Promise<void> {
+      await inTransaction(em(), (tx) => moveStatus(tx, input.transferId, 'completed', 'payout complete')).catch(nonRetryable);
+    },
+
+    /** Voids the hold if one stands and ends the transfer failed or canceled. Key: `tr_…:hold:void`. */
+    async failTransfer(input: { transferId: string; status: 'failed' | 'canceled'; code: string; message: string; attemptId?: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const hold = await tx.findOne(Posting, { externalId: holdKey(input.transferId) });
+        if (hold) {
+          const resolution = await tx.findOne(Posting, { pendingId: hold.id });
+          if (!resolution) {
+            await resolveHold(tx, { externalId: `${holdKey(input.transferId)}:void`, kind: 'void_pending', pendingId: hold.id, code: 'payout_hold_voided' });
+          } else if (resolution.kind === 'post_pending') {
+            throw new LedgerError('hold_already_resolved', `transfer ${input.transferId} has posted funds; it cannot simply fail`);
+          }
+        }
+        if (input.attemptId) {
+          const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });
+          if (attempt.status !== 'rejected') {
+            attempt.status = 'rejected';
+            attempt.failureCode = input.code;
+            attempt.updatedAt = new Date();
+          }
+        }
+        await moveStatus(tx, input.transferId, input.status, input.message, { failureCode: input.code, failureMessage: input.message });
+      }).catch(nonRetryable);
+    },
+
+    async markNeedsAttention(input: { transferId: string; reason: string }): Promise<void> {
+      await inTransaction(em(), (tx) => moveStatus(tx, input.transferId, 'needs_attention', input.reason)).catch(nonRetryable);
+    },
+
+    async resumeStatus(input: { transferId: string; status: TransferStatus; reason: string }): Promise<void> {
+      await inTransaction(em(), (tx) => moveStatus(tx, input.transferId, input.status, input.reason)).catch(nonRetryable);
+    },
+  };
+}
+
+export type TransferActivities = ReturnType<typeof createTransferActivities>;

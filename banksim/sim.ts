@@ -1,0 +1,289 @@
+/**
+ * The bank simulator: plays Railyard's partner bank over HTTP, in the rails' own formats.
+ *
+ * It keeps its own books (payments by end-to-end reference), never pays a reference twice (a
+ * resubmission is answered with the first outcome and counted as a duplicate), settles after a
+ * configurable delay, and misbehaves on request through rules (`/sim/rules`) or the magic test
+ * beneficiaries documented in the README.
+ *
+ * State changes that depend on time (settlement, returns) are computed from the clock on every
+ * read, so the simulator needs no timers and a test clock can drive it.
+ */
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import { NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
+
+export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
+export type SimBehavior = (typeof SIM_BEHAVIORS)[number];
+
+const ruleSchema = z.object({
+  match: z
+    .object({
+      accountNumber: z.string().optional(),
+      iban: z.string().optional(),
+      amountMinor: z.int().optional(),
+      rail: z.string().optional(),
+    })
+    .strict()
+    .default({}),
+  behavior: z.enum(SIM_BEHAVIORS),
+  code: z.string().regex(/^[A-Z0-9]{2,4}$/).optional(),
+  delayMs: z.int().min(0).max(90 * 24 * 3600 * 1000).optional(),
+  times: z.int().min(1).optional(),
+});
+
+export type SimRule = z.infer<typeof ruleSchema> & { id: string };
+
+export type PaymentStatus = 'pending' | 'held' | 'settled' | 'rejected' | 'returned';
+
+export interface SimPayment {
+  reference: string;
+  rail: string;
+  amountMinor: number;
+  currency: string;
+  accountNumber: string;
+  routingNumber: string;
+  name: string;
+  status: PaymentStatus;
+  code: string | null;
+  receivedAtMs: number;
+  settleAtMs: number | null;
+  returnAtMs: number | null;
+  returnCode: string | null;
+  settledAtMs: number | null;
+  returnedAtMs: number | null;
+}
+
+export interface SimSubmission {
+  id: string;
+  rail: string;
+  reference: string;
+  amountMinor: number;
+  currency: string;
+  status: string;
+  duplicate: boolean;
+  receivedAt: string;
+  raw: string;
+}
+
+export interface BankSimOptions {
+  settlementDelayMs: number;
+  /** How long a `timeout_after_accept` request is left hanging before the socket is dropped. */
+  hangMs?: number;
+  nowMs?: () => number;
+}
+
+/**
+ * Magic beneficiaries, as Stripe documents test bank numbers: their behavior applies when no
+ * rule set through /sim/rules matches.
+ */
+export const MAGIC_ACCOUNTS: Record<string, { behavior: SimBehavior; code?: string; delayMs?: number }> = {
+  '000111111116': { behavior: 'reject', code: 'R03' },
+  '000222222227': { behavior: 'return_after_settlement', code: 'R01', delayMs: 2000 },
+  '000333333335': { behavior: 'unavailable' },
+  '000444444442': { behavior: 'timeout_after_accept' },
+  '000555555550': { behavior: 'hold' },
+};
+
+export function createBankSim(options: BankSimOptions) {
+  const now = options.nowMs ?? (() => Date.now());
+  const hangMs = options.hangMs ?? 30_000;
+  const rules: SimRule[] = [];
+  const payments = new Map<string, SimPayment>();
+  const submissions: SimSubmission[] = [];
+
+  function advance(p: SimPayment): SimPayment {
+    const t = now();
+    if (p.status === 'pending' && p.settleAtMs !== null && t >= p.settleAtMs) {
+      p.status = 'settled';
+      p.settledAtMs = p.settleAtMs;
+    }
+    if (p.status === 'settled' && p.returnAtMs !== null && t >= p.returnAtMs) {
+      p.status = 'returned';
+      p.code = p.returnCode;
+      p.returnedAtMs = p.returnAtMs;
+    }
+    return p;
+  }
+
+  function pickBehavior(candidate: { accountNumber: string; amountMinor: number; rail: string }) {
+    for (const rule of rules) {
+      const m = rule.match;
+      if (m.accountNumber !== undefined && m.accountNumber !== candidate.accountNumber) continue;
+      if (m.iban !== undefined) continue; // IBAN rails are matched by IBAN only.
+      if (m.amountMinor !== undefined && m.amountMinor !== candidate.amountMinor) continue;
+      if (m.rail !== undefined && m.rail !== candidate.rail) continue;
+      return rule;
+    }
+    const magic = MAGIC_ACCOUNTS[candidate.accountNumber];
+    return magic ? { ...magic, id: 'magic', match: {} } : undefined;
+  }
+
+  function consume(rule: SimRule | undefined): void {
+    if (!rule || rule.id === 'magic' || rule.times === undefined) return;
+    rule.times -= 1;
+    if (rule.times <= 0) rules.splice(rules.indexOf(rule), 1);
+  }
+
+  function view(p: SimPayment) {
+    advance(p);
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      reference: p.reference,
+      rail: p.rail,
+      status: p.status,
+      code: p.code,
+      amountMinor: p.amountMinor,
+      currency: p.currency,
+      receivedAt: iso(p.receivedAtMs),
+      settledAt: iso(p.settledAtMs),
+      returnedAt: iso(p.returnedAtMs),
+    };
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  app.post('/ach/files', express.text({ type: '*/*', limit: '10mb' }), (req: Request, res: Response) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const receivedAt = new Date(now()).toISOString();
+    let file;
+    try {
+      file = parseNacha(raw);
+    } catch (err) {
+      if (!(err instanceof NachaError)) throw err;
+      submissions.push({ id: randomUUID(), rail: 'ach', reference: '', amountMinor: 0, currency: 'USD', status: 'file_rejected', duplicate: false, receivedAt, raw });
+      res.status(400).json({ error: { code: 'file_rejected', message: err.message } });
+      return;
+    }
+    const entries = file.batches.flatMap((b) => b.entries.map((e) => e.record.fields));
+    const candidates = entries.map((fields) => ({
+      reference: fields.traceNumber,
+      accountNumber: fields.dfiAccountNumber.trim(),
+      routingNumber: fields.receivingDfiIdentification + fields.checkDigit,
+      amountMinor: Number(fields.amount),
+      name: fields.individualName.trim(),
+      credit: CREDIT_CODES.has(fields.transactionCode),
+      rail: 'ach',
+    }));
+    // A bank that is down takes nothing from the file: decide before recording anything.
+    const down = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'unavailable');
+    if (down) {
+      consume(down as SimRule);
+      for (const c of candidates) {
+        submissions.push({ id: randomUUID(), rail: 'ach', reference: c.reference, amountMinor: c.amountMinor, currency: 'USD', status: 'unavailable', duplicate: false, receivedAt, raw });
+      }
+      res.status(503).json({ error: { code: 'unavailable', message: 'bank is temporarily unavailable' } });
+      return;
+    }
+    let hang = false;
+    const results = candidates.map((c) => {
+      const existing = payments.get(c.reference);
+      if (existing) {
+        submissions.push({ id: randomUUID(), rail: 'ach', reference: c.reference, amountMinor: c.amountMinor, currency: 'USD', status: advance(existing).status, duplicate: true, receivedAt, raw });
+        return { reference: c.reference, status: existing.status === 'rejected' ? 'rejected' : 'accepted', code: existing.code, duplicate: true };
+      }
+      const rule = pickBehavior(c);
+      consume(rule as SimRule | undefined);
+      const behavior = rule?.behavior ?? 'accept';
+      const t = now();
+      const payment: SimPayment = {
+        reference: c.reference,
+        rail: 'ach',
+        amountMinor: c.amountMinor,
+        currency: 'USD',
+        accountNumber: c.accountNumber,
+        routingNumber: c.routingNumber,
+        name: c.name,
+        status: 'pending',
+        code: null,
+        receivedAtMs: t,
+        settleAtMs: t + options.settlementDelayMs,
+        returnAtMs: null,
+        returnCode: null,
+        settledAtMs: null,
+        returnedAtMs: null,
+      };
+      if (!c.credit) {
+        payment.status = 'rejected';
+        payment.code = 'R33';
+      } else if (behavior === 'reject') {
+        payment.status = 'rejected';
+        payment.code = rule?.code ?? 'R03';
+      } else if (behavior === 'hold') {
+        payment.status = 'held';
+        payment.settleAtMs = null;
+      } else if (behavior === 'return_after_settlement') {
+        payment.returnAtMs = payment.settleAtMs! + (rule?.delayMs ?? options.settlementDelayMs);
+        payment.returnCode = rule?.code ?? 'R01';
+      } else if (behavior === 'timeout_after_accept') {
+        hang = true;
+      }
+      payments.set(c.reference, payment);
+      submissions.push({ id: randomUUID(), rail: 'ach', reference: c.reference, amountMinor: c.amountMinor, currency: 'USD', status: payment.status, duplicate: false, receivedAt, raw });
+      return { reference: c.reference, status: payment.status === 'rejected' ? 'rejected' : 'accepted', code: payment.code, duplicate: false };
+    });
+    if (hang) {
+      // The bank took the file but its answer never arrives.
+      setTimeout(() => req.socket.destroy(), hangMs).unref();
+      return;
+    }
+    res.status(202).json({ fileId: randomUUID(), entries: results });
+  });
+
+  app.get('/ach/payments/:reference', (req, res) => {
+    const p = payments.get(req.params.reference);
+    if (!p) {
+      res.status(404).json({ error: { code: 'not_found', message: `no payment ${req.params.reference}` } });
+      return;
+    }
+    res.json(view(p));
+  });
+
+  app.post('/sim/payments/:reference/release', (req, res) => {
+    const p = payments.get(req.params.reference);
+    if (!p || p.status !== 'held') {
+      res.status(409).json({ error: { code: 'not_held', message: `payment ${req.params.reference} is not held` } });
+      return;
+    }
+    p.status = 'pending';
+    p.settleAtMs = now() + options.settlementDelayMs;
+    res.json(view(p));
+  });
+
+  app.post('/sim/rules', express.json(), (req, res) => {
+    const parsed = ruleSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      res.status(400).json({ error: { code: 'invalid_rule', message: `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+      return;
+    }
+    const rule: SimRule = { ...parsed.data, id: `rule_${randomUUID()}` };
+    rules.push(rule);
+    res.status(201).json({ id: rule.id });
+  });
+
+  app.get('/sim/rules', (_req, res) => {
+    res.json({ data: rules });
+  });
+
+  app.delete('/sim/rules', (_req, res) => {
+    rules.splice(0, rules.length);
+    res.status(204).end();
+  });
+
+  app.get('/sim/submissions', (req, res) => {
+    const reference = typeof req.query.reference === 'string' ? req.query.reference : undefined;
+    const data = submissions.filter((s) => reference === undefined || s.reference === reference);
+    const counts: Record<string, number> = {};
+    for (const s of data) if (s.reference && s.status !== 'unavailable') counts[s.reference] = (counts[s.reference] ?? 0) + 1;
+    res.json({ data, counts, duplicateCount: data.filter((s) => s.duplicate).length });
+  });
+
+  return { app, payments, submissions, rules };
+}

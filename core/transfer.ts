@@ -1,0 +1,111 @@
+/**
+ * Transfer lifecycle shared by the API, the activities and the workflow (pure: no I/O).
+ *
+ *   created → funds_held → [fx_locked] → submitted → settled → completed
+ *   any non-terminal → needs_attention | unknown → (back into the flow) | failed | canceled
+ *   completed → returned
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const TRANSFER_STATUSES = [
+  'created',
+  'funds_held',
+  'fx_locked',
+  'submitted',
+  'settled',
+  'completed',
+  'needs_attention',
+  'unknown',
+  'failed',
+  'canceled',
+  'returned',
+] as const;
+export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TransferStatus[] = ['completed', 'failed', 'canceled', 'returned'];
+
+/** Which status may follow which; anything else is a bug and is refused. */
+const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
+  created: ['funds_held', 'failed', 'canceled', 'needs_attention'],
+  funds_held: ['fx_locked', 'submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
+  fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
+  submitted: ['settled', 'failed', 'needs_attention', 'unknown'],
+  unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
+  needs_attention: ['funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown'],
+  settled: ['completed', 'returned', 'needs_attention'],
+  completed: ['returned'],
+  failed: [],
+  canceled: [],
+  returned: [],
+};
+
+export function canMove(from: TransferStatus, to: TransferStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export const RAILS = ['ach', 'sepa', 'sepa_instant', 'swift', 'rtp'] as const;
+export type Rail = (typeof RAILS)[number];
+
+/** Rails this build can carry a payout over, with what each accepts. */
+export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: string[]; countries: string[] }>> = {
+  ach: { currencies: ['USD'], countries: ['US'] },
+};
+
+export function routeRail(currency: string, country: string): Rail | undefined {
+  for (const [rail, caps] of Object.entries(RAIL_CAPABILITIES)) {
+    if (caps.currencies.includes(currency) && caps.countries.includes(country)) return rail as Rail;
+  }
+  return undefined;
+}
+
+export interface TransferTiming {
+  /** How often the workflow asks the bank about a submitted payment. */
+  pollIntervalMs: number;
+  /** After this long without settlement the transfer needs an operator. */
+  settlementTimeoutMs: number;
+}
+
+export function railTiming(railTime: 'demo' | 'real'): TransferTiming {
+  return railTime === 'demo'
+    ? { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000 }
+    : { pollIntervalMs: 15 * 60_000, settlementTimeoutMs: 5 * 24 * 3600_000 };
+}
+
+/** Workflow input: IDs and amounts only; personal data stays in the database. */
+export interface TransferWorkflowInput {
+  transferId: string;
+  clientId: string;
+  amountMinor: number;
+  currency: string;
+  rail: Rail;
+  timing: TransferTiming;
+}
+
+export interface HoldOutcome {
+  held: boolean;
+  status: TransferStatus;
+  failureCode?: string;
+}
+
+export function workflowIdFor(transferId: string): string {
+  return `transfer-${transferId}`;
+}
+
+export const SEARCH_ATTRIBUTES = {
+  status: defineSearchAttributeKey('TransferStatus', SearchAttributeType.KEYWORD),
+  rail: defineSearchAttributeKey('TransferRail', SearchAttributeType.KEYWORD),
+  clientId: defineSearchAttributeKey('TransferClientId', SearchAttributeType.KEYWORD),
+  currency: defineSearchAttributeKey('TransferCurrency', SearchAttributeType.KEYWORD),
+  amountMinor: defineSearchAttributeKey('TransferAmountMinor', SearchAttributeType.INT),
+} as const;
+
+/** `--search-attribute` values for `temporal server start-dev` and the operator API. */
+export const SEARCH_ATTRIBUTE_TYPES: Record<string, 'Keyword' | 'Int'> = {
+  TransferStatus: 'Keyword',
+  TransferRail: 'Keyword',
+  TransferClientId: 'Keyword',
+  TransferCurrency: 'Keyword',
+  TransferAmountMinor: 'Int',
+};
+
+export const TASK_QUEUE_TRANSFERS = 'transfers';

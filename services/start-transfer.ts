@@ -1,0 +1,124 @@
+/**
+ * Starting a transfer: validate what the schema cannot, check the balance, persist the intent,
+ * then start the workflow and wait (update-with-start) until it has placed the hold.
+ *
+ * The transfer ID is generated and persisted before the workflow starts; the workflow ID is derived
+ * from it and the start uses the USE_EXISTING conflict policy, so a repeated start is a no-op.
+ */
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { WithStartWorkflowOperation, type Client as TemporalClient } from '@temporalio/client';
+import { AppError, invalid } from '../core/errors';
+import { newId } from '../core/ids';
+import {
+  RAIL_CAPABILITIES,
+  SEARCH_ATTRIBUTES,
+  routeRail,
+  workflowIdFor,
+  type Rail,
+  type TransferTiming,
+  type TransferWorkflowInput,
+} from '../core/transfer';
+import { Account, Transfer, TransferEvent, type TransferRow } from '../db/schema';
+import { clientAccountKey, clientBalance, inTransaction } from '../ledger/ledger';
+import type { CreateTransferBody } from '../api/schemas';
+import { fundsHeldUpdate, transferWorkflow } from '../workflows/transfer';
+import { loadTransferView, type TransferView } from './transfers';
+
+export interface StartTransferDeps {
+  em: SqlEntityManager;
+  temporal: TemporalClient;
+  taskQueue: string;
+  timing: TransferTiming;
+}
+
+function chooseRail(body: CreateTransferBody): Rail {
+  if (body.targetCurrency !== undefined && body.targetCurrency !== body.currency) {
+    throw invalid('targetCurrency', `cross-currency payouts (${body.currency} to ${body.targetCurrency}) are not offered on this deployment`);
+  }
+  if (body.quoteId !== undefined) throw invalid('quoteId', 'quoteId applies to cross-currency payouts only');
+  if (body.rail) {
+    const caps = RAIL_CAPABILITIES[body.rail];
+    if (!caps) throw invalid('rail', `rail ${body.rail} is not enabled on this deployment`);
+    if (!caps.currencies.includes(body.currency)) throw invalid('currency', `rail ${body.rail} does not carry ${body.currency}`);
+    if (!caps.countries.includes(body.beneficiary.country)) throw invalid('beneficiary.country', `rail ${body.rail} does not reach ${body.beneficiary.country}`);
+    return body.rail;
+  }
+  const rail = routeRail(body.currency, body.beneficiary.country);
+  if (!rail) throw invalid('currency', `no rail carries ${body.currency} to ${body.beneficiary.country}`);
+  return rail;
+}
+
+export async function startTransfer(deps: StartTransferDeps, clientId: string, body: CreateTransferBody): Promise<TransferView> {
+  const rail = chooseRail(body);
+
+  // Refuse an unfunded transfer before writing anything. The hold itself is the real guard: a
+  // balance spent between this read and the hold still fails there, with the transfer recorded failed.
+  const account = await deps.em.fork().findOne(Account, { accountKey: clientAccountKey(clientId, body.currency) });
+  const availableMinor = account ? clientBalance(account).availableMinor : 0;
+  if (availableMinor < body.amountMinor) {
+    throw new AppError('insufficient_funds', `available ${body.currency} balance (${availableMinor}) does not cover amountMinor ${body.amountMinor}`, { param: 'amountMinor' });
+  }
+
+  const now = new Date();
+  const transfer: TransferRow = {
+    id: newId('tr', now.getTime()),
+    clientId,
+    status: 'created',
+    amountMinor: body.amountMinor,
+    currency: body.currency,
+    targetCurrency: body.currency,
+    targetAmountMinor: body.amountMinor,
+    fxRate: null,
+    quoteId: null,
+    feeMinor: 0,
+    rail,
+    beneficiary: { ...body.beneficiary },
+    reference: body.reference ?? null,
+    metadata: body.metadata ?? null,
+    failureCode: null,
+    failureMessage: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  await inTransaction(deps.em, async (tx) => {
+    tx.persist(tx.create(Transfer, transfer));
+    tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: 'created', reason: null, at: now }));
+  });
+
+  const input: TransferWorkflowInput = {
+    transferId: transfer.id,
+    clientId,
+    amountMinor: transfer.amountMinor,
+    currency: transfer.currency,
+    rail,
+    timing: deps.timing,
+  };
+  let outcome;
+  try {
+    outcome = await deps.temporal.workflow.executeUpdateWithStart(fundsHeldUpdate, {
+      startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, {
+        workflowId: workflowIdFor(transfer.id),
+        taskQueue: deps.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        staticSummary: `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${rail} for ${clientId}`,
+        typedSearchAttributes: [
+          { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+          { key: SEARCH_ATTRIBUTES.rail, value: rail },
+          { key: SEARCH_ATTRIBUTES.clientId, value: clientId },
+          { key: SEARCH_ATTRIBUTES.currency, value: transfer.currency },
+          { key: SEARCH_ATTRIBUTES.amountMinor, value: transfer.amountMinor },
+        ],
+      }),
+    });
+  } catch (err) {
+    throw new AppError('service_unavailable', `transfer ${transfer.id} was recorded but its workflow could not be started; retry with the same Idempotency-Key`, { cause: err });
+  }
+  if (!outcome.held) {
+    throw new AppError('insufficient_funds', `the balance no longer covers amountMinor ${body.amountMinor}; transfer ${transfer.id} is recorded as failed`, { param: 'amountMinor' });
+  }
+  const view = await loadTransferView(deps.em, transfer.id, clientId);
+  if (!view) throw new Error(`transfer ${transfer.id} vanished`);
+  return view;
+}

@@ -1,0 +1,87 @@
+/**
+ * Transfer records: status changes with their history, and the API view of a transfer.
+ */
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { newId } from '../core/ids';
+import { canMove, type TransferStatus } from '../core/transfer';
+import { Attempt, Transfer, TransferEvent, type AttemptRow, type TransferEventRow, type TransferRow } from '../db/schema';
+
+export class InvalidTransitionError extends Error {
+  constructor(readonly from: string, readonly to: string, transferId: string) {
+    super(`transfer ${transferId} cannot move from ${from} to ${to}`);
+    this.name = 'InvalidTransitionError';
+  }
+}
+
+/**
+ * Moves a transfer to `to` and records the event, inside the caller's transaction. Moving to the
+ * status it already has is a no-op, so a retried activity records each change once.
+ */
+export async function moveStatus(
+  tx: SqlEntityManager,
+  transferId: string,
+  to: TransferStatus,
+  reason: string | null,
+  patch: Partial<Pick<TransferRow, 'failureCode' | 'failureMessage'>> = {},
+): Promise<TransferRow> {
+  const transfer = await tx.findOneOrFail(Transfer, { id: transferId });
+  if (transfer.status === to) return transfer;
+  if (!canMove(transfer.status as TransferStatus, to)) throw new InvalidTransitionError(transfer.status, to, transferId);
+  const at = new Date();
+  transfer.status = to;
+  transfer.updatedAt = at;
+  Object.assign(transfer, patch);
+  tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId, status: to, reason, at }));
+  await tx.flush();
+  return transfer;
+}
+
+export function maskAccount(value: string): string {
+  return value.length <= 4 ? '****' : `${'*'.repeat(Math.min(value.length - 4, 8))}${value.slice(-4)}`;
+}
+
+export function maskBeneficiary(b: Record<string, string>): Record<string, string> {
+  const out = { ...b };
+  for (const field of ['accountNumber', 'iban']) if (out[field]) out[field] = maskAccount(out[field]);
+  return out;
+}
+
+export function transferView(t: TransferRow, events: TransferEventRow[], attempts: AttemptRow[]) {
+  return {
+    id: t.id,
+    object: 'transfer',
+    status: t.status,
+    amountMinor: t.amountMinor,
+    currency: t.currency,
+    targetCurrency: t.targetCurrency,
+    targetAmountMinor: t.targetAmountMinor,
+    fx: t.fxRate && t.quoteId ? { rate: t.fxRate, quoteId: t.quoteId } : null,
+    feeMinor: t.feeMinor,
+    rail: t.rail,
+    beneficiary: maskBeneficiary(t.beneficiary),
+    reference: t.reference,
+    metadata: t.metadata ?? {},
+    failure: t.failureCode ? { code: t.failureCode, message: t.failureMessage ?? '' } : null,
+    attempts: attempts
+      .sort((a, b) => a.attemptNo - b.attemptNo)
+      .map((a) => ({ id: a.id, rail: a.rail, railReference: a.railReference, status: a.status })),
+    events: events
+      .sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1))
+      .map((e) => ({ status: e.status, at: e.at.toISOString(), ...(e.reason ? { reason: e.reason } : {}) })),
+    workflowId: `transfer-${t.id}`,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+export type TransferView = ReturnType<typeof transferView>;
+
+export async function loadTransferView(em: SqlEntityManager, transferId: string, clientId?: string): Promise<TransferView | null> {
+  const transfer = await em.findOne(Transfer, clientId ? { id: transferId, clientId } : { id: transferId });
+  if (!transfer) return null;
+  const [events, attempts] = await Promise.all([
+    em.find(TransferEvent, { transferId }),
+    em.find(Attempt, { transferId }),
+  ]);
+  return transferView(transfer, events, attempts);
+}

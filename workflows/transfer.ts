@@ -1,0 +1,175 @@
+/**
+ * Payout workflow: one per transfer, ID `transfer-<transferId>`.
+ *
+ * Steps (activity → status):
+ *   1. holdFunds         created → funds_held            insufficient funds → failed
+ *   2. submitPayout      funds_held → submitted          bank rejection → failed (hold voided)
+ *   3. checkPayout loop  every timing.pollIntervalMs, at most timing.settlementTimeoutMs
+ *                        rejected/returned before settlement → failed (hold voided)
+ *   4. settlePayout      submitted → settled             the hold is posted
+ *   5. completeTransfer  settled → completed
+ *
+ * Compensation: while the hold stands and the bank has not settled, any ending other than
+ * settlement voids the hold (in a non-cancellable scope, in the same transaction as the final
+ * status). Once the bank may have paid, nothing is voided automatically: an operator decides.
+ *
+ * When a step's retry budget runs out (the bank stays down, say) the transfer moves to
+ * needs_attention and waits for an operator's `retry` or `cancel` signal; waiting costs nothing.
+ */
+import {
+  ActivityFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
+
+/** Database steps: fast, retried briefly; a broken invariant is non-retryable and surfaces. */
+const db = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+/** Bank calls: a bank that answers 5xx or not at all is retried with backoff, then handed to ops. */
+const bank = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 8 },
+});
+
+export interface OperatorCommand {
+  reason: string;
+  operator: string;
+}
+
+export interface TransferState {
+  transferId: string;
+  status: TransferStatus;
+  reason: string | null;
+  railReference: string | null;
+  failureCode: string | null;
+}
+
+export const statusQuery = defineQuery<TransferState>('status');
+export const fundsHeldUpdate = defineUpdate<HoldOutcome>('fundsHeld');
+export const retrySignal = defineSignal<[OperatorCommand]>('retry');
+export const cancelSignal = defineSignal<[OperatorCommand]>('cancel');
+
+/** How long a stuck transfer waits for an operator before the workflow gives up loudly. */
+const OPERATOR_WAIT = '90 days';
+
+class OperatorCanceled extends Error {}
+
+export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferState> {
+  const state: TransferState = { transferId: input.transferId, status: 'created', reason: null, railReference: null, failureCode: null };
+  let holdOutcome: HoldOutcome | undefined;
+  let operatorCommand: { kind: 'retry' | 'cancel'; command: OperatorCommand } | undefined;
+
+  setHandler(statusQuery, () => state);
+  setHandler(fundsHeldUpdate, async () => {
+    await condition(() => holdOutcome !== undefined);
+    return holdOutcome!;
+  });
+  setHandler(retrySignal, (command) => {
+    if (state.status === 'needs_attention') operatorCommand = { kind: 'retry', command };
+  });
+  setHandler(cancelSignal, (command) => {
+    if (state.status === 'needs_attention') operatorCommand = { kind: 'cancel', command };
+  });
+
+  function setStatus(status: TransferStatus, reason: string | null): void {
+    state.status = status;
+    state.reason = reason;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
+  }
+
+  /** Runs a step; when its retries are exhausted, parks the transfer for an operator. */
+  async function step<T>(name: string, resumeStatus: TransferStatus, run: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        const reason = `${name} failed after its retries: ${err.cause?.message ?? err.message}`;
+        await db.markNeedsAttention({ transferId: input.transferId, reason });
+        setStatus('needs_attention', reason);
+        operatorCommand = undefined;
+        if (!(await condition(() => operatorCommand !== undefined, OPERATOR_WAIT))) {
+          throw new Error(`transfer ${input.transferId} waited ${OPERATOR_WAIT} for an operator`);
+        }
+        const { kind, command } = operatorCommand!;
+        if (kind === 'cancel') throw new OperatorCanceled(`canceled by ${command.operator}: ${command.reason}`);
+        await db.resumeStatus({ transferId: input.transferId, status: resumeStatus, reason: `retry by ${command.operator}: ${command.reason}` });
+        setStatus(resumeStatus, command.reason);
+      }
+    }
+  }
+
+  /** Voids the hold (if it stands) and ends the transfer, as one activity and one transaction. */
+  async function endWithoutPayout(status: 'failed' | 'canceled', code: string, message: string, attemptId?: string): Promise<TransferState> {
+    await CancellationScope.nonCancellable(() => db.failTransfer({ transferId: input.transferId, status, code, message, attemptId }));
+    holdMayBeVoided = false;
+    state.failureCode = code;
+    setStatus(status, message);
+    return state;
+  }
+
+  let holdMayBeVoided = false;
+  try {
+    const hold = await step('holdFunds', 'created', () => db.holdFunds({ transferId: input.transferId }));
+    holdOutcome = hold;
+    if (!hold.held) {
+      state.failureCode = hold.failureCode ?? null;
+      setStatus(hold.status, hold.failureCode ?? null);
+      return state;
+    }
+    holdMayBeVoided = true;
+    setStatus('funds_held', null);
+
+    const submission = await step('submitPayout', 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo: 1 }));
+    state.railReference = submission.railReference;
+    if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
+    setStatus('submitted', null);
+
+    const maxPolls = Math.ceil(input.timing.settlementTimeoutMs / input.timing.pollIntervalMs);
+    let settled = false;
+    for (let poll = 0; poll < maxPolls && !settled; poll++) {
+      await sleep(input.timing.pollIntervalMs);
+      const answer = await step('checkPayout', 'submitted', () => bank.checkPayout({ railReference: submission.railReference }));
+      if (answer.state === 'settled') settled = true;
+      else if (answer.state === 'rejected' || answer.state === 'returned') {
+        return await endWithoutPayout('failed', answer.code ?? answer.state, `the bank ${answer.state} the payment (${answer.code ?? 'no code'})`, submission.attemptId);
+      }
+    }
+    if (!settled) {
+      // Funds may already be at the beneficiary: never void here. An operator decides.
+      holdMayBeVoided = false;
+      const reason = `no settlement within ${input.timing.settlementTimeoutMs} ms for trace ${submission.railReference}`;
+      await db.markNeedsAttention({ transferId: input.transferId, reason });
+      setStatus('needs_attention', reason);
+      return state;
+    }
+
+    holdMayBeVoided = false;
+    await step('settlePayout', 'submitted', () => db.settlePayout({ transferId: input.transferId, attemptId: submission.attemptId }));
+    setStatus('settled', null);
+    await step('completeTransfer', 'settled', () => db.completeTransfer({ transferId: input.transferId }));
+    setStatus('completed', null);
+    return state;
+  } catch (err) {
+    if (err instanceof OperatorCanceled) {
+      if (holdMayBeVoided) return await endWithoutPayout('canceled', 'canceled', err.message);
+      throw err;
+    }
+    if (holdMayBeVoided) await endWithoutPayout('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
+    throw err;
+  }
+}
