@@ -145,8 +145,9 @@ export function createTransferActivities(deps: TransferActivityDeps) {
 
       const beneficiary = transfer.beneficiary;
       const now = new Date();
-      const file = emitNacha(
-        buildCreditFile({
+      let file: string;
+      try {
+        file = emitNacha(buildCreditFile({
           ...originator,
           entryClass: 'PPD',
           entryDescription: 'PAYOUT',
@@ -164,8 +165,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
               traceNumber: attempt.railReference,
             },
           ],
-        }),
-      );
+        }));
+      } catch (err) {
+        // The API validates beneficiaries; a file we cannot build is a bug for an operator, not a retry.
+        throw ApplicationFailure.nonRetryable(`cannot build the NACHA file: ${(err as Error).message}`, 'invalid_payment_file');
+      }
 
       let answer;
       try {

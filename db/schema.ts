@@ -1,4 +1,20 @@
-import { BigIntType, EntitySchema } from '@mikro-orm/core';
+import { BigIntType, EntitySchema, Type } from '@mikro-orm/core';
+
+/**
+ * JSON kept in a TEXT column and (de)serialized here: MariaDB's JSON is LONGTEXT and reaches the
+ * MySQL driver as a string, so the ORM's own json type would hand back strings there.
+ */
+class JsonText extends Type<unknown, string | null> {
+  override convertToDatabaseValue(value: unknown): string | null {
+    return value === null || value === undefined ? null : JSON.stringify(value);
+  }
+  override convertToJSValue(value: string | null): unknown {
+    return value === null || value === undefined ? null : typeof value === 'string' ? JSON.parse(value) : value;
+  }
+  override getColumnType(): string {
+    return 'text';
+  }
+}
 
 /**
  * Table definitions, decorator-free so that every runner (swc, ts-node, the Temporal bundler)
@@ -136,9 +152,9 @@ export const Transfer = new EntitySchema<TransferRow>({
     quoteId: { type: 'string', length: 40, nullable: true },
     feeMinor: money(),
     rail: { type: 'string', length: 16 },
-    beneficiary: { type: 'json' },
+    beneficiary: { type: JsonText },
     reference: { type: 'string', length: 140, nullable: true },
-    metadata: { type: 'json', nullable: true },
+    metadata: { type: JsonText, nullable: true },
     failureCode: { type: 'string', length: 40, nullable: true },
     failureMessage: { type: 'string', length: 500, nullable: true },
     createdAt: at(),

@@ -18,6 +18,7 @@
  */
 import {
   ActivityFailure,
+  ApplicationFailure,
   CancellationScope,
   condition,
   defineQuery,
@@ -103,7 +104,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         setStatus('needs_attention', reason);
         operatorCommand = undefined;
         if (!(await condition(() => operatorCommand !== undefined, OPERATOR_WAIT))) {
-          throw new Error(`transfer ${input.transferId} waited ${OPERATOR_WAIT} for an operator`);
+          throw ApplicationFailure.nonRetryable(`transfer ${input.transferId} waited ${OPERATOR_WAIT} for an operator`, 'operator_timeout');
         }
         const { kind, command } = operatorCommand!;
         if (kind === 'cancel') throw new OperatorCanceled(`canceled by ${command.operator}: ${command.reason}`);

@@ -1,15 +1,15 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261124061428_initial extends Migration {
+export class Migration20261124064423_initial extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`accounts\` (\`id\` varchar(40) not null, \`account_key\` varchar(120) not null, \`client_id\` varchar(40) null, \`currency\` varchar(3) not null, \`kind\` varchar(16) not null, \`must_not_overdraw\` tinyint(1) not null, \`debits_pending_minor\` bigint not null default 0, \`debits_posted_minor\` bigint not null default 0, \`credits_pending_minor\` bigint not null default 0, \`credits_posted_minor\` bigint not null default 0, \`created_at\` datetime(3) not null, \`updated_at\` datetime(3) not null, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`accounts\` add unique \`accounts_account_key_unique\`(\`account_key\`);`);
     this.addSql(`alter table \`accounts\` add index \`accounts_client_id_index\`(\`client_id\`);`);
 
-    this.addSql(`create table \`attempts\` (\`id\` varchar(40) not null, \`transfer_id\` varchar(40) not null, \`rail\` varchar(16) not null, \`rail_reference\` varchar(64) not null, \`status\` varchar(16) not null, \`failure_code\` varchar(40) null, \`created_at\` datetime(3) not null, \`updated_at\` datetime(3) not null, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
+    this.addSql(`create table \`attempts\` (\`id\` varchar(40) not null, \`transfer_id\` varchar(40) not null, \`attempt_no\` int not null, \`rail\` varchar(16) not null, \`rail_reference\` varchar(64) not null, \`status\` varchar(16) not null, \`failure_code\` varchar(40) null, \`created_at\` datetime(3) not null, \`updated_at\` datetime(3) not null, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`attempts\` add unique \`attempts_rail_reference_unique\`(\`rail_reference\`);`);
-    this.addSql(`alter table \`attempts\` add index \`attempts_transfer_id_index\`(\`transfer_id\`);`);
+    this.addSql(`alter table \`attempts\` add unique \`attempts_transfer_id_attempt_no_unique\`(\`transfer_id\`, \`attempt_no\`);`);
 
     this.addSql(`create table \`clients\` (\`id\` varchar(40) not null, \`name\` varchar(200) not null, \`api_key_hash\` varchar(64) not null, \`created_at\` datetime(3) not null, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`clients\` add unique \`clients_api_key_hash_unique\`(\`api_key_hash\`);`);
@@ -29,7 +29,7 @@ export class Migration20261124061428_initial extends Migration {
 
     this.addSql(`create table \`rail_counters\` (\`name\` varchar(40) not null, \`value\` bigint not null, primary key (\`name\`)) default character set utf8mb4 engine = InnoDB;`);
 
-    this.addSql(`create table \`transfers\` (\`id\` varchar(40) not null, \`client_id\` varchar(40) not null, \`status\` varchar(24) not null, \`amount_minor\` bigint not null, \`currency\` varchar(3) not null, \`target_currency\` varchar(3) not null, \`target_amount_minor\` bigint not null, \`fx_rate\` varchar(40) null, \`quote_id\` varchar(40) null, \`fee_minor\` bigint not null default 0, \`rail\` varchar(16) not null, \`beneficiary\` json not null, \`reference\` varchar(140) null, \`metadata\` json null, \`failure_code\` varchar(40) null, \`failure_message\` varchar(500) null, \`created_at\` datetime(3) not null, \`updated_at\` datetime(3) not null, \`version\` int not null default 1, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
+    this.addSql(`create table \`transfers\` (\`id\` varchar(40) not null, \`client_id\` varchar(40) not null, \`status\` varchar(24) not null, \`amount_minor\` bigint not null, \`currency\` varchar(3) not null, \`target_currency\` varchar(3) not null, \`target_amount_minor\` bigint not null, \`fx_rate\` varchar(40) null, \`quote_id\` varchar(40) null, \`fee_minor\` bigint not null default 0, \`rail\` varchar(16) not null, \`beneficiary\` text not null, \`reference\` varchar(140) null, \`metadata\` text null, \`failure_code\` varchar(40) null, \`failure_message\` varchar(500) null, \`created_at\` datetime(3) not null, \`updated_at\` datetime(3) not null, \`version\` int not null default 1, primary key (\`id\`)) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`transfers\` add index \`transfers_client_id_created_at_index\`(\`client_id\`, \`created_at\`);`);
     this.addSql(`alter table \`transfers\` add index \`transfers_status_index\`(\`status\`);`);
 

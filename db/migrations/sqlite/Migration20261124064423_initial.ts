@@ -1,15 +1,15 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261124061428_initial extends Migration {
+export class Migration20261124064423_initial extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`accounts\` (\`id\` text not null, \`account_key\` text not null, \`client_id\` text null, \`currency\` text not null, \`kind\` text not null, \`must_not_overdraw\` integer not null, \`debits_pending_minor\` bigint not null default 0, \`debits_posted_minor\` bigint not null default 0, \`credits_pending_minor\` bigint not null default 0, \`credits_posted_minor\` bigint not null default 0, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`accounts_account_key_unique\` on \`accounts\` (\`account_key\`);`);
     this.addSql(`create index \`accounts_client_id_index\` on \`accounts\` (\`client_id\`);`);
 
-    this.addSql(`create table \`attempts\` (\`id\` text not null, \`transfer_id\` text not null, \`rail\` text not null, \`rail_reference\` text not null, \`status\` text not null, \`failure_code\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`attempts\` (\`id\` text not null, \`transfer_id\` text not null, \`attempt_no\` integer not null, \`rail\` text not null, \`rail_reference\` text not null, \`status\` text not null, \`failure_code\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`attempts_rail_reference_unique\` on \`attempts\` (\`rail_reference\`);`);
-    this.addSql(`create index \`attempts_transfer_id_index\` on \`attempts\` (\`transfer_id\`);`);
+    this.addSql(`create unique index \`attempts_transfer_id_attempt_no_unique\` on \`attempts\` (\`transfer_id\`, \`attempt_no\`);`);
 
     this.addSql(`create table \`clients\` (\`id\` text not null, \`name\` text not null, \`api_key_hash\` text not null, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`clients_api_key_hash_unique\` on \`clients\` (\`api_key_hash\`);`);
@@ -29,7 +29,7 @@ export class Migration20261124061428_initial extends Migration {
 
     this.addSql(`create table \`rail_counters\` (\`name\` text not null, \`value\` bigint not null, primary key (\`name\`));`);
 
-    this.addSql(`create table \`transfers\` (\`id\` text not null, \`client_id\` text not null, \`status\` text not null, \`amount_minor\` bigint not null, \`currency\` text not null, \`target_currency\` text not null, \`target_amount_minor\` bigint not null, \`fx_rate\` text null, \`quote_id\` text null, \`fee_minor\` bigint not null default 0, \`rail\` text not null, \`beneficiary\` json not null, \`reference\` text null, \`metadata\` json null, \`failure_code\` text null, \`failure_message\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, \`version\` integer not null default 1, primary key (\`id\`));`);
+    this.addSql(`create table \`transfers\` (\`id\` text not null, \`client_id\` text not null, \`status\` text not null, \`amount_minor\` bigint not null, \`currency\` text not null, \`target_currency\` text not null, \`target_amount_minor\` bigint not null, \`fx_rate\` text null, \`quote_id\` text null, \`fee_minor\` bigint not null default 0, \`rail\` text not null, \`beneficiary\` text not null, \`reference\` text null, \`metadata\` text null, \`failure_code\` text null, \`failure_message\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, \`version\` integer not null default 1, primary key (\`id\`));`);
     this.addSql(`create index \`transfers_client_id_created_at_index\` on \`transfers\` (\`client_id\`, \`created_at\`);`);
     this.addSql(`create index \`transfers_status_index\` on \`transfers\` (\`status\`);`);
 

@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import type { MikroORM } from '@mikro-orm/core';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config';
+import { railTiming, TASK_QUEUE_TRANSFERS } from '../core/transfer';
+import { createApp } from './app';
+import { sweepIdempotencyKeys } from './idempotency';
+
+export interface ApiServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens with the configured host and port (0 picks a free one) and sweeps expired idempotency keys hourly. */
+export async function startApiServer(deps: { orm: MikroORM; temporal: Client; config: Config; opsApiKey: string; logger?: Logger }): Promise<ApiServer> {
+  const app = createApp({
+    orm: deps.orm,
+    temporal: deps.temporal,
+    opsApiKey: deps.opsApiKey,
+    taskQueue: TASK_QUEUE_TRANSFERS,
+    timing: railTiming(deps.config.RAIL_TIME),
+    logger: deps.logger,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(deps.config.PORT, deps.config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const sweep = setInterval(() => {
+    sweepIdempotencyKeys(deps.orm).catch((err) => deps.logger?.error({ err }, 'idempotency key sweep failed'));
+  }, 3600_000);
+  sweep.unref();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : deps.config.PORT;
+  return {
+    server,
+    url: `http://${deps.config.HOST}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(sweep);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

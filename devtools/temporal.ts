@@ -1,0 +1,130 @@
+/**
+ * Finding and running the Temporal binaries installed by scripts/bootstrap-tools.sh: the dev
+ * server (for `npm start` and the API tests) and the time-skipping test server (workflow tests).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_TYPES } from '../core/transfer';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function onPath(name: string): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Path of a Temporal binary: the project's .tools venv first, then PATH. */
+export function findBinary(name: 'temporal' | 'temporal-test-server'): string | undefined {
+  const local = path.join(ROOT, '.tools', 'venv', 'bin', name);
+  return existsSync(local) ? local : onPath(name);
+}
+
+export function bootstrapTools(): void {
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'bootstrap-tools.sh')], { stdio: 'inherit' });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function waitForTemporal(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}
+
+export interface DevServer {
+  address: string;
+  uiPort?: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  port: number;
+  uiPort?: number;
+  /** File-backed state; omitted means in-memory. */
+  dbFile?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  startTimeoutMs?: number;
+}
+
+/** Starts `temporal server start-dev` with Railyard's search attributes registered. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const binary = findBinary('temporal');
+  if (!binary) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', options.logLevel ?? 'error'];
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
+  const child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const address = `127.0.0.1:${options.port}`;
+  try {
+    await Promise.race([
+      waitForTemporal(address, options.startTimeoutMs ?? 60_000),
+      exitPromise.then(() => {
+        throw new Error(`temporal server start-dev exited early (code ${child.exitCode})`);
+      }),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    address,
+    uiPort: options.uiPort,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitPromise;
+      clearTimeout(killTimer);
+    },
+  };
+}

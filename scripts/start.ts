@@ -1,0 +1,164 @@
+/**
+ * `npm start`: the whole stack on one machine with embedded defaults.
+ *
+ * Installs the Temporal binaries if missing, starts the Temporal dev server (file-backed under
+ * ./data, Web UI on 8233) unless TEMPORAL_ADDRESS points elsewhere, the bank simulator (its own
+ * process), the worker and the API (this process), applies migrations, seeds a demo client with a
+ * funded USD balance, and prints where everything is. Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
+import { loadConfig } from '../core/config';
+import { minorToDecimal } from '../core/money';
+import { TASK_QUEUE_TRANSFERS } from '../core/transfer';
+import { dialectOf, migrate, openOrm, sqliteFile } from '../db/orm';
+import { Client as ClientEntity } from '../db/schema';
+import { newApiKey } from '../api/keys';
+import { startApiServer } from '../api/server';
+import { createClient, deposit } from '../services/clients';
+import { bootstrapTools, findBinary, portInUse, startDevServer, type DevServer } from '../devtools/temporal';
+import { buildActivities } from '../workers/deps';
+import { ensureSearchAttributes } from '../workers/search-attributes';
+import { createWorker } from '../workers/worker';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+
+const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
+const TEMPORAL_UI_PORT = 8233;
+
+function readJson<T>(file: string): T | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+function writeSecret(file: string, value: unknown): void {
+  writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const dataDir = path.resolve(config.DATA_DIR);
+  const logger = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL });
+  const stoppers: (() => Promise<void>)[] = [];
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping…');
+    for (const stop of stoppers.reverse()) await stop().catch((err) => console.error(err));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  // Temporal: our own dev server unless an address was given.
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  let temporalUi = `http://127.0.0.1:${TEMPORAL_UI_PORT}`;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    if (!findBinary('temporal') || !findBinary('temporal-test-server')) bootstrapTools();
+    const port = Number(temporalAddress.split(':')[1]);
+    if (await portInUse(port)) throw new Error(`port ${port} is taken: stop what runs there or set TEMPORAL_ADDRESS to use it`);
+    console.log(`starting Temporal dev server on ${temporalAddress} (UI ${temporalUi})…`);
+    const dev: DevServer = await startDevServer({ port, uiPort: TEMPORAL_UI_PORT, dbFile: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error' });
+    stoppers.push(() => dev.stop());
+    temporalAddress = dev.address;
+  } else {
+    temporalUi = '(the UI of your Temporal cluster)';
+  }
+  const clientConnection = await Connection.connect({ address: temporalAddress });
+  stoppers.push(() => clientConnection.close());
+  await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE);
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+  // Database: migrate, then seed the demo client once and reuse it on later starts.
+  const settings = { databaseUrl: config.DATABASE_URL, dataDir };
+  const orm = await openOrm(settings);
+  stoppers.push(() => orm.close());
+  await migrate(orm);
+  const em = orm.em.fork() as SqlEntityManager;
+  const demoFile = path.join(dataDir, 'demo-client.json');
+  let demo = readJson<{ clientId: string; apiKey: string }>(demoFile);
+  if (!demo || !(await em.fork().findOne(ClientEntity, { id: demo.clientId }))) {
+    const { client, apiKey } = await createClient(em, 'Demo Marketplace');
+    demo = { clientId: client.id, apiKey };
+    writeSecret(demoFile, demo);
+  }
+  await deposit(em, { clientId: demo.clientId, currency: 'USD', amountMinor: DEMO_DEPOSIT_MINOR, reference: 'demo-seed-usd' });
+
+  const opsFile = path.join(dataDir, 'ops-key.json');
+  let opsApiKey = config.OPS_API_KEY;
+  if (!opsApiKey) {
+    opsApiKey = readJson<{ opsApiKey: string }>(opsFile)?.opsApiKey ?? newApiKey('ops');
+    writeSecret(opsFile, { opsApiKey });
+  }
+
+  // Bank simulator: a process of its own, as the partner bank is.
+  if (await portInUse(config.BANK_SIM_PORT)) throw new Error(`port ${config.BANK_SIM_PORT} is taken: set BANK_SIM_PORT`);
+  const sim = spawn(process.execPath, ['-r', '@swc-node/register', path.join(__dirname, '..', 'banksim', 'main.ts')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: process.env,
+  });
+  children.push(sim);
+  stoppers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (sim.exitCode !== null) return resolve();
+        sim.once('exit', () => resolve());
+        sim.kill('SIGTERM');
+      }),
+  );
+  sim.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`bank simulator exited (code ${code})`);
+      void stopAll(1);
+    }
+  });
+
+  // Worker and API in this process, sharing the database connection.
+  const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: TASK_QUEUE_TRANSFERS,
+    activities: buildActivities(orm, config),
+    maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY,
+  });
+  const workerRun = worker.run();
+  stoppers.push(async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun.catch(() => undefined);
+    await workerConnection.close();
+  });
+  const api = await startApiServer({ orm, temporal, config, opsApiKey, logger });
+  stoppers.push(() => api.close());
+
+  const db = dialectOf(settings) === 'sqlite' ? `SQLite ${sqliteFile(dataDir)}` : 'MySQL (DATABASE_URL)';
+  console.log(`
+Railyard is running (RAIL_TIME=${config.RAIL_TIME}).
+
+  API             ${api.url}
+  Temporal UI     ${temporalUi}
+  Temporal        ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})
+  Bank simulator  ${config.BANK_SIM_URL}
+  Database        ${db}
+
+  Demo client     ${demo.clientId} (funded with ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'USD')} USD)
+  Demo client key ${demo.apiKey}
+  Ops key         ${opsApiKey}${config.OPS_API_KEY ? ' (from OPS_API_KEY)' : ''}
+
+Try:  curl -s ${api.url}/v1/balances -H 'Authorization: Bearer ${demo.apiKey}'
+Ctrl-C stops everything.`);
+  await workerRun.catch(async (err) => {
+    console.error('worker stopped:', err);
+    await stopAll(1);
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+/**
+ * Shared, lazily started test infrastructure, torn down once after all suites:
+ * a scratch MariaDB database per run, the Temporal dev server, the time-skipping test server,
+ * and the bank simulator on a free port.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import mysql from 'mysql2/promise';
+import type { MikroORM } from '@mikro-orm/core';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { migrate, openOrm } from '../../db/orm';
+import { createBankSim } from '../../banksim/sim';
+import { findBinary, freePort, startDevServer, type DevServer } from '../../devtools/temporal';
+import { workflowsPath } from '../../workers/worker';
+import { ensureSearchAttributes } from '../../workers/search-attributes';
+
+const teardowns: (() => Promise<void>)[] = [];
+
+// Workers in tests log errors only; expected activity failures (a bank that is down) would drown the output.
+Runtime.install({
+  logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'ERROR'),
+  telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'ERROR' }) } },
+});
+
+function memo<T>(make: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= make());
+}
+
+export const MARIADB_URL = process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+/** A fresh, migrated MariaDB database for this test run; dropped at the end. Fails loudly when unreachable. */
+export const mariadbOrm = memo(async (): Promise<MikroORM> => {
+  const server = new URL(MARIADB_URL);
+  const name = `railyard_test_${process.pid}_${randomBytes(3).toString('hex')}`;
+  let admin;
+  try {
+    admin = await mysql.createConnection({ host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) });
+  } catch (err) {
+    throw new Error(
+      `MariaDB/MySQL is not reachable at ${server.host} (${(err as Error).message}). ` +
+        'The database tests need it: set DATABASE_URL or start MariaDB on 127.0.0.1:3306.',
+    );
+  }
+  await admin.query(`create database \`${name}\``);
+  const url = new URL(MARIADB_URL);
+  url.pathname = `/${name}`;
+  const orm = await openOrm({ databaseUrl: url.toString(), dataDir: '' });
+  await migrate(orm);
+  teardowns.push(async () => {
+    await orm.close();
+    await admin.query(`drop database \`${name}\``);
+    await admin.end();
+  });
+  return orm;
+});
+
+export const devServer = memo(async (): Promise<DevServer> => {
+  const server = await startDevServer({ port: await freePort(), logLevel: 'error' });
+  teardowns.push(() => server.stop());
+  return server;
+});
+
+export const timeSkippingEnv = memo(async (): Promise<TestWorkflowEnvironment> => {
+  const path = findBinary('temporal-test-server');
+  if (!path) console.warn('temporal-test-server is not installed: falling back to the SDK download (needs internet)');
+  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  teardowns.push(() => env.teardown());
+  await ensureSearchAttributes(env.connection, 'default');
+  return env;
+});
+
+export const workflowBundle = memo(async (): Promise<WorkflowBundleWithSourceMap> => bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger }));
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+export interface RunningSim {
+  url: string;
+  sim: ReturnType<typeof createBankSim>;
+}
+
+/** A bank simulator on its own port for one suite. */
+export async function startSim(settlementDelayMs: number): Promise<RunningSim> {
+  const sim = createBankSim({ settlementDelayMs, hangMs: 2_000 });
+  const server = await new Promise<Server>((resolve) => {
+    const s = sim.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as { port: number };
+  teardowns.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${port}`, sim };
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  for (const teardown of teardowns.reverse()) {
+    await teardown().catch((err) => console.error('teardown failed:', err));
+  }
+}
