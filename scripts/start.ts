@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { loadConfig } from '../core/config';
 import { minorToDecimal } from '../core/money';
@@ -40,6 +40,10 @@ function writeSecret(file: string, value: unknown): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
   const dataDir = path.resolve(config.DATA_DIR);
   const logger = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL });
   const stoppers: (() => Promise<void>)[] = [];
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log('\nstopping…');
     for (const stop of stoppers.reverse()) await stop().catch((err) => console.error(err));
+    console.log('stopped');
     process.exit(code);
   };
   process.once('SIGINT', () => void stopAll(0));

@@ -23,5 +23,9 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    // On shutdown, running activities get this long to finish before they are cancelled; their
+    // work is idempotent, so Temporal retries whatever did not finish on the next worker.
+    shutdownGraceTime: '5s',
+    shutdownForceTime: '15s',
   });
 }
