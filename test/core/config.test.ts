@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../core/config';
+
+describe('config', () => {
+  it('has embedded defaults for a bare machine', () => {
+    const config = loadConfig({});
+    assert.equal(config.PORT, 3000);
+    assert.equal(config.HOST, '127.0.0.1');
+    assert.equal(config.DATABASE_URL, undefined);
+    assert.equal(config.TEMPORAL_ADDRESS, '127.0.0.1:7233');
+    assert.equal(config.BANK_SIM_URL, 'http://127.0.0.1:4100');
+    assert.equal(config.RAIL_TIME, 'demo');
+  });
+
+  it('stops on a bad value with a message naming the variable', () => {
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ PORT: 'eighty' }, /PORT/],
+      [{ PORT: '70000' }, /PORT/],
+      [{ DATABASE_URL: 'postgres://x/y' }, /DATABASE_URL: must look like mysql:/],
+      [{ RAIL_TIME: 'fast' }, /RAIL_TIME/],
+      [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS: must be host:port/],
+      [{ OPS_API_KEY: 'short' }, /OPS_API_KEY: must be at least 16 characters/],
+      [{ BANK_SIM_URL: 'not a url' }, /BANK_SIM_URL/],
+    ];
+    for (const [env, message] of bad) assert.throws(() => loadConfig(env), message, JSON.stringify(env));
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { abaChecksumValid, buildCreditFile, emitNacha, NachaError, parseNacha } from '../../rails/ach/nacha';
+
+const FIXTURES = path.resolve(__dirname, '../../../shared/nacha');
+
+describe('NACHA files', () => {
+  const input = {
+    originRouting: '123456780',
+    originName: 'Railyard',
+    destinationRouting: '123456780',
+    destinationName: 'Railyard Sim Bank',
+    companyName: 'Railyard',
+    companyId: '1871234567',
+    entryClass: 'PPD' as const,
+    entryDescription: 'PAYOUT',
+    createdAt: new Date('2026-11-24T15:04:00Z'),
+    effectiveDate: new Date('2026-11-25T00:00:00Z'),
+    fileIdModifier: 'A',
+    entries: [
+      { transactionCode: '22' as const, routingNumber: '110000000', accountNumber: '000123456789', amountCents: 1050, individualId: 'tr_123', individualName: 'Zoë Ångström', traceNumber: '123456780000001' },
+      { transactionCode: '32' as const, routingNumber: '123456780', accountNumber: '42', amountCents: 99_999_999, individualId: 'tr_124', individualName: 'Bob', traceNumber: '123456780000002' },
+    ],
+  };
+
+  it('checks ABA routing numbers', () => {
+    assert.equal(abaChecksumValid('110000000'), true);
+    assert.equal(abaChecksumValid('123456780'), true);
+    assert.equal(abaChecksumValid('123456789'), false);
+    assert.equal(abaChecksumValid('12345678'), false);
+  });
+
+  it('builds a credit file that is blocked, balanced, parses strictly and re-emits identically', () => {
+    const text = emitNacha(buildCreditFile(input));
+    const lines = text.trimEnd().split('\n');
+    assert.equal(lines.length % 10, 0);
+    for (const line of lines) assert.equal(line.length, 94);
+    const parsed = parseNacha(text);
+    assert.equal(emitNacha(parsed), text);
+    const entries = parsed.batches[0].entries.map((e) => e.record.fields);
+    assert.equal(entries[0].amount, '0000001050');
+    assert.equal(entries[0].individualName, 'ZOE ANGSTROM          ');
+    assert.equal(entries[1].transactionCode, '32');
+    assert.equal(parsed.control.fields.totalCreditEntryDollarAmountInFile, '000100001049');
+    assert.equal(parsed.control.fields.entryHash, String(11000000 + 12345678).padStart(10, '0'));
+  });
+
+  it('refuses to build an entry with a bad routing number or amount', () => {
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], routingNumber: '110000001' }] }), /ABA checksum/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 0 }] }), /bad amount/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 10.5 }] }), /bad amount/);
+  });
+
+  it('rejects a tampered file whole, naming the record and field', () => {
+    const text = emitNacha(buildCreditFile(input));
+    const tampered = text.replace('0000001050', '0000001051');
+    assert.throws(() => parseNacha(tampered), (err: unknown) => {
+      assert.ok(err instanceof NachaError);
+      assert.equal(err.record, 'Batch Control');
+      assert.equal(err.field, 'totalCreditEntryDollarAmount');
+      return true;
+    });
+  });
+
+  describe('fixture files from ../shared/nacha', () => {
+    before(function () {
+      if (!existsSync(FIXTURES)) {
+        throw new Error(`NACHA fixtures are missing: expected them at ${FIXTURES} (../shared/nacha beside the project)`);
+      }
+    });
+
+    it('parses every valid file and re-emits it byte for byte', () => {
+      const names = readdirSync(path.join(FIXTURES, 'valid'));
+      assert.ok(names.length > 0);
+      for (const name of names) {
+        const text = readFileSync(path.join(FIXTURES, 'valid', name), 'latin1');
+        assert.equal(emitNacha(parseNacha(text)), text, name);
+      }
+    });
+  });
+});
