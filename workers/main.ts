@@ -1,4 +1,5 @@
 /** Worker process: polls every configured task queue with the real database and bank. */
+import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, taskQueues } from '../core/config';
 import { openOrm } from '../db/orm';
@@ -15,11 +16,19 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
       createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
-  signal?.addEventListener('abort', () => workers.forEach((w) => w.shutdown()));
+  signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
+  // Health for orchestrators: 200 while every worker is running.
+  const health = http.createServer((req, res) => {
+    const states = workers.map((w) => w.getState());
+    const ok = req.url === '/healthz' && states.every((s) => s === 'RUNNING');
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok, states }));
+  });
+  health.listen(config.WORKER_HEALTH_PORT, config.HOST);
   console.log(`worker polling ${taskQueues(config).join(', ')} on ${config.TEMPORAL_ADDRESS}`);
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
+    health.close();
     await connection.close();
     await orm.close();
   }

@@ -77,7 +77,7 @@ describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simula
     const balances = await call(stack.url, 'GET', '/v1/balances', { key: clientKey });
     assert.deepEqual(balances.body.data, [{ currency: 'USD', availableMinor: 100_000 - 12_345, heldMinor: 0 }]);
 
-    const submissions = await fetch(`${stack.bank.url}/sim/submissions?reference=${done.attempts[0].railReference}`).then((r) => r.json());
+    const submissions = await fetch(`${stack.bank.url}/sim/submissions?reference=${done.attempts[0].railReference}`).then((r) => r.json() as Promise<any>);
     assert.equal(submissions.data.length, 1);
     assert.equal(submissions.duplicateCount, 0);
 
