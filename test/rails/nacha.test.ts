@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SHARED_DIR } from '../support/shared';
 import { abaChecksumValid, buildCreditFile, emitNacha, NachaError, parseNacha } from '../../rails/ach/nacha';
 
-const FIXTURES = path.resolve(__dirname, '../../../shared/nacha');
+const FIXTURES = path.join(SHARED_DIR, 'nacha');
 
 describe('NACHA files', () => {
   const input = {
@@ -66,7 +67,7 @@ describe('NACHA files', () => {
   describe('fixture files from ../shared/nacha', () => {
     before(function () {
       if (!existsSync(FIXTURES)) {
-        throw new Error(`NACHA fixtures are missing: expected them at ${FIXTURES} (../shared/nacha beside the project)`);
+        throw new Error(`NACHA fixtures are missing: expected them at ${FIXTURES} (../shared/nacha beside the project, or set RAILYARD_SHARED_DIR)`);
       }
     });
 
