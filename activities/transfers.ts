@@ -13,7 +13,7 @@ import { raw, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import type { HoldOutcome, TransferStatus } from '../core/transfer';
-import { Attempt, Posting, RailCounter, Transfer, type AttemptRow } from '../db/schema';
+import { Attempt, FxQuote, Posting, RailCounter, Transfer, type AttemptRow, type TransferRow } from '../db/schema';
 import {
   LedgerError,
   SYSTEM_ACCOUNTS,
@@ -27,6 +27,8 @@ import {
 import { InvalidTransitionError, moveStatus } from '../services/transfers';
 import { BankUnavailableError, type AchBankClient } from '../rails/ach/bank-client';
 import { buildCreditFile, emitNacha } from '../rails/ach/nacha';
+import { convertMinor } from '../fx/pricing';
+import type { RatesSource } from '../fx/rates';
 
 export interface AchOriginator {
   originRouting: string;
@@ -41,6 +43,7 @@ export interface TransferActivityDeps {
   orm: MikroORM;
   ach: AchBankClient;
   originator: AchOriginator;
+  rates: RatesSource;
 }
 
 export type SubmitOutcome =
@@ -50,6 +53,45 @@ export type SubmitOutcome =
 export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'not_found';
 
 const holdKey = (transferId: string) => `${transferId}:hold`;
+
+/** Inside a transaction: one single-phase posting between two system or client accounts by key. */
+async function move(
+  tx: SqlEntityManager,
+  transfer: TransferRow,
+  step: string,
+  currency: string,
+  from: { name: string } | { clientId: string },
+  to: { name: string } | { clientId: string },
+  amountMinor: number,
+  code: string,
+): Promise<void> {
+  if (amountMinor === 0) return;
+  const account = (side: { name: string } | { clientId: string }) =>
+    ensureAccount(tx, 'clientId' in side ? clientAccountSpec(side.clientId, currency) : systemAccountSpec(side.name, currency));
+  const debit = await account(from);
+  const credit = await account(to);
+  await createPosting(tx, {
+    externalId: `${transfer.id}:${step}`,
+    kind: 'single',
+    debitAccountId: debit.id,
+    creditAccountId: credit.id,
+    currency,
+    amountMinor,
+    code,
+    transferId: transfer.id,
+  });
+}
+
+/** Inside a transaction: posts the transfer's hold unless it is already posted. */
+async function postHold(tx: SqlEntityManager, transferId: string): Promise<void> {
+  const hold = await tx.findOneOrFail(Posting, { externalId: holdKey(transferId) });
+  const resolution = await tx.findOne(Posting, { pendingId: hold.id });
+  if (resolution?.kind === 'post_pending') return;
+  await resolveHold(tx, { externalId: `${holdKey(transferId)}:post`, kind: 'post_pending', pendingId: hold.id, code: 'payout_hold_posted' });
+}
+
+const IN_FLIGHT = { name: SYSTEM_ACCOUNTS.payoutsInFlight };
+const LIQUIDITY = { name: SYSTEM_ACCOUNTS.fxLiquidity };
 
 function nonRetryable(err: unknown): never {
   if (err instanceof LedgerError || err instanceof InvalidTransitionError) {
@@ -67,8 +109,31 @@ async function nextTraceNumber(tx: SqlEntityManager, odfi8: string): Promise<str
 }
 
 export function createTransferActivities(deps: TransferActivityDeps) {
-  const { orm, ach, originator } = deps;
+  const { orm, ach, originator, rates } = deps;
   const em = () => orm.em.fork();
+
+  /** Inside a transaction: reverses a conversion at today's mid rate and credits the client back. */
+  async function unwindConversion(tx: SqlEntityManager, transfer: TransferRow): Promise<void> {
+    const src = transfer.currency;
+    const tgt = transfer.targetCurrency;
+    if (src !== tgt) {
+      const quote = await tx.findOneOrFail(FxQuote, { id: transfer.quoteId! });
+      const spread = quote.midTargetAmountMinor - quote.targetAmountMinor;
+      await move(tx, transfer, 'fx:unwind:spread', tgt, { name: SYSTEM_ACCOUNTS.fxSpreadRevenue }, LIQUIDITY, spread, 'fx_unwind_spread');
+      await move(tx, transfer, 'fx:unwind:target', tgt, IN_FLIGHT, LIQUIDITY, quote.targetAmountMinor, 'fx_unwind_target_leg');
+      const midNow = rates.midRate(tgt, src, Date.now());
+      const back = convertMinor(quote.midTargetAmountMinor, tgt, src, midNow);
+      await move(tx, transfer, 'fx:unwind:source', src, LIQUIDITY, IN_FLIGHT, back, 'fx_unwind_source_leg');
+      const shortfall = quote.convertedMinor - back;
+      if (shortfall > 0) {
+        await move(tx, transfer, 'fx:unwind:loss', src, { name: SYSTEM_ACCOUNTS.fxGainLoss }, IN_FLIGHT, shortfall, 'fx_unwind_loss');
+      } else if (shortfall < 0) {
+        await move(tx, transfer, 'fx:unwind:gain', src, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.fxGainLoss }, -shortfall, 'fx_unwind_gain');
+      }
+      await move(tx, transfer, 'fx:unwind:fee', src, { name: SYSTEM_ACCOUNTS.feeRevenue }, IN_FLIGHT, quote.feeMinor, 'fx_fee_refund');
+    }
+    await move(tx, transfer, 'refund', src, IN_FLIGHT, { clientId: transfer.clientId }, transfer.amountMinor, 'payout_refund');
+  }
 
   return {
     /** Places the two-phase hold. Key: `tr_…:hold`. Final: insufficient funds (a result, not an error). */
@@ -106,6 +171,31 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         }
         return nonRetryable(err);
       }
+    },
+
+    /**
+     * Converts the held funds at the transfer's quote, as linked legs in one transaction:
+     * the hold is posted; from payouts in flight (source currency) the fee goes to fee revenue and
+     * the rest to FX liquidity; out of FX liquidity (target currency) the payout amount goes to
+     * payouts in flight and the spread to spread revenue. Keys: `tr_…:fx:*`. Retried safely.
+     */
+    async convertFunds(input: { transferId: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+        if (!transfer.quoteId) throw new Error(`transfer ${transfer.id} has no FX quote`);
+        const quote = await tx.findOneOrFail(FxQuote, { id: transfer.quoteId });
+        if (quote.transferId !== transfer.id || quote.sourceAmountMinor !== transfer.amountMinor || quote.targetAmountMinor !== transfer.targetAmountMinor) {
+          throw new Error(`quote ${quote.id} does not belong to transfer ${transfer.id}`);
+        }
+        await postHold(tx, transfer.id);
+        const src = transfer.currency;
+        const tgt = transfer.targetCurrency;
+        await move(tx, transfer, 'fx:fee', src, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.feeRevenue }, quote.feeMinor, 'fx_fee');
+        await move(tx, transfer, 'fx:source', src, IN_FLIGHT, LIQUIDITY, quote.convertedMinor, 'fx_source_leg');
+        await move(tx, transfer, 'fx:target', tgt, LIQUIDITY, IN_FLIGHT, quote.targetAmountMinor, 'fx_target_leg');
+        await move(tx, transfer, 'fx:spread', tgt, LIQUIDITY, { name: SYSTEM_ACCOUNTS.fxSpreadRevenue }, quote.midTargetAmountMinor - quote.targetAmountMinor, 'fx_spread');
+        await moveStatus(tx, transfer.id, 'fx_locked', `converted at ${quote.rate} (quote ${quote.id})`);
+      }).catch(nonRetryable);
     },
 
     /**
@@ -159,7 +249,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
               transactionCode: '22',
               routingNumber: beneficiary.routingNumber,
               accountNumber: beneficiary.accountNumber,
-              amountCents: transfer.amountMinor,
+              amountCents: transfer.targetAmountMinor,
               individualId: transfer.id.slice(-15),
               individualName: beneficiary.name,
               traceNumber: attempt.railReference,
@@ -215,24 +305,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       }
     },
 
-    /** Posts the hold and moves the money to the rail's settlement account. Keys: `tr_…:hold:post`, `tr_…:settle`. */
+    /** Posts the hold (if no conversion did) and moves the payout to the rail's settlement account. Keys: `tr_…:hold:post`, `tr_…:settle`. */
     async settlePayout(input: { transferId: string; attemptId: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
-        const hold = await tx.findOneOrFail(Posting, { externalId: holdKey(transfer.id) });
-        await resolveHold(tx, { externalId: `${holdKey(transfer.id)}:post`, kind: 'post_pending', pendingId: hold.id, code: 'payout_hold_posted' });
-        const inFlight = await ensureAccount(tx, systemAccountSpec(SYSTEM_ACCOUNTS.payoutsInFlight, transfer.currency));
-        const settlement = await ensureAccount(tx, systemAccountSpec(SYSTEM_ACCOUNTS.bankSettlement(transfer.rail), transfer.currency));
-        await createPosting(tx, {
-          externalId: `${transfer.id}:settle`,
-          kind: 'single',
-          debitAccountId: inFlight.id,
-          creditAccountId: settlement.id,
-          currency: transfer.currency,
-          amountMinor: transfer.amountMinor,
-          code: 'payout_settled',
-          transferId: transfer.id,
-        });
+        await postHold(tx, transfer.id);
+        await move(tx, transfer, 'settle', transfer.targetCurrency, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.bankSettlement(transfer.rail) }, transfer.targetAmountMinor, 'payout_settled');
         const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });
         attempt.status = 'settled';
         attempt.updatedAt = new Date();
@@ -245,17 +323,25 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       await inTransaction(em(), (tx) => moveStatus(tx, input.transferId, 'completed', 'payout complete')).catch(nonRetryable);
     },
 
-    /** Voids the hold if one stands and ends the transfer failed or canceled. Key: `tr_…:hold:void`. */
+    /**
+     * Undoes what the transfer did and ends it failed or canceled, in one transaction:
+     * a standing hold is voided (`tr_…:hold:void`); a conversion is unwound at the current mid rate —
+     * the target amount and the spread go back to FX liquidity, the source amount comes back, the
+     * difference is booked to FX gain/loss, the fee is refunded — and the client is credited back
+     * in full (`tr_…:fx:unwind:*`, `tr_…:refund`). Refuses once the payout has settled.
+     */
     async failTransfer(input: { transferId: string; status: 'failed' | 'canceled'; code: string; message: string; attemptId?: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {
-        const hold = await tx.findOne(Posting, { externalId: holdKey(input.transferId) });
-        if (hold) {
-          const resolution = await tx.findOne(Posting, { pendingId: hold.id });
-          if (!resolution) {
-            await resolveHold(tx, { externalId: `${holdKey(input.transferId)}:void`, kind: 'void_pending', pendingId: hold.id, code: 'payout_hold_voided' });
-          } else if (resolution.kind === 'post_pending') {
-            throw new LedgerError('hold_already_resolved', `transfer ${input.transferId} has posted funds; it cannot simply fail`);
-          }
+        const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+        if (await tx.findOne(Posting, { externalId: `${transfer.id}:settle` })) {
+          throw new LedgerError('hold_already_resolved', `transfer ${transfer.id} has settled; it cannot simply fail`);
+        }
+        const hold = await tx.findOne(Posting, { externalId: holdKey(transfer.id) });
+        const resolution = hold ? await tx.findOne(Posting, { pendingId: hold.id }) : null;
+        if (hold && !resolution) {
+          await resolveHold(tx, { externalId: `${holdKey(transfer.id)}:void`, kind: 'void_pending', pendingId: hold.id, code: 'payout_hold_voided' });
+        } else if (resolution?.kind === 'post_pending' && !(await tx.findOne(Posting, { externalId: `${transfer.id}:refund` }))) {
+          await unwindConversion(tx, transfer);
         }
         if (input.attemptId) {
           const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });

@@ -16,7 +16,9 @@ import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferView } from '../services/transfers';
 import { sameKey } from './keys';
 import { withIdempotency } from './idempotency';
-import { createClientSchema, createTransferSchema, depositSchema, listSchema, parse } from './schemas';
+import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse } from './schemas';
+import type { RatesSource } from '../fx/rates';
+import { createQuote, quoteView, type FxPricing } from '../services/fx';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -24,6 +26,8 @@ export interface AppDeps {
   opsApiKey: string;
   taskQueue: string;
   timing: TransferTiming;
+  rates: RatesSource;
+  pricing: FxPricing;
   logger?: Logger;
 }
 
@@ -125,11 +129,20 @@ export function createApp(deps: AppDeps) {
     res.json({ object: 'list', data: await balancesOf(em(), clientIdOf(req)) });
   });
 
+  app.post('/v1/fx/quotes', requireClient, async (req, res) => {
+    const clientId = clientIdOf(req);
+    await withIdempotency(orm, req, res, clientId, async () => {
+      const body = parse(createQuoteSchema, req.body);
+      const quote = await createQuote(em(), deps.rates, deps.pricing, { clientId, ...body });
+      return { status: 201, body: quoteView(quote) };
+    });
+  });
+
   app.post('/v1/transfers', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
       const body = parse(createTransferSchema, req.body);
-      const transfer = await startTransfer({ em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing }, clientId, body);
+      const transfer = await startTransfer({ em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing }, clientId, body);
       return { status: 201, body: transfer };
     });
   });

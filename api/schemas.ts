@@ -57,6 +57,12 @@ export const createTransferSchema = z.strictObject({
 
 export type CreateTransferBody = z.infer<typeof createTransferSchema>;
 
+export const createQuoteSchema = z.strictObject({
+  sourceCurrency: currency,
+  targetCurrency: currency,
+  sourceAmountMinor: safeAmountMinor,
+});
+
 export const listSchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),
   startingAfter: z.string().optional(),

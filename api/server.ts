@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config';
 import { railTiming, TASK_QUEUE_TRANSFERS } from '../core/transfer';
 import { createApp } from './app';
+import { createRatesSource } from '../fx/rates';
 import { sweepIdempotencyKeys } from './idempotency';
 
 export interface ApiServer {
@@ -21,6 +22,8 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
     opsApiKey: deps.opsApiKey,
     taskQueue: TASK_QUEUE_TRANSFERS,
     timing: railTiming(deps.config.RAIL_TIME),
+    rates: createRatesSource(),
+    pricing: { quoteTtlMs: deps.config.FX_QUOTE_TTL_MS, spreadBps: deps.config.FX_SPREAD_BPS, feeBps: deps.config.FX_FEE_BPS },
     logger: deps.logger,
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -23,6 +23,11 @@ const schema = z.object({
   /** In RAIL_TIME=demo, how long the simulated bank takes to settle a payment. */
   BANK_SIM_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
   OPS_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How long an FX quote holds its rate. */
+  FX_QUOTE_TTL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** FX spread under mid, and the FX fee on the source amount, in basis points. */
+  FX_SPREAD_BPS: z.coerce.number().int().min(0).max(500).default(30),
+  FX_FEE_BPS: z.coerce.number().int().min(0).max(500).default(25),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -77,6 +77,8 @@ export interface TransferWorkflowInput {
   clientId: string;
   amountMinor: number;
   currency: string;
+  /** Differs from currency for a cross-currency payout: the workflow converts before submitting. */
+  targetCurrency: string;
   rail: Rail;
   timing: TransferTiming;
 }

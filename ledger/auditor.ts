@@ -8,7 +8,9 @@
  *   3. no overdraft   — no client account's available balance is below zero;
  *   4. one currency   — every posting's accounts are in the posting's currency;
  *   5. holds resolve  — a resolution matches its hold; no hold outlives its expiry or its transfer;
- *   6. transfer legs  — a completed transfer has its posted legs, a failed or canceled one has none.
+ *   6. transfer legs  — a completed transfer has its posted legs (hold posted, payout settled); a
+ *                       failed or canceled one moved nothing: no settlement leg, and its postings on
+ *                       the client's accounts net to zero (a conversion unwound, the client credited back).
  */
 import type { EntityManager } from '@mikro-orm/core';
 import { Account, Posting, Transfer, type PostingRow } from '../db/schema';
@@ -127,13 +129,18 @@ export async function auditLedger(em: EntityManager, now: Date = new Date()): Pr
       violations.push({ invariant: 'holds_resolve', subject: hold.id, detail: `transfer ${hold.transferId} is ${status} but its hold is still pending` });
     }
   }
+  const isClient = (accountId: string) => accounts.get(accountId)?.kind === 'client';
   for (const [transferId, status] of transfers) {
     const posted = postedByTransfer.get(transferId) ?? [];
-    if (status === 'completed' && !posted.some((p) => p.kind === 'post_pending')) {
-      violations.push({ invariant: 'transfer_legs', subject: transferId, detail: 'completed without a posted hold' });
+    const settled = posted.some((p) => p.code === 'payout_settled');
+    if (status === 'completed' && (!posted.some((p) => p.kind === 'post_pending') || !settled)) {
+      violations.push({ invariant: 'transfer_legs', subject: transferId, detail: 'completed without a posted hold and a settlement leg' });
     }
-    if ((status === 'failed' || status === 'canceled') && posted.length > 0) {
-      violations.push({ invariant: 'transfer_legs', subject: transferId, detail: `${status} but has posted legs ${posted.map((p) => p.code).join(', ')}` });
+    if (status === 'failed' || status === 'canceled') {
+      const net = posted.reduce((sum, p) => sum + (isClient(p.creditAccountId) ? p.amountMinor : 0) - (isClient(p.debitAccountId) ? p.amountMinor : 0), 0);
+      if (settled || net !== 0) {
+        violations.push({ invariant: 'transfer_legs', subject: transferId, detail: `${status} but moved money: settlement leg ${settled}, client net ${net}` });
+      }
     }
   }
   return violations;

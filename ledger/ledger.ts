@@ -33,6 +33,15 @@ export const SYSTEM_ACCOUNTS = {
   payoutsInFlight: 'payouts_in_flight',
   /** Our settlement account at the bank, per rail. */
   bankSettlement: (rail: string) => `bank_settlement:${rail}`,
+  /** Our FX liquidity per currency: conversions take in one currency and pay out of another. */
+  fxLiquidity: 'fx_liquidity',
+  /** FX fees and spread earned. */
+  feeRevenue: 'fee_revenue',
+  fxSpreadRevenue: 'fx_spread_revenue',
+  /** Gains and losses from unwinding a conversion at a later rate: booked, never hidden. */
+  fxGainLoss: 'fx_gain_loss',
+  /** Money we cannot yet attribute. */
+  suspense: 'suspense',
 } as const;
 
 export function clientAccountKey(clientId: string, currency: string): string {

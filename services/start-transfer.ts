@@ -18,7 +18,9 @@ import {
   type TransferTiming,
   type TransferWorkflowInput,
 } from '../core/transfer';
-import { Account, Transfer, TransferEvent, type TransferRow } from '../db/schema';
+import { Account, FxQuote, Transfer, TransferEvent, type FxQuoteRow, type TransferRow } from '../db/schema';
+import type { RatesSource } from '../fx/rates';
+import { priceQuote, usableQuote, type FxPricing } from './fx';
 import { clientAccountKey, clientBalance, inTransaction } from '../ledger/ledger';
 import type { CreateTransferBody } from '../api/schemas';
 import { fundsHeldUpdate, transferWorkflow } from '../workflows/transfer';
@@ -29,28 +31,39 @@ export interface StartTransferDeps {
   temporal: TemporalClient;
   taskQueue: string;
   timing: TransferTiming;
+  rates: RatesSource;
+  pricing: FxPricing;
 }
 
-function chooseRail(body: CreateTransferBody): Rail {
-  if (body.targetCurrency !== undefined && body.targetCurrency !== body.currency) {
-    throw invalid('targetCurrency', `cross-currency payouts (${body.currency} to ${body.targetCurrency}) are not offered on this deployment`);
-  }
-  if (body.quoteId !== undefined) throw invalid('quoteId', 'quoteId applies to cross-currency payouts only');
+/** The rail for the currency the beneficiary receives. */
+function chooseRail(body: CreateTransferBody, payoutCurrency: string): Rail {
+  const currencyParam = payoutCurrency === body.currency ? 'currency' : 'targetCurrency';
   if (body.rail) {
     const caps = RAIL_CAPABILITIES[body.rail];
     if (!caps) throw invalid('rail', `rail ${body.rail} is not enabled on this deployment`);
-    if (!caps.currencies.includes(body.currency)) throw invalid('currency', `rail ${body.rail} does not carry ${body.currency}`);
+    if (!caps.currencies.includes(payoutCurrency)) throw invalid(currencyParam, `rail ${body.rail} does not carry ${payoutCurrency}`);
     if (!caps.countries.includes(body.beneficiary.country)) throw invalid('beneficiary.country', `rail ${body.rail} does not reach ${body.beneficiary.country}`);
     return body.rail;
   }
-  const rail = routeRail(body.currency, body.beneficiary.country);
-  if (!rail) throw invalid('currency', `no rail carries ${body.currency} to ${body.beneficiary.country}`);
+  const rail = routeRail(payoutCurrency, body.beneficiary.country);
+  if (!rail) throw invalid(currencyParam, `no rail carries ${payoutCurrency} to ${body.beneficiary.country}`);
   return rail;
 }
 
 export async function startTransfer(deps: StartTransferDeps, clientId: string, body: CreateTransferBody): Promise<TransferView> {
-  const rail = chooseRail(body);
+  const targetCurrency = body.targetCurrency ?? body.currency;
+  const crossCurrency = targetCurrency !== body.currency;
+  if (!crossCurrency && body.quoteId !== undefined) throw invalid('quoteId', 'quoteId applies to cross-currency transfers only');
+  const rail = chooseRail(body, targetCurrency);
 
+  const now = new Date();
+  const transferId = newId('tr', now.getTime());
+  // A cross-currency transfer pays at the client's own unexpired quote, or at a live one.
+  const quote: FxQuoteRow | null = !crossCurrency
+    ? null
+    : body.quoteId
+      ? await usableQuote(deps.em, clientId, body.quoteId, { sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime())
+      : priceQuote(deps.rates, deps.pricing, { clientId, sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime());
   // Refuse an unfunded transfer before writing anything. The hold itself is the real guard: a
   // balance spent between this read and the hold still fails there, with the transfer recorded failed.
   const account = await deps.em.fork().findOne(Account, { accountKey: clientAccountKey(clientId, body.currency) });
@@ -59,18 +72,17 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     throw new AppError('insufficient_funds', `available ${body.currency} balance (${availableMinor}) does not cover amountMinor ${body.amountMinor}`, { param: 'amountMinor' });
   }
 
-  const now = new Date();
   const transfer: TransferRow = {
-    id: newId('tr', now.getTime()),
+    id: transferId,
     clientId,
     status: 'created',
     amountMinor: body.amountMinor,
     currency: body.currency,
-    targetCurrency: body.currency,
-    targetAmountMinor: body.amountMinor,
-    fxRate: null,
-    quoteId: null,
-    feeMinor: 0,
+    targetCurrency,
+    targetAmountMinor: quote ? quote.targetAmountMinor : body.amountMinor,
+    fxRate: quote ? quote.rate : null,
+    quoteId: quote ? quote.id : null,
+    feeMinor: quote ? quote.feeMinor : 0,
     rail,
     beneficiary: { ...body.beneficiary },
     reference: body.reference ?? null,
@@ -82,6 +94,13 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     version: 1,
   };
   await inTransaction(deps.em, async (tx) => {
+    if (quote && body.quoteId) {
+      // Claim the quote: a concurrent transfer with the same quote finds it taken and fails here.
+      const claimed = await tx.nativeUpdate(FxQuote, { id: quote.id, transferId: null }, { transferId });
+      if (claimed !== 1) throw new AppError('invalid_state', `quote ${quote.id} was already used`, { param: 'quoteId' });
+    } else if (quote) {
+      await tx.insert(FxQuote, { ...quote, transferId });
+    }
     tx.persist(tx.create(Transfer, transfer));
     tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: 'created', reason: null, at: now }));
   });
@@ -91,6 +110,7 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     clientId,
     amountMinor: transfer.amountMinor,
     currency: transfer.currency,
+    targetCurrency,
     rail,
     timing: deps.timing,
   };
@@ -102,7 +122,9 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
         taskQueue: deps.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${rail} for ${clientId}`,
+        staticSummary: crossCurrency
+          ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${targetCurrency} (minor units) over ${rail} for ${clientId}`
+          : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${rail} for ${clientId}`,
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTES.status, value: 'created' },
           { key: SEARCH_ATTRIBUTES.rail, value: rail },

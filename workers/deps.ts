@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import type { AchOriginator } from '../activities/transfers';
 import type { Config } from '../core/config';
 import { createAchBankClient } from '../rails/ach/bank-client';
+import { createRatesSource } from '../fx/rates';
 
 /** Railyard's own ACH identity at its partner bank (the simulator plays that bank). */
 export const ACH_ORIGINATOR: AchOriginator = {
@@ -15,5 +16,5 @@ export const ACH_ORIGINATOR: AchOriginator = {
 };
 
 export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'>) {
-  return createActivities({ orm, ach: createAchBankClient(config.BANK_SIM_URL), originator: ACH_ORIGINATOR });
+  return createActivities({ orm, ach: createAchBankClient(config.BANK_SIM_URL), originator: ACH_ORIGINATOR, rates: createRatesSource() });
 }

@@ -3,15 +3,17 @@
  *
  * Steps (activity → status):
  *   1. holdFunds         created → funds_held            insufficient funds → failed
+ *   1b. convertFunds     funds_held → fx_locked          cross-currency only, at the quoted rate
  *   2. submitPayout      funds_held → submitted          bank rejection → failed (hold voided)
  *   3. checkPayout loop  every timing.pollIntervalMs, at most timing.settlementTimeoutMs
  *                        rejected/returned before settlement → failed (hold voided)
  *   4. settlePayout      submitted → settled             the hold is posted
  *   5. completeTransfer  settled → completed
  *
- * Compensation: while the hold stands and the bank has not settled, any ending other than
- * settlement voids the hold (in a non-cancellable scope, in the same transaction as the final
- * status). Once the bank may have paid, nothing is voided automatically: an operator decides.
+ * Compensation: while the bank has not settled, any ending other than settlement undoes what was
+ * done, in reverse order, in one activity and one transaction (non-cancellable): unwind the
+ * conversion (at the then-current rate, gain or loss booked explicitly) and credit the client back,
+ * or void the hold. Once the bank may have paid, nothing is undone automatically: an operator decides.
  *
  * When a step's retry budget runs out (the bank stays down, say) the transfer moves to
  * needs_attention and waits for an operator's `retry` or `cancel` signal; waiting costs nothing.
@@ -114,16 +116,16 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     }
   }
 
-  /** Voids the hold (if it stands) and ends the transfer, as one activity and one transaction. */
+  /** Undoes the hold or the conversion and ends the transfer, as one activity and one transaction. */
   async function endWithoutPayout(status: 'failed' | 'canceled', code: string, message: string, attemptId?: string): Promise<TransferState> {
     await CancellationScope.nonCancellable(() => db.failTransfer({ transferId: input.transferId, status, code, message, attemptId }));
-    holdMayBeVoided = false;
+    undoPossible = false;
     state.failureCode = code;
     setStatus(status, message);
     return state;
   }
 
-  let holdMayBeVoided = false;
+  let undoPossible = false;
   try {
     const hold = await step('holdFunds', 'created', () => db.holdFunds({ transferId: input.transferId }));
     holdOutcome = hold;
@@ -132,10 +134,15 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       setStatus(hold.status, hold.failureCode ?? null);
       return state;
     }
-    holdMayBeVoided = true;
+    undoPossible = true;
     setStatus('funds_held', null);
 
-    const submission = await step('submitPayout', 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo: 1 }));
+    if (input.targetCurrency !== input.currency) {
+      await step('convertFunds', 'funds_held', () => db.convertFunds({ transferId: input.transferId }));
+      setStatus('fx_locked', null);
+    }
+
+    const submission = await step('submitPayout', input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo: 1 }));
     state.railReference = submission.railReference;
     if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
     setStatus('submitted', null);
@@ -152,14 +159,14 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     }
     if (!settled) {
       // Funds may already be at the beneficiary: never void here. An operator decides.
-      holdMayBeVoided = false;
+      undoPossible = false;
       const reason = `no settlement within ${input.timing.settlementTimeoutMs} ms for trace ${submission.railReference}`;
       await db.markNeedsAttention({ transferId: input.transferId, reason });
       setStatus('needs_attention', reason);
       return state;
     }
 
-    holdMayBeVoided = false;
+    undoPossible = false;
     await step('settlePayout', 'submitted', () => db.settlePayout({ transferId: input.transferId, attemptId: submission.attemptId }));
     setStatus('settled', null);
     await step('completeTransfer', 'settled', () => db.completeTransfer({ transferId: input.transferId }));
@@ -167,10 +174,10 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     return state;
   } catch (err) {
     if (err instanceof OperatorCanceled) {
-      if (holdMayBeVoided) return await endWithoutPayout('canceled', 'canceled', err.message);
+      if (undoPossible) return await endWithoutPayout('canceled', 'canceled', err.message);
       throw err;
     }
-    if (holdMayBeVoided) await endWithoutPayout('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
+    if (undoPossible) await endWithoutPayout('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
     throw err;
   }
 }

@@ -49,7 +49,7 @@ export async function createdTransfer(
   em.persist(em.create(Transfer, row));
   em.persist(em.create(TransferEvent, { id: newId('evt'), transferId: row.id, status: 'created', reason: null, at: now }));
   await em.flush();
-  return { transferId: row.id, clientId, amountMinor, currency: 'USD', rail: 'ach', timing };
+  return { transferId: row.id, clientId, amountMinor, currency: 'USD', targetCurrency: 'USD', rail: 'ach', timing };
 }
 
 export async function balanceOf(orm: MikroORM, clientId: string, currency = 'USD'): Promise<Balance> {
