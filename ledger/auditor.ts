@@ -27,7 +27,13 @@ const PAGE_SIZE = 5_000;
 type Sums = { debitsPending: number; debitsPosted: number; creditsPending: number; creditsPosted: number };
 
 export async function auditLedger(em: EntityManager, now: Date = new Date()): Promise<Violation[]> {
-  const fork = em.fork();
+  // One transaction: every read sees the same snapshot, so work committing meanwhile cannot
+  // show up as a half-applied posting.
+  // (InnoDB's default REPEATABLE READ fixes the snapshot at the first read; SQLite transactions are serializable.)
+  return em.fork().transactional((tx) => audit(tx, now));
+}
+
+async function audit(fork: EntityManager, now: Date): Promise<Violation[]> {
   const violations: Violation[] = [];
   const accounts = new Map((await fork.find(Account, {})).map((a) => [a.id, a]));
   const sums = new Map<string, Sums>();

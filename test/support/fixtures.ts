@@ -2,7 +2,9 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../../core/ids';
 import { railTiming, type TransferTiming, type TransferWorkflowInput } from '../../core/transfer';
-import { Account, Posting, Transfer, TransferEvent, type TransferRow } from '../../db/schema';
+import { Account, FxQuote, Posting, Transfer, TransferEvent, type FxQuoteRow, type TransferRow } from '../../db/schema';
+import { createRatesSource } from '../../fx/rates';
+import { priceQuote } from '../../services/fx';
 import { clientAccountKey, clientBalance, type Balance } from '../../ledger/ledger';
 import { createClient, deposit } from '../../services/clients';
 
@@ -64,4 +66,32 @@ export async function postingsOf(orm: MikroORM, transferId: string) {
 
 export async function transferRow(orm: MikroORM, transferId: string): Promise<TransferRow> {
   return orm.em.fork().findOneOrFail(Transfer, { id: transferId });
+}
+
+export const PRICING = { quoteTtlMs: 60_000, spreadBps: 30, feeBps: 25 };
+
+/** A cross-currency transfer in `created` with its quote claimed, as the API writes it. */
+export async function createdFxTransfer(
+  orm: MikroORM,
+  clientId: string,
+  amountMinor: number,
+  currency: string,
+  targetCurrency: string,
+  beneficiary: Record<string, string> = BENEFICIARY,
+): Promise<{ input: TransferWorkflowInput; quote: FxQuoteRow }> {
+  const base = await createdTransfer(orm, clientId, amountMinor, beneficiary);
+  const quote = priceQuote(createRatesSource(), PRICING, { clientId, sourceCurrency: currency, targetCurrency, sourceAmountMinor: amountMinor }, Date.now());
+  const em = orm.em.fork();
+  await em.insert(FxQuote, { ...quote, transferId: base.transferId });
+  await em.nativeUpdate(Transfer, { id: base.transferId }, { currency, targetCurrency, targetAmountMinor: quote.targetAmountMinor, fxRate: quote.rate, quoteId: quote.id, feeMinor: quote.feeMinor });
+  return { input: { ...base, currency, targetCurrency }, quote };
+}
+
+/** Every posting of a transfer as (kind, debit account key, credit account key, amount). */
+export async function legsOf(orm: MikroORM, transferId: string) {
+  const em = orm.em.fork();
+  const rows = await em.find(Posting, { transferId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+  const accounts = new Map((await em.find(Account, { id: { $in: rows.flatMap((p) => [p.debitAccountId, p.creditAccountId]) } })).map((a) => [a.id, a.accountKey]));
+  const short = (key: string) => key.replace(/^client:[^:]+:/, 'client:');
+  return rows.map((p) => ({ kind: p.kind, code: p.code, debit: short(accounts.get(p.debitAccountId)!), credit: short(accounts.get(p.creditAccountId)!), amountMinor: p.amountMinor, currency: p.currency }));
 }

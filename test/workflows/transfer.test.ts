@@ -11,7 +11,8 @@ import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
 import { buildActivities } from '../../workers/deps';
 import { transferWorkflow } from '../../workflows/transfer';
 import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
-import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, postingsOf, transferRow } from '../support/fixtures';
+import { BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, fundedClient, legsOf, postingsOf, transferRow } from '../support/fixtures';
+import { auditLedger } from '../../ledger/auditor';
 
 describe('transfer workflow (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
@@ -89,5 +90,52 @@ describe('transfer workflow (time-skipping server)', () => {
     assert.equal(state.failureCode, 'insufficient_funds');
     assert.deepEqual(await postingsOf(orm, input.transferId), []);
     assert.equal(bank.sim.submissions.filter((s) => s.amountMinor === 1_001).length, 0, 'nothing reached the bank');
+  });
+
+  it('converts EUR to USD at the quote and pays out, every leg in its account and amount', async () => {
+    const clientId = await fundedClient(orm, 50_000, 'EUR');
+    const { input, quote } = await createdFxTransfer(orm, clientId, 20_000, 'EUR', 'USD');
+    const state = await run(input);
+
+    assert.equal(state.status, 'completed');
+    const spread = quote.midTargetAmountMinor - quote.targetAmountMinor;
+    assert.equal(quote.feeMinor, 50); // 25 bps of 200.00 EUR
+    assert.deepEqual(await legsOf(orm, input.transferId), [
+      { kind: 'pending', code: 'payout_hold', debit: 'client:EUR', credit: 'system:payouts_in_flight:EUR', amountMinor: 20_000, currency: 'EUR' },
+      { kind: 'post_pending', code: 'payout_hold_posted', debit: 'client:EUR', credit: 'system:payouts_in_flight:EUR', amountMinor: 20_000, currency: 'EUR' },
+      { kind: 'single', code: 'fx_fee', debit: 'system:payouts_in_flight:EUR', credit: 'system:fee_revenue:EUR', amountMinor: 50, currency: 'EUR' },
+      { kind: 'single', code: 'fx_source_leg', debit: 'system:payouts_in_flight:EUR', credit: 'system:fx_liquidity:EUR', amountMinor: 19_950, currency: 'EUR' },
+      { kind: 'single', code: 'fx_target_leg', debit: 'system:fx_liquidity:USD', credit: 'system:payouts_in_flight:USD', amountMinor: quote.targetAmountMinor, currency: 'USD' },
+      { kind: 'single', code: 'fx_spread', debit: 'system:fx_liquidity:USD', credit: 'system:fx_spread_revenue:USD', amountMinor: spread, currency: 'USD' },
+      { kind: 'single', code: 'payout_settled', debit: 'system:payouts_in_flight:USD', credit: 'system:bank_settlement:ach:USD', amountMinor: quote.targetAmountMinor, currency: 'USD' },
+    ]);
+    assert.ok(spread > 0);
+    const sub = bank.sim.submissions.find((s) => s.reference === state.railReference)!;
+    assert.equal(sub.amountMinor, quote.targetAmountMinor, 'the bank file carries the converted USD amount');
+    assert.deepEqual(await balanceOf(orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 30_000, heldMinor: 0 });
+    assert.deepEqual(await auditLedger(orm.em), []);
+  });
+
+  it('unwinds the conversion when the bank rejects after it, booking the gain or loss and crediting the client in full', async () => {
+    const clientId = await fundedClient(orm, 50_000, 'EUR');
+    const { input, quote } = await createdFxTransfer(orm, clientId, 30_000, 'EUR', 'USD', { ...BENEFICIARY, accountNumber: '000111111116' });
+    const state = await run(input);
+
+    assert.equal(state.status, 'failed');
+    assert.equal(state.failureCode, 'R03');
+    const legs = await legsOf(orm, input.transferId);
+    const codes = legs.map((l) => l.code);
+    assert.deepEqual(codes.slice(0, 6), ['payout_hold', 'payout_hold_posted', 'fx_fee', 'fx_source_leg', 'fx_target_leg', 'fx_spread']);
+    const unwind = legs.slice(6);
+    const byCode = (code: string) => unwind.find((l) => l.code === code);
+    assert.equal(byCode('fx_unwind_target_leg')?.amountMinor, quote.targetAmountMinor);
+    assert.equal(byCode('fx_unwind_spread')?.amountMinor, quote.midTargetAmountMinor - quote.targetAmountMinor);
+    const back = byCode('fx_unwind_source_leg')!.amountMinor;
+    const gainLoss = (byCode('fx_unwind_loss')?.amountMinor ?? 0) - (byCode('fx_unwind_gain')?.amountMinor ?? 0);
+    assert.equal(back + gainLoss, quote.convertedMinor, 'what came back plus the booked gain/loss is what was converted');
+    assert.deepEqual(byCode('fx_fee_refund'), { kind: 'single', code: 'fx_fee_refund', debit: 'system:fee_revenue:EUR', credit: 'system:payouts_in_flight:EUR', amountMinor: quote.feeMinor, currency: 'EUR' });
+    assert.deepEqual(byCode('payout_refund'), { kind: 'single', code: 'payout_refund', debit: 'system:payouts_in_flight:EUR', credit: 'client:EUR', amountMinor: 30_000, currency: 'EUR' });
+    assert.deepEqual(await balanceOf(orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 50_000, heldMinor: 0 });
+    assert.deepEqual(await auditLedger(orm.em), []);
   });
 });
