@@ -306,3 +306,21 @@ export function clientBalance(account: AccountRow): Balance {
 }
 
 export type { PostingKind };
+
+/**
+ * Expires holds whose `expiresAt` has passed: each gets an `expire_pending` resolution
+ * (`<holdId>:expire`). Bounded per call; returns how many it expired.
+ */
+export async function expireHolds(em: EntityManager, now: Date, limit = 500): Promise<number> {
+  const due = await em.fork().find(Posting, { kind: 'pending', expiresAt: { $lte: now } }, { orderBy: { expiresAt: 'asc' }, limit });
+  let expired = 0;
+  for (const hold of due) {
+    const result = await inTransaction(em, async (tx) => {
+      if (await tx.findOne(Posting, { pendingId: hold.id })) return false;
+      await resolveHold(tx, { externalId: `${hold.id}:expire`, kind: 'expire_pending', pendingId: hold.id, code: 'hold_expired' });
+      return true;
+    });
+    if (result) expired++;
+  }
+  return expired;
+}
