@@ -8,17 +8,8 @@ import assert from 'node:assert/strict';
 import { Deposit, Posting, Transfer } from '../../db/schema';
 import { workflowIdFor } from '../../core/transfer';
 import { BENEFICIARY } from '../support/fixtures';
-import { call, startApiStack, type ApiStack } from '../support/api-stack';
+import { apiStack, call, until, type ApiStack } from '../support/api-stack';
 
-async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simulator)', () => {
   let stack: ApiStack;
@@ -26,7 +17,7 @@ describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simula
   let clientId: string;
 
   before(async () => {
-    stack = await startApiStack();
+    stack = await apiStack();
     const created = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Acme Payouts' } });
     assert.equal(created.status, 201);
     clientKey = created.body.apiKey;
@@ -36,10 +27,6 @@ describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simula
       body: { currency: 'USD', amountMinor: 100_000, reference: 'wire-0001' },
     });
     assert.equal(funded.status, 201, JSON.stringify(funded.body));
-  });
-
-  after(async () => {
-    await stack?.close();
   });
 
   const transferBody = (overrides: Record<string, unknown> = {}) => ({ amountMinor: 12_345, currency: 'USD', beneficiary: BENEFICIARY, reference: 'invoice 42', ...overrides });

@@ -12,7 +12,7 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { newApiKey } from '../../api/keys';
 import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
-import { devServer, mariadbOrm, startSim, workflowBundle, type RunningSim } from './global';
+import { devServer, mariadbOrm, memo, onTeardown, startSim, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
   url: string;
@@ -23,7 +23,14 @@ export interface ApiStack {
   close(): Promise<void>;
 }
 
-export async function startApiStack(settlementDelayMs = 300): Promise<ApiStack> {
+/** One stack for every API suite: a single worker polls the `transfers` queue of the dev server. */
+export const apiStack = memo(async (): Promise<ApiStack> => {
+  const stack = await startApiStack(300);
+  onTeardown(() => stack.close());
+  return stack;
+});
+
+async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
   const [dev, orm, bank, bundle] = await Promise.all([devServer(), mariadbOrm(), startSim(settlementDelayMs), workflowBundle()]);
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BANK_SIM_URL: bank.url, TEMPORAL_ADDRESS: dev.address, RAIL_TIME: 'demo' });
   const connection = await Connection.connect({ address: dev.address });
@@ -79,4 +86,14 @@ export async function call(
   });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -23,7 +23,11 @@ Runtime.install({
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'ERROR' }) } },
 });
 
-function memo<T>(make: () => Promise<T>): () => Promise<T> {
+export function onTeardown(fn: () => Promise<void>): void {
+  teardowns.push(fn);
+}
+
+export function memo<T>(make: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => (value ??= make());
 }
