@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     writeSecret(demoFile, demo);
   }
   await deposit(em, { clientId: demo.clientId, currency: 'USD', amountMinor: DEMO_DEPOSIT_MINOR, reference: 'demo-seed-usd' });
+  await deposit(em, { clientId: demo.clientId, currency: 'EUR', amountMinor: DEMO_DEPOSIT_MINOR, reference: 'demo-seed-eur' });
 
   const opsFile = path.join(dataDir, 'ops-key.json');
   let opsApiKey = config.OPS_API_KEY;
@@ -151,7 +152,7 @@ Railyard is running (RAIL_TIME=${config.RAIL_TIME}).
   Bank simulator  ${config.BANK_SIM_URL}
   Database        ${db}
 
-  Demo client     ${demo.clientId} (funded with ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'USD')} USD)
+  Demo client     ${demo.clientId} (funded with ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'USD')} USD and ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'EUR')} EUR)
   Demo client key ${demo.apiKey}
   Ops key         ${opsApiKey}${config.OPS_API_KEY ? ' (from OPS_API_KEY)' : ''}
 
