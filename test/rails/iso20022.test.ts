@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { buildPacs002, buildPacs008, parsePacs002, parsePacs008, uetrFor, type CreditTransfer } from '../../rails/iso20022/messages';
+import { assertValidAgainstXsd } from '../support/xsd';
+
+describe('ISO 20022 messages', () => {
+  const base: CreditTransfer = {
+    messageId: 'att_01m8000000000000000000000a',
+    createdAt: new Date('2026-11-24T10:00:00.123Z'),
+    endToEndId: 'att_01m8000000000000000000000a',
+    uetr: uetrFor('att_01m8000000000000000000000a'),
+    amountMinor: 123_456,
+    currency: 'EUR',
+    settlementDate: '2026-11-24',
+    chargeBearer: 'SHA',
+    debtor: { name: 'Railyard', accountNumber: '1871234567', bic: 'RAILUS33XXX' },
+    creditor: { name: 'Zoë Ångström & Co', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX', country: 'DE' },
+    remittance: 'invoice 42',
+  };
+
+  it('derives a stable UUID v4 UETR from the end-to-end reference', () => {
+    assert.match(base.uetr, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(uetrFor(base.endToEndId), base.uetr);
+    assert.notEqual(uetrFor('other'), base.uetr);
+  });
+
+  for (const [currency, amountMinor, decimal] of [['EUR', 123_456, '1234.56'], ['JPY', 15_138, '15138'], ['KWD', 30_745, '30.745'], ['BHD', 1, '0.001']] as const) {
+    it(`builds a schema-valid pacs.008.001.09 carrying ${decimal} ${currency} exactly`, async () => {
+      const xml = buildPacs008({ ...base, currency, amountMinor });
+      await assertValidAgainstXsd(xml, 'pacs.008.001.09');
+      assert.ok(xml.includes(`<IntrBkSttlmAmt Ccy="${currency}">${decimal}</IntrBkSttlmAmt>`), xml);
+      const parsed = parsePacs008(xml);
+      assert.equal(parsed.amountMinor, amountMinor);
+      assert.equal(parsed.currency, currency);
+      assert.equal(parsed.uetr, base.uetr);
+      assert.equal(parsed.chargeBearer, 'SHA');
+      assert.equal(parsed.creditor.iban, 'DE89370400440532013000');
+    });
+  }
+
+  it('builds schema-valid pacs.002.001.11 status reports and reads them back', async () => {
+    for (const status of ['ACSP', 'ACCC', 'RJCT'] as const) {
+      const xml = buildPacs002({ messageId: 'sts-1', createdAt: new Date(), originalMessageId: base.messageId, endToEndId: base.endToEndId, uetr: base.uetr, status, reasonCode: status === 'RJCT' ? 'AC04' : undefined });
+      await assertValidAgainstXsd(xml, 'pacs.002.001.11');
+      const parsed = parsePacs002(xml);
+      assert.equal(parsed.status, status);
+      assert.equal(parsed.reasonCode, status === 'RJCT' ? 'AC04' : undefined);
+    }
+  });
+
+  it('rejects a pacs.008 with excess precision or a missing field, naming it', () => {
+    const xml = buildPacs008(base).replace('>1234.56<', '>1234.567<');
+    assert.throws(() => parsePacs008(xml), /IntrBkSttlmAmt: 1234.567 has more precision than EUR allows/);
+    assert.throws(() => parsePacs008(buildPacs008(base).replace(/<UETR>.*<\/UETR>/, '')), /missing CdtTrfTxInf\/PmtId\/UETR/);
+    assert.throws(() => parsePacs008('<Document'), /not well-formed XML|missing/);
+  });
+});
