@@ -12,7 +12,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { raw, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
-import type { HoldOutcome, TransferStatus } from '../core/transfer';
+import type { HoldOutcome, Rail, TransferStatus } from '../core/transfer';
 import { Attempt, FxQuote, Posting, RailCounter, Transfer, type AttemptRow, type TransferRow } from '../db/schema';
 import {
   LedgerError,
@@ -25,24 +25,16 @@ import {
   systemAccountSpec,
 } from '../ledger/ledger';
 import { InvalidTransitionError, moveStatus } from '../services/transfers';
-import { BankUnavailableError, type AchBankClient } from '../rails/ach/bank-client';
-import { buildCreditFile, emitNacha } from '../rails/ach/nacha';
+import { BankUnavailableError, type PayoutRail } from '../rails/bank-http';
 import { convertMinor } from '../fx/pricing';
 import type { RatesSource } from '../fx/rates';
 
-export interface AchOriginator {
-  originRouting: string;
-  originName: string;
-  destinationRouting: string;
-  destinationName: string;
-  companyName: string;
-  companyId: string;
-}
-
 export interface TransferActivityDeps {
   orm: MikroORM;
-  ach: AchBankClient;
-  originator: AchOriginator;
+  /** One adapter per rail this deployment carries. */
+  rails: Partial<Record<Rail, PayoutRail>>;
+  /** First 8 digits of our ODFI routing number: the prefix of every ACH trace number. */
+  achOdfi: string;
   rates: RatesSource;
 }
 
@@ -109,8 +101,15 @@ async function nextTraceNumber(tx: SqlEntityManager, odfi8: string): Promise<str
 }
 
 export function createTransferActivities(deps: TransferActivityDeps) {
-  const { orm, ach, originator, rates } = deps;
+  const { orm, rates } = deps;
   const em = () => orm.em.fork();
+  const railFor = (rail: string): PayoutRail => {
+    const adapter = deps.rails[rail as Rail];
+    if (!adapter) throw ApplicationFailure.nonRetryable(`rail ${rail} is not configured on this worker`, 'rail_not_configured');
+    return adapter;
+  };
+  const unavailable = (err: BankUnavailableError) =>
+    ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
 
   /** Inside a transaction: reverses a conversion at today's mid rate and credits the client back. */
   async function unwindConversion(tx: SqlEntityManager, transfer: TransferRow): Promise<void> {
@@ -209,12 +208,14 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         let attempt = await tx.findOne(Attempt, { transferId: transfer.id, attemptNo: input.attemptNo });
         if (!attempt) {
           const now = new Date();
+          const attemptId = newId('att');
           const row: AttemptRow = {
-            id: newId('att'),
+            id: attemptId,
             transferId: transfer.id,
             attemptNo: input.attemptNo,
             rail: transfer.rail,
-            railReference: await nextTraceNumber(tx, originator.originRouting.slice(0, 8)),
+            // The end-to-end reference, fixed before the bank hears of it: ACH trace number, else the attempt ID.
+            railReference: transfer.rail === 'ach' ? await nextTraceNumber(tx, deps.achOdfi) : attemptId,
             status: 'pending',
             failureCode: null,
             createdAt: now,
@@ -233,48 +234,28 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         return { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code: attempt.failureCode ?? 'rejected', message: 'rejected by the bank' };
       }
 
-      const beneficiary = transfer.beneficiary;
-      const now = new Date();
-      let file: string;
-      try {
-        file = emitNacha(buildCreditFile({
-          ...originator,
-          entryClass: 'PPD',
-          entryDescription: 'PAYOUT',
-          createdAt: now,
-          effectiveDate: now,
-          fileIdModifier: 'A',
-          entries: [
-            {
-              transactionCode: '22',
-              routingNumber: beneficiary.routingNumber,
-              accountNumber: beneficiary.accountNumber,
-              amountCents: transfer.targetAmountMinor,
-              individualId: transfer.id.slice(-15),
-              individualName: beneficiary.name,
-              traceNumber: attempt.railReference,
-            },
-          ],
-        }));
-      } catch (err) {
-        // The API validates beneficiaries; a file we cannot build is a bug for an operator, not a retry.
-        throw ApplicationFailure.nonRetryable(`cannot build the NACHA file: ${(err as Error).message}`, 'invalid_payment_file');
-      }
-
       let answer;
       try {
-        answer = await ach.submitFile(file);
+        answer = await railFor(transfer.rail).submit({
+          reference: attempt.railReference,
+          transferId: transfer.id,
+          amountMinor: transfer.targetAmountMinor,
+          currency: transfer.targetCurrency,
+          beneficiary: transfer.beneficiary,
+          remittance: transfer.reference,
+          createdAt: new Date(),
+        });
       } catch (err) {
-        if (err instanceof BankUnavailableError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
+        if (err instanceof BankUnavailableError) throw unavailable(err);
+        if (err instanceof RangeError) {
+          // The API validates beneficiaries; an instruction we cannot build is for an operator, not a retry.
+          throw ApplicationFailure.nonRetryable(`cannot build the payment instruction: ${err.message}`, 'invalid_payment_instruction');
         }
         throw err;
       }
-      const entry = answer.kind === 'received' ? answer.entries.find((e) => e.reference === attempt.railReference) : undefined;
-      if (answer.kind === 'received' && !entry) throw ApplicationFailure.nonRetryable(`bank acknowledgement lacks reference ${attempt.railReference}`, 'bank_protocol_error');
-      const rejected = answer.kind === 'file_rejected' || entry?.status === 'rejected';
-      const code = answer.kind === 'file_rejected' ? 'file_rejected' : (entry?.code ?? 'rejected');
-      const message = answer.kind === 'file_rejected' ? answer.message : `rejected by the bank with ${code}`;
+      const rejected = answer.kind === 'rejected';
+      const code = answer.kind === 'rejected' ? answer.code : '';
+      const message = answer.kind === 'rejected' ? answer.message : '';
 
       await inTransaction(em(), async (tx) => {
         const row = await tx.findOneOrFail(Attempt, { id: attempt.id });
@@ -291,16 +272,15 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     },
 
     /** Asks the bank where a submitted payment stands. Read-only; retryable when the bank is down. */
-    async checkPayout(input: { railReference: string }): Promise<{ state: PayoutState; code: string | null }> {
+    /** `rail` is absent only in workflows started before SWIFT existed: those are all ACH. */
+    async checkPayout(input: { railReference: string; rail?: string }): Promise<{ state: PayoutState; code: string | null }> {
       try {
-        const answer = await ach.paymentStatus(input.railReference);
+        const answer = await railFor(input.rail ?? 'ach').inquire(input.railReference);
         const state: PayoutState = answer.status === 'held' ? 'pending' : answer.status;
         Context.current().log.debug('payout inquiry', { railReference: input.railReference, state });
         return { state, code: answer.code };
       } catch (err) {
-        if (err instanceof BankUnavailableError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs });
-        }
+        if (err instanceof BankUnavailableError) throw unavailable(err);
         throw err;
       }
     },

@@ -16,7 +16,7 @@ import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferView } from '../services/transfers';
 import { sameKey } from './keys';
 import { withIdempotency } from './idempotency';
-import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse } from './schemas';
+import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
 
@@ -141,7 +141,9 @@ export function createApp(deps: AppDeps) {
   app.post('/v1/transfers', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
-      const body = parse(createTransferSchema, req.body);
+      const parsed = parse(createTransferSchema, req.body);
+      const { beneficiary } = parseBeneficiary(parsed.beneficiary);
+      const body = { ...parsed, beneficiary };
       const transfer = await startTransfer({ em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing }, clientId, body);
       return { status: 201, body: transfer };
     });

@@ -2,7 +2,8 @@
  * Request schemas. Validation errors name the offending field in `param` (dotted path).
  */
 import { z } from 'zod';
-import { invalid } from '../core/errors';
+import { isValidBIC, isValidIBAN } from 'ibantools';
+import { AppError, invalid } from '../core/errors';
 import { isCurrency } from '../core/money';
 import { RAILS } from '../core/transfer';
 import { abaChecksumValid } from '../rails/ach/nacha';
@@ -34,6 +35,25 @@ export const depositSchema = z.strictObject({
   reference: printable(140),
 });
 
+const country = z.string().regex(/^[A-Z]{2}$/, { error: 'must be an ISO 3166 alpha-2 country code' });
+const bic = z.string().refine((v) => isValidBIC(v), { error: 'is not a valid BIC' });
+
+const ibanBeneficiary = z
+  .strictObject({
+    name: printable(70),
+    country,
+    iban: z.string().refine((v) => isValidIBAN(v), { error: 'is not a valid IBAN (checksum or length for its country)' }),
+    bic: bic.optional(),
+  })
+  .refine((b) => b.iban.slice(0, 2) === b.country, { error: 'must be the IBAN’s country', path: ['country'] });
+
+const accountBeneficiary = z.strictObject({
+  name: printable(70),
+  country,
+  accountNumber: z.string().regex(/^[A-Za-z0-9]{4,34}$/, { error: 'must be 4 to 34 letters or digits' }),
+  bic,
+});
+
 const usBeneficiary = z.strictObject({
   name: printable(70),
   country: z.literal('US', { error: 'must be US for a US bank account' }),
@@ -50,12 +70,30 @@ export const createTransferSchema = z.strictObject({
   targetCurrency: currency.optional(),
   quoteId: z.string().optional(),
   rail: z.enum(RAILS, { error: `must be one of ${RAILS.join(', ')}` }).optional(),
-  beneficiary: usBeneficiary,
+  beneficiary: z.looseObject({}, { error: 'must be an object' }),
   reference: printable(140).optional(),
   metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
 });
 
-export type CreateTransferBody = z.infer<typeof createTransferSchema>;
+export type Beneficiary = Record<string, string>;
+export type CreateTransferBody = Omit<z.infer<typeof createTransferSchema>, 'beneficiary'> & { beneficiary: Beneficiary };
+
+/**
+ * A beneficiary is one of: a US account `{name, country: "US", accountNumber, routingNumber}`, an
+ * IBAN `{name, country, iban, bic?}`, or an account with a BIC `{name, country, accountNumber, bic}`.
+ * The shape is chosen by its fields, so errors name the field at fault (`beneficiary.iban`).
+ */
+export function parseBeneficiary(value: unknown): { beneficiary: Beneficiary; kind: 'us_account' | 'bic' | 'iban' } {
+  const b = (value ?? {}) as Record<string, unknown>;
+  const [schema, kind] =
+    'routingNumber' in b ? ([usBeneficiary, 'us_account'] as const) : 'iban' in b ? ([ibanBeneficiary, 'iban'] as const) : 'bic' in b ? ([accountBeneficiary, 'bic'] as const) : ([usBeneficiary, 'us_account'] as const);
+  try {
+    return { beneficiary: parse(schema as z.ZodType, b) as Beneficiary, kind };
+  } catch (err) {
+    if (err instanceof AppError && err.param) throw invalid(`beneficiary.${err.param}`, `beneficiary.${err.message}`);
+    throw err;
+  }
+}
 
 export const createQuoteSchema = z.strictObject({
   sourceCurrency: currency,

@@ -13,6 +13,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
+import { buildPacs002, IsoMessageError, parsePacs008 } from '../rails/iso20022/messages';
 
 export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
 export type SimBehavior = (typeof SIM_BEHAVIORS)[number];
@@ -92,6 +93,7 @@ export function createBankSim(options: BankSimOptions) {
   const rules: SimRule[] = [];
   const payments = new Map<string, SimPayment>();
   const submissions: SimSubmission[] = [];
+  const uetrs = new Map<string, string>();
 
   function advance(p: SimPayment): SimPayment {
     const t = now();
@@ -107,16 +109,16 @@ export function createBankSim(options: BankSimOptions) {
     return p;
   }
 
-  function pickBehavior(candidate: { accountNumber: string; amountMinor: number; rail: string }) {
+  function pickBehavior(candidate: { accountNumber: string; iban: string | null; amountMinor: number; rail: string }) {
     for (const rule of rules) {
       const m = rule.match;
       if (m.accountNumber !== undefined && m.accountNumber !== candidate.accountNumber) continue;
-      if (m.iban !== undefined) continue; // IBAN rails are matched by IBAN only.
+      if (m.iban !== undefined && m.iban !== candidate.iban) continue;
       if (m.amountMinor !== undefined && m.amountMinor !== candidate.amountMinor) continue;
       if (m.rail !== undefined && m.rail !== candidate.rail) continue;
       return rule;
     }
-    const magic = MAGIC_ACCOUNTS[candidate.accountNumber];
+    const magic = MAGIC_ACCOUNTS[candidate.iban ?? candidate.accountNumber];
     return magic ? { ...magic, id: 'magic', match: {} } : undefined;
   }
 
@@ -149,6 +151,89 @@ export function createBankSim(options: BankSimOptions) {
     res.json({ ok: true });
   });
 
+  interface Candidate {
+    reference: string;
+    rail: string;
+    accountNumber: string;
+    iban: string | null;
+    routingNumber: string;
+    amountMinor: number;
+    currency: string;
+    name: string;
+    /** Debits are not taken from a payout channel. */
+    credit: boolean;
+    /** The rail's own code for an account the bank does not know. */
+    defaultRejectCode: string;
+  }
+
+  function submission(c: Candidate, status: string, duplicate: boolean, raw: string, receivedAt: string): void {
+    submissions.push({ id: randomUUID(), rail: c.rail, reference: c.reference, amountMinor: c.amountMinor, currency: c.currency, status, duplicate, receivedAt, raw });
+  }
+
+  /**
+   * Books one payment instruction, at most once per end-to-end reference. Returns what the bank
+   * answers, and whether the answer never comes (`timeout_after_accept`).
+   */
+  function receive(c: Candidate, raw: string, receivedAt: string) {
+    const existing = payments.get(c.reference);
+    if (existing) {
+      submission(c, advance(existing).status, true, raw, receivedAt);
+      return { reference: c.reference, status: existing.status === 'rejected' ? 'rejected' : 'accepted', code: existing.code, duplicate: true, hang: false };
+    }
+    const rule = pickBehavior(c);
+    consume(rule as SimRule | undefined);
+    const behavior = rule?.behavior ?? 'accept';
+    const t = now();
+    const payment: SimPayment = {
+      reference: c.reference,
+      rail: c.rail,
+      amountMinor: c.amountMinor,
+      currency: c.currency,
+      accountNumber: c.iban ?? c.accountNumber,
+      routingNumber: c.routingNumber,
+      name: c.name,
+      status: 'pending',
+      code: null,
+      receivedAtMs: t,
+      settleAtMs: t + options.settlementDelayMs,
+      returnAtMs: null,
+      returnCode: null,
+      settledAtMs: null,
+      returnedAtMs: null,
+    };
+    if (!c.credit) {
+      payment.status = 'rejected';
+      payment.code = c.rail === 'ach' ? 'R33' : 'AG01';
+    } else if (behavior === 'reject') {
+      payment.status = 'rejected';
+      payment.code = rule?.code ?? c.defaultRejectCode;
+    } else if (behavior === 'hold') {
+      payment.status = 'held';
+      payment.settleAtMs = null;
+    } else if (behavior === 'return_after_settlement') {
+      payment.returnAtMs = payment.settleAtMs! + (rule?.delayMs ?? options.settlementDelayMs);
+      payment.returnCode = rule?.code ?? (c.rail === 'ach' ? 'R01' : 'AC04');
+    }
+    payments.set(c.reference, payment);
+    submission(c, payment.status, false, raw, receivedAt);
+    return { reference: c.reference, status: payment.status === 'rejected' ? 'rejected' : 'accepted', code: payment.code, duplicate: false, hang: behavior === 'timeout_after_accept' };
+  }
+
+  /** A bank that is down takes nothing: decided before anything is booked. */
+  function refuseIfDown(candidates: Candidate[], raw: string, receivedAt: string, res: Response): boolean {
+    const down = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'unavailable');
+    if (!down) return false;
+    consume(down as SimRule);
+    for (const c of candidates) submission(c, 'unavailable', false, raw, receivedAt);
+    res.status(503).set('Retry-After', '1').json({ error: { code: 'unavailable', message: 'bank is temporarily unavailable' } });
+    return true;
+  }
+
+  function hangUp(req: Request): void {
+    // The bank took the instruction but its answer never arrives.
+    setTimeout(() => req.socket.destroy(), hangMs).unref();
+  }
+
   app.post('/ach/files', express.text({ type: '*/*', limit: '10mb' }), (req: Request, res: Response) => {
     const raw = typeof req.body === 'string' ? req.body : '';
     const receivedAt = new Date(now()).toISOString();
@@ -161,79 +246,79 @@ export function createBankSim(options: BankSimOptions) {
       res.status(400).json({ error: { code: 'file_rejected', message: err.message } });
       return;
     }
-    const entries = file.batches.flatMap((b) => b.entries.map((e) => e.record.fields));
-    const candidates = entries.map((fields) => ({
-      reference: fields.traceNumber,
-      accountNumber: fields.dfiAccountNumber.trim(),
-      routingNumber: fields.receivingDfiIdentification + fields.checkDigit,
-      amountMinor: Number(fields.amount),
-      name: fields.individualName.trim(),
-      credit: CREDIT_CODES.has(fields.transactionCode),
-      rail: 'ach',
-    }));
-    // A bank that is down takes nothing from the file: decide before recording anything.
-    const down = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'unavailable');
-    if (down) {
-      consume(down as SimRule);
-      for (const c of candidates) {
-        submissions.push({ id: randomUUID(), rail: 'ach', reference: c.reference, amountMinor: c.amountMinor, currency: 'USD', status: 'unavailable', duplicate: false, receivedAt, raw });
-      }
-      res.status(503).json({ error: { code: 'unavailable', message: 'bank is temporarily unavailable' } });
-      return;
-    }
-    let hang = false;
-    const results = candidates.map((c) => {
-      const existing = payments.get(c.reference);
-      if (existing) {
-        submissions.push({ id: randomUUID(), rail: 'ach', reference: c.reference, amountMinor: c.amountMinor, currency: 'USD', status: advance(existing).status, duplicate: true, receivedAt, raw });
-        return { reference: c.reference, status: existing.status === 'rejected' ? 'rejected' : 'accepted', code: existing.code, duplicate: true };
-      }
-      const rule = pickBehavior(c);
-      consume(rule as SimRule | undefined);
-      const behavior = rule?.behavior ?? 'accept';
-      const t = now();
-      const payment: SimPayment = {
-        reference: c.reference,
+    const candidates: Candidate[] = file.batches.flatMap((b) =>
+      b.entries.map(({ record: { fields } }) => ({
+        reference: fields.traceNumber,
         rail: 'ach',
-        amountMinor: c.amountMinor,
+        accountNumber: fields.dfiAccountNumber.trim(),
+        iban: null,
+        routingNumber: fields.receivingDfiIdentification + fields.checkDigit,
+        amountMinor: Number(fields.amount),
         currency: 'USD',
-        accountNumber: c.accountNumber,
-        routingNumber: c.routingNumber,
-        name: c.name,
-        status: 'pending',
-        code: null,
-        receivedAtMs: t,
-        settleAtMs: t + options.settlementDelayMs,
-        returnAtMs: null,
-        returnCode: null,
-        settledAtMs: null,
-        returnedAtMs: null,
-      };
-      if (!c.credit) {
-        payment.status = 'rejected';
-        payment.code = 'R33';
-      } else if (behavior === 'reject') {
-        payment.status = 'rejected';
-        payment.code = rule?.code ?? 'R03';
-      } else if (behavior === 'hold') {
-        payment.status = 'held';
-        payment.settleAtMs = null;
-      } else if (behavior === 'return_after_settlement') {
-        payment.returnAtMs = payment.settleAtMs! + (rule?.delayMs ?? options.settlementDelayMs);
-        payment.returnCode = rule?.code ?? 'R01';
-      } else if (behavior === 'timeout_after_accept') {
-        hang = true;
-      }
-      payments.set(c.reference, payment);
-      submissions.push({ id: randomUUID(), rail: 'ach', reference: c.reference, amountMinor: c.amountMinor, currency: 'USD', status: payment.status, duplicate: false, receivedAt, raw });
-      return { reference: c.reference, status: payment.status === 'rejected' ? 'rejected' : 'accepted', code: payment.code, duplicate: false };
-    });
-    if (hang) {
-      // The bank took the file but its answer never arrives.
-      setTimeout(() => req.socket.destroy(), hangMs).unref();
+        name: fields.individualName.trim(),
+        credit: CREDIT_CODES.has(fields.transactionCode),
+        defaultRejectCode: 'R03',
+      })),
+    );
+    if (refuseIfDown(candidates, raw, receivedAt, res)) return;
+    const results = candidates.map((c) => receive(c, raw, receivedAt));
+    if (results.some((r) => r.hang)) return hangUp(req);
+    res.status(202).json({ fileId: randomUUID(), entries: results.map(({ hang: _hang, ...r }) => r) });
+  });
+
+  /** SWIFT: a pacs.008.001.09 in, a pacs.002.001.11 back (ACSP accepted, RJCT rejected). */
+  app.post('/swift/pacs008', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const receivedAt = new Date(now()).toISOString();
+    let ct;
+    try {
+      ct = parsePacs008(raw);
+    } catch (err) {
+      if (!(err instanceof IsoMessageError)) throw err;
+      submissions.push({ id: randomUUID(), rail: 'swift', reference: '', amountMinor: 0, currency: '', status: 'message_rejected', duplicate: false, receivedAt, raw });
+      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
       return;
     }
-    res.status(202).json({ fileId: randomUUID(), entries: results });
+    const candidate: Candidate = {
+      reference: ct.endToEndId,
+      rail: 'swift',
+      accountNumber: ct.creditor.accountNumber ?? '',
+      iban: ct.creditor.iban ?? null,
+      routingNumber: ct.creditor.bic,
+      amountMinor: ct.amountMinor,
+      currency: ct.currency,
+      name: ct.creditor.name,
+      credit: true,
+      defaultRejectCode: 'AC01',
+    };
+    uetrs.set(ct.endToEndId, ct.uetr);
+    if (refuseIfDown([candidate], raw, receivedAt, res)) return;
+    const result = receive(candidate, raw, receivedAt);
+    if (result.hang) return hangUp(req);
+    res.status(200).type('application/xml').send(statusReport(ct.endToEndId, ct.messageId));
+  });
+
+  function statusReport(reference: string, originalMessageId: string): string {
+    const p = advance(payments.get(reference)!);
+    const status = p.status === 'settled' ? 'ACCC' : p.status === 'rejected' || p.status === 'returned' ? 'RJCT' : p.status === 'held' ? 'PDNG' : 'ACSP';
+    return buildPacs002({
+      messageId: `SIM-${randomUUID().slice(0, 30)}`,
+      createdAt: new Date(now()),
+      originalMessageId,
+      endToEndId: reference,
+      uetr: uetrs.get(reference) ?? '',
+      status,
+      reasonCode: p.code ?? undefined,
+    });
+  }
+
+  app.get('/swift/payments/:reference', (req, res) => {
+    const p = payments.get(req.params.reference);
+    if (!p || p.rail !== 'swift') {
+      res.status(404).json({ error: { code: 'not_found', message: `no payment ${req.params.reference}` } });
+      return;
+    }
+    res.type('application/xml').send(statusReport(p.reference, p.reference));
   });
 
   app.get('/ach/payments/:reference', (req, res) => {

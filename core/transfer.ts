@@ -46,15 +46,31 @@ export function canMove(from: TransferStatus, to: TransferStatus): boolean {
 export const RAILS = ['ach', 'sepa', 'sepa_instant', 'swift', 'rtp'] as const;
 export type Rail = (typeof RAILS)[number];
 
-/** Rails this build can carry a payout over, with what each accepts. */
-export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: string[]; countries: string[] }>> = {
-  ach: { currencies: ['USD'], countries: ['US'] },
+/** Rails this build can carry a payout over, with what each accepts and what it needs to know. */
+export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: 'us_account' | 'bic' }>> = {
+  ach: { currencies: ['USD'], countries: ['US'], needs: 'us_account' },
+  swift: {
+    currencies: ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'SGD', 'MXN', 'KWD', 'BHD', 'JOD', 'OMR', 'TND'],
+    countries: 'any',
+    needs: 'bic',
+  },
 };
 
-export function routeRail(currency: string, country: string): Rail | undefined {
-  for (const [rail, caps] of Object.entries(RAIL_CAPABILITIES)) {
-    if (caps.currencies.includes(currency) && caps.countries.includes(country)) return rail as Rail;
-  }
+/** What a beneficiary gives us to reach it: a US account, a BIC (with IBAN or account), or an IBAN alone. */
+export type BeneficiaryKind = 'us_account' | 'bic' | 'iban';
+
+export function railAccepts(rail: Rail, currency: string, country: string, kind: BeneficiaryKind): string | undefined {
+  const caps = RAIL_CAPABILITIES[rail];
+  if (!caps) return `rail ${rail} is not enabled on this deployment`;
+  if (!caps.currencies.includes(currency)) return `rail ${rail} does not carry ${currency}`;
+  if (caps.countries !== 'any' && !caps.countries.includes(country)) return `rail ${rail} does not reach ${country}`;
+  if (caps.needs !== kind) return caps.needs === 'bic' ? `rail ${rail} needs the beneficiary's bic` : `rail ${rail} needs a US accountNumber and routingNumber`;
+  return undefined;
+}
+
+/** Routing when the client names no rail: domestic ACH where it can, else a SWIFT wire. */
+export function routeRail(currency: string, country: string, kind: BeneficiaryKind): Rail | undefined {
+  for (const rail of ['ach', 'swift'] as const) if (railAccepts(rail, currency, country, kind) === undefined) return rail;
   return undefined;
 }
 

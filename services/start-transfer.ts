@@ -10,9 +10,10 @@ import { WithStartWorkflowOperation, type Client as TemporalClient } from '@temp
 import { AppError, invalid } from '../core/errors';
 import { newId } from '../core/ids';
 import {
-  RAIL_CAPABILITIES,
   SEARCH_ATTRIBUTES,
+  railAccepts,
   routeRail,
+  type BeneficiaryKind,
   workflowIdFor,
   type Rail,
   type TransferTiming,
@@ -35,18 +36,21 @@ export interface StartTransferDeps {
   pricing: FxPricing;
 }
 
-/** The rail for the currency the beneficiary receives. */
+/** The rail for the currency the beneficiary receives and the details the beneficiary gave. */
 function chooseRail(body: CreateTransferBody, payoutCurrency: string): Rail {
+  const b = body.beneficiary;
+  const kind: BeneficiaryKind = b.routingNumber ? 'us_account' : b.bic ? 'bic' : 'iban';
   const currencyParam = payoutCurrency === body.currency ? 'currency' : 'targetCurrency';
   if (body.rail) {
-    const caps = RAIL_CAPABILITIES[body.rail];
-    if (!caps) throw invalid('rail', `rail ${body.rail} is not enabled on this deployment`);
-    if (!caps.currencies.includes(payoutCurrency)) throw invalid(currencyParam, `rail ${body.rail} does not carry ${payoutCurrency}`);
-    if (!caps.countries.includes(body.beneficiary.country)) throw invalid('beneficiary.country', `rail ${body.rail} does not reach ${body.beneficiary.country}`);
+    const refusal = railAccepts(body.rail, payoutCurrency, b.country, kind);
+    if (refusal) throw invalid(refusal.includes('does not carry') ? currencyParam : refusal.includes('reach') ? 'beneficiary.country' : refusal.includes('enabled') ? 'rail' : 'beneficiary', refusal);
     return body.rail;
   }
-  const rail = routeRail(payoutCurrency, body.beneficiary.country);
-  if (!rail) throw invalid(currencyParam, `no rail carries ${payoutCurrency} to ${body.beneficiary.country}`);
+  const rail = routeRail(payoutCurrency, b.country, kind);
+  if (!rail) {
+    const hint = kind === 'iban' ? ' (an IBAN without a bic needs SEPA, which this deployment does not carry yet)' : '';
+    throw invalid(kind === 'iban' ? 'beneficiary.bic' : currencyParam, `no rail carries ${payoutCurrency} to ${b.country} for this beneficiary${hint}`);
+  }
   return rail;
 }
 

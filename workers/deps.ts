@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { createActivities } from '../activities';
-import type { AchOriginator } from '../activities/transfers';
+import { createAchRail, type AchOriginator } from '../rails/ach/bank-client';
+import { createSwiftRail, type SwiftOriginator } from '../rails/swift/rail';
 import type { Config } from '../core/config';
-import { createAchBankClient } from '../rails/ach/bank-client';
 import { createRatesSource } from '../fx/rates';
 
 /** Railyard's own ACH identity at its partner bank (the simulator plays that bank). */
@@ -15,6 +15,14 @@ export const ACH_ORIGINATOR: AchOriginator = {
   companyId: '1871234567',
 };
 
+/** Railyard's own account and BIC for SWIFT payments. */
+export const SWIFT_ORIGINATOR: SwiftOriginator = { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' };
+
 export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'>) {
-  return createActivities({ orm, ach: createAchBankClient(config.BANK_SIM_URL), originator: ACH_ORIGINATOR, rates: createRatesSource() });
+  return createActivities({
+    orm,
+    rails: { ach: createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR), swift: createSwiftRail(config.BANK_SIM_URL, SWIFT_ORIGINATOR) },
+    achOdfi: ACH_ORIGINATOR.originRouting.slice(0, 8),
+    rates: createRatesSource(),
+  });
 }

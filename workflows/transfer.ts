@@ -151,7 +151,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     let settled = false;
     for (let poll = 0; poll < maxPolls && !settled; poll++) {
       await sleep(input.timing.pollIntervalMs);
-      const answer = await step('checkPayout', 'submitted', () => bank.checkPayout({ railReference: submission.railReference }));
+      const answer = await step('checkPayout', 'submitted', () => bank.checkPayout({ railReference: submission.railReference, rail: input.rail }));
       if (answer.state === 'settled') settled = true;
       else if (answer.state === 'rejected' || answer.state === 'returned') {
         return await endWithoutPayout('failed', answer.code ?? answer.state, `the bank ${answer.state} the payment (${answer.code ?? 'no code'})`, submission.attemptId);

@@ -9,6 +9,10 @@ import { clientAccountKey, clientBalance, type Balance } from '../../ledger/ledg
 import { createClient, deposit } from '../../services/clients';
 
 export const BENEFICIARY = { name: 'Ada Lovelace', country: 'US', accountNumber: '000123456789', routingNumber: '110000000' };
+export const IBAN_BENEFICIARY = { name: 'Émilie du Châtelet', country: 'DE', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX' };
+export const GB_BENEFICIARY = { name: 'Mary Somerville', country: 'GB', iban: 'GB29NWBK60161331926819', bic: 'NWBKGB2LXXX' };
+export const JP_BENEFICIARY = { name: 'Seki Takakazu', country: 'JP', accountNumber: '1234567', bic: 'BOTKJPJTXXX' };
+export const KW_BENEFICIARY = { name: 'Ibn al-Haytham', country: 'KW', iban: 'KW81CBKU0000000000001234560101', bic: 'CBKUKWKWXXX' };
 
 export async function fundedClient(orm: MikroORM, amountMinor: number, currency = 'USD'): Promise<string> {
   const em = orm.em.fork() as SqlEntityManager;
@@ -79,12 +83,14 @@ export async function createdFxTransfer(
   targetCurrency: string,
   beneficiary: Record<string, string> = BENEFICIARY,
 ): Promise<{ input: TransferWorkflowInput; quote: FxQuoteRow }> {
+  const rail = beneficiary.routingNumber ? 'ach' : 'swift';
   const base = await createdTransfer(orm, clientId, amountMinor, beneficiary);
+  await orm.em.fork().nativeUpdate(Transfer, { id: base.transferId }, { rail });
   const quote = priceQuote(createRatesSource(), PRICING, { clientId, sourceCurrency: currency, targetCurrency, sourceAmountMinor: amountMinor }, Date.now());
   const em = orm.em.fork();
   await em.insert(FxQuote, { ...quote, transferId: base.transferId });
   await em.nativeUpdate(Transfer, { id: base.transferId }, { currency, targetCurrency, targetAmountMinor: quote.targetAmountMinor, fxRate: quote.rate, quoteId: quote.id, feeMinor: quote.feeMinor });
-  return { input: { ...base, currency, targetCurrency }, quote };
+  return { input: { ...base, currency, targetCurrency, rail }, quote };
 }
 
 /** Every posting of a transfer as (kind, debit account key, credit account key, amount). */

@@ -11,8 +11,10 @@ import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
 import { buildActivities } from '../../workers/deps';
 import { transferWorkflow } from '../../workflows/transfer';
 import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
-import { BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, fundedClient, legsOf, postingsOf, transferRow } from '../support/fixtures';
+import { BENEFICIARY, GB_BENEFICIARY, IBAN_BENEFICIARY, JP_BENEFICIARY, KW_BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, fundedClient, legsOf, postingsOf, transferRow } from '../support/fixtures';
 import { auditLedger } from '../../ledger/auditor';
+import { minorToDecimal } from '../../core/money';
+import { assertValidAgainstXsd } from '../support/xsd';
 
 describe('transfer workflow (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
@@ -136,6 +138,53 @@ describe('transfer workflow (time-skipping server)', () => {
     assert.deepEqual(byCode('fx_fee_refund'), { kind: 'single', code: 'fx_fee_refund', debit: 'system:fee_revenue:EUR', credit: 'system:payouts_in_flight:EUR', amountMinor: quote.feeMinor, currency: 'EUR' });
     assert.deepEqual(byCode('payout_refund'), { kind: 'single', code: 'payout_refund', debit: 'system:payouts_in_flight:EUR', credit: 'client:EUR', amountMinor: 30_000, currency: 'EUR' });
     assert.deepEqual(await balanceOf(orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 50_000, heldMinor: 0 });
+    assert.deepEqual(await auditLedger(orm.em), []);
+  });
+
+  for (const [source, target, beneficiary, amountMinor] of [
+    ['USD', 'EUR', IBAN_BENEFICIARY, 100_000],
+    ['EUR', 'GBP', GB_BENEFICIARY, 75_000],
+    ['USD', 'JPY', JP_BENEFICIARY, 12_345],
+    ['USD', 'KWD', KW_BENEFICIARY, 10_001],
+  ] as const) {
+    it(`pays ${source} out as ${target} over SWIFT, the pacs.008 carrying the converted amount exactly`, async () => {
+      const clientId = await fundedClient(orm, 1_000_000, source);
+      const { input, quote } = await createdFxTransfer(orm, clientId, amountMinor, source, target, beneficiary);
+      const state = await run(input);
+
+      assert.equal(state.status, 'completed');
+      const legs = await legsOf(orm, input.transferId);
+      assert.deepEqual(
+        legs.map((l) => [l.code, l.debit, l.credit, l.amountMinor]),
+        [
+          ['payout_hold', `client:${source}`, `system:payouts_in_flight:${source}`, amountMinor],
+          ['payout_hold_posted', `client:${source}`, `system:payouts_in_flight:${source}`, amountMinor],
+          ...(quote.feeMinor > 0 ? [['fx_fee', `system:payouts_in_flight:${source}`, `system:fee_revenue:${source}`, quote.feeMinor]] : []),
+          ['fx_source_leg', `system:payouts_in_flight:${source}`, `system:fx_liquidity:${source}`, quote.convertedMinor],
+          ['fx_target_leg', `system:fx_liquidity:${target}`, `system:payouts_in_flight:${target}`, quote.targetAmountMinor],
+          ...(quote.midTargetAmountMinor > quote.targetAmountMinor ? [['fx_spread', `system:fx_liquidity:${target}`, `system:fx_spread_revenue:${target}`, quote.midTargetAmountMinor - quote.targetAmountMinor]] : []),
+          ['payout_settled', `system:payouts_in_flight:${target}`, `system:bank_settlement:swift:${target}`, quote.targetAmountMinor],
+        ],
+      );
+      const sub = bank.sim.submissions.find((s) => s.reference === state.railReference)!;
+      assert.equal(sub.rail, 'swift');
+      assert.equal(sub.amountMinor, quote.targetAmountMinor);
+      assert.equal(sub.currency, target);
+      assert.ok(sub.raw.includes(`<IntrBkSttlmAmt Ccy="${target}">${minorToDecimal(quote.targetAmountMinor, target)}</IntrBkSttlmAmt>`), 'exact decimal amount in the message');
+      await assertValidAgainstXsd(sub.raw, 'pacs.008.001.09');
+      assert.deepEqual(await auditLedger(orm.em), []);
+    });
+  }
+
+  it('fails a SWIFT payout the bank rejects with its ISO reason code, unwinding the conversion', async () => {
+    const clientId = await fundedClient(orm, 100_000, 'USD');
+    const beneficiary = { ...IBAN_BENEFICIARY, iban: 'DE75512108001245126199' };
+    await fetch(`${bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { iban: beneficiary.iban }, behavior: 'reject', code: 'AC04' }) });
+    const { input } = await createdFxTransfer(orm, clientId, 50_000, 'USD', 'EUR', beneficiary);
+    const state = await run(input);
+    assert.equal(state.status, 'failed');
+    assert.equal(state.failureCode, 'AC04');
+    assert.deepEqual(await balanceOf(orm, clientId, 'USD'), { currency: 'USD', availableMinor: 100_000, heldMinor: 0 });
     assert.deepEqual(await auditLedger(orm.em), []);
   });
 });

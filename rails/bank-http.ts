@@ -1,0 +1,51 @@
+/**
+ * HTTP to a partner bank, with one classification of failures for every rail: an answer that
+ * might be different later (5xx, 429, timeouts, refused connections) is a BankUnavailableError for
+ * the caller to retry, carrying the bank's Retry-After when it sent one; anything else is returned.
+ */
+export class BankUnavailableError extends Error {
+  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BankUnavailableError';
+  }
+}
+
+export async function bankFetch(baseUrl: string, path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, baseUrl), { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new BankUnavailableError(`bank unreachable: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  if (res.status >= 500 || res.status === 429) {
+    const retryAfterS = Number(res.headers.get('retry-after'));
+    await res.body?.cancel();
+    throw new BankUnavailableError(`bank answered ${res.status}`, Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined);
+  }
+  return res;
+}
+
+/** Where a payment stands at the bank, in the same words for every rail. */
+export interface PaymentStatusAnswer {
+  status: 'pending' | 'held' | 'settled' | 'rejected' | 'returned' | 'not_found';
+  code: string | null;
+}
+
+export type SubmitAnswer = { kind: 'accepted' } | { kind: 'rejected'; code: string; message: string };
+
+/** What the payout activities need from a rail. */
+export interface PayoutRail {
+  /** Sends one payment under its end-to-end reference; resending the same reference is safe. */
+  submit(instruction: PayoutInstruction): Promise<SubmitAnswer>;
+  inquire(reference: string): Promise<PaymentStatusAnswer>;
+}
+
+export interface PayoutInstruction {
+  reference: string;
+  transferId: string;
+  amountMinor: number;
+  currency: string;
+  beneficiary: Record<string, string>;
+  remittance: string | null;
+  createdAt: Date;
+}
