@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { FxQuote, Posting, Transfer } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
-import { BENEFICIARY } from '../support/fixtures';
+import { BENEFICIARY, IBAN_BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
 
 describe('API: FX quotes, cross-currency payouts, concurrency', () => {
@@ -136,5 +136,36 @@ describe('API: FX quotes, cross-currency payouts, concurrency', () => {
     assert.equal(leg('fx_target_leg').amountMinor, done.targetAmountMinor);
     assert.equal(leg('payout_settled').currency, 'USD');
     assert.equal((await call(stack.url, 'GET', '/v1/balances', { key: client.key })).body.data[0].availableMinor, 1_000_000 - 123_457);
+  });
+
+  it('pays USD out as EUR to an IBAN over SWIFT when no rail is named', async () => {
+    const client = await fundedClient('Dollar payer', 'USD', 500_000);
+    const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 100_000, currency: 'USD', targetCurrency: 'EUR', beneficiary: IBAN_BENEFICIARY, reference: 'Rechnung 7' } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.rail, 'swift');
+    assert.equal(res.body.beneficiary.iban, '********3000');
+    const done = await finished(client.key, res.body.id);
+    assert.equal(done.status, 'completed');
+    assert.match(done.attempts[0].railReference, /^att_/);
+    const sub = stack.bank.sim.submissions.find((s) => s.reference === done.attempts[0].railReference)!;
+    assert.equal(sub.currency, 'EUR');
+    assert.equal(sub.amountMinor, done.targetAmountMinor);
+  });
+
+  it('refuses bad international beneficiaries naming the field, writing nothing', async () => {
+    const client = await fundedClient('Bad beneficiaries', 'USD', 500_000);
+    const cases: [Record<string, string>, string][] = [
+      [{ ...IBAN_BENEFICIARY, iban: 'DE89370400440532013001' }, 'beneficiary.iban'],
+      [{ ...IBAN_BENEFICIARY, country: 'FR' }, 'beneficiary.country'],
+      [{ ...IBAN_BENEFICIARY, bic: 'NOTABIC' }, 'beneficiary.bic'],
+      [{ name: 'No BIC', country: 'DE', iban: IBAN_BENEFICIARY.iban }, 'beneficiary.bic'],
+      [{ name: 'X', country: 'JP', accountNumber: '12', bic: 'BOTKJPJTXXX' }, 'beneficiary.accountNumber'],
+    ];
+    for (const [beneficiary, param] of cases) {
+      const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 1_000, currency: 'USD', targetCurrency: 'EUR', beneficiary } });
+      assert.equal(res.status, 400, JSON.stringify(beneficiary));
+      assert.equal(res.body.error.param, param, JSON.stringify(res.body));
+    }
+    assert.equal(await stack.orm.em.fork().count(Transfer, { clientId: client.id }), 0);
   });
 });
