@@ -40,6 +40,7 @@ export interface TransferActivityDeps {
 
 export type SubmitOutcome =
   | { outcome: 'accepted'; attemptId: string; railReference: string }
+  | { outcome: 'unknown'; attemptId: string; railReference: string; reason: string }
   | { outcome: 'rejected'; attemptId: string; railReference: string; code: string; message: string };
 
 export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'not_found';
@@ -246,6 +247,18 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           createdAt: new Date(),
         });
       } catch (err) {
+        if (err instanceof BankUnavailableError && err.maybeReceived) {
+          // The bank may have the payment: never resend blindly. The workflow inquires under this reference.
+          const reason = `no answer from the bank for ${attempt.railReference}: ${err.message}`;
+          await inTransaction(em(), async (tx) => {
+            const row = await tx.findOneOrFail(Attempt, { id: attempt.id });
+            row.status = 'unknown';
+            row.updatedAt = new Date();
+            await tx.flush();
+            await moveStatus(tx, transfer.id, 'unknown', reason);
+          }).catch(nonRetryable);
+          return { outcome: 'unknown', attemptId: attempt.id, railReference: attempt.railReference, reason };
+        }
         if (err instanceof BankUnavailableError) throw unavailable(err);
         if (err instanceof RangeError) {
           // The API validates beneficiaries; an instruction we cannot build is for an operator, not a retry.
@@ -260,6 +273,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       await inTransaction(em(), async (tx) => {
         const row = await tx.findOneOrFail(Attempt, { id: attempt.id });
         row.status = rejected ? 'rejected' : 'submitted';
+        // (An attempt resent after an unknown outcome keeps its reference: the bank dedupes it.)
         row.failureCode = rejected ? code : null;
         row.updatedAt = new Date();
         await tx.flush();
@@ -332,6 +346,17 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           }
         }
         await moveStatus(tx, input.transferId, input.status, input.message, { failureCode: input.code, failureMessage: input.message });
+      }).catch(nonRetryable);
+    },
+
+    /** An attempt whose outcome was unknown, found at the bank on inquiry. */
+    async confirmAttempt(input: { attemptId: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });
+        if (attempt.status === 'unknown' || attempt.status === 'pending') {
+          attempt.status = 'submitted';
+          attempt.updatedAt = new Date();
+        }
       }).catch(nonRetryable);
     },
 

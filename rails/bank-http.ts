@@ -4,10 +4,22 @@
  * the caller to retry, carrying the bank's Retry-After when it sent one; anything else is returned.
  */
 export class BankUnavailableError extends Error {
-  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+    /** True when the request may have reached the bank and only the answer is missing. */
+    readonly maybeReceived = false,
+  ) {
     super(message, options);
     this.name = 'BankUnavailableError';
   }
+}
+
+/** Only a refused connection proves the bank never saw the request; anything else might have landed. */
+function neverSent(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 export async function bankFetch(baseUrl: string, path: string, init: RequestInit, timeoutMs: number): Promise<Response> {
@@ -15,7 +27,8 @@ export async function bankFetch(baseUrl: string, path: string, init: RequestInit
   try {
     res = await fetch(new URL(path, baseUrl), { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new BankUnavailableError(`bank unreachable: ${(err as Error).message}`, undefined, { cause: err });
+    const detail = (err as { cause?: { message?: string } })?.cause?.message ?? (err as Error).message;
+    throw new BankUnavailableError(`bank unreachable: ${detail}`, undefined, { cause: err }, !neverSent(err));
   }
   if (res.status >= 500 || res.status === 429) {
     const retryAfterS = Number(res.headers.get('retry-after'));

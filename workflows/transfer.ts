@@ -7,6 +7,9 @@
  *   2. submitPayout      funds_held → submitted          bank rejection → failed (hold voided)
  *   3. checkPayout loop  every timing.pollIntervalMs, at most timing.settlementTimeoutMs
  *                        rejected/returned before settlement → failed (hold voided)
+ *      A submission whose answer never came is `unknown`: the loop inquires under the same
+ *      reference; found → submitted; not found three times → resent under the same reference
+ *      (the bank dedupes), at most twice, then needs_attention. Never a new reference.
  *   4. settlePayout      submitted → settled             the hold is posted
  *   5. completeTransfer  settled → completed
  *
@@ -65,6 +68,10 @@ export const statusQuery = defineQuery<TransferState>('status');
 export const fundsHeldUpdate = defineUpdate<HoldOutcome>('fundsHeld');
 export const retrySignal = defineSignal<[OperatorCommand]>('retry');
 export const cancelSignal = defineSignal<[OperatorCommand]>('cancel');
+
+/** After a submission without an answer: inquiries that find nothing before resending under the same reference, and how often. */
+const NOT_FOUND_BEFORE_RESEND = 3;
+const MAX_RESENDS = 2;
 
 /** How long a stuck transfer waits for an operator before the workflow gives up loudly. */
 const OPERATOR_WAIT = '90 days';
@@ -142,19 +149,46 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       setStatus('fx_locked', null);
     }
 
-    const submission = await step('submitPayout', input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo: 1 }));
+    const submit = () => step('submitPayout', state.status === 'unknown' ? 'unknown' : input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo: 1 }));
+    let submission = await submit();
     state.railReference = submission.railReference;
     if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
-    setStatus('submitted', null);
+    // From here the bank may pay: nothing is undone automatically unless the bank says it did not.
+    undoPossible = false;
+    let unknown = submission.outcome === 'unknown';
+    setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
 
     const maxPolls = Math.ceil(input.timing.settlementTimeoutMs / input.timing.pollIntervalMs);
     let settled = false;
+    let notFound = 0;
+    let resends = 0;
     for (let poll = 0; poll < maxPolls && !settled; poll++) {
       await sleep(input.timing.pollIntervalMs);
-      const answer = await step('checkPayout', 'submitted', () => bank.checkPayout({ railReference: submission.railReference, rail: input.rail }));
+      const answer = await step('checkPayout', unknown ? 'unknown' : 'submitted', () => bank.checkPayout({ railReference: submission.railReference, rail: input.rail }));
+      if (unknown && answer.state !== 'not_found') {
+        // The inquiry found the payment under our reference: the submission did land.
+        await db.resumeStatus({ transferId: input.transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` });
+        await db.confirmAttempt({ attemptId: submission.attemptId });
+        unknown = false;
+        setStatus('submitted', null);
+      }
       if (answer.state === 'settled') settled = true;
       else if (answer.state === 'rejected' || answer.state === 'returned') {
         return await endWithoutPayout('failed', answer.code ?? answer.state, `the bank ${answer.state} the payment (${answer.code ?? 'no code'})`, submission.attemptId);
+      } else if (answer.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
+        if (resends >= MAX_RESENDS) {
+          const reason = `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`;
+          await db.markNeedsAttention({ transferId: input.transferId, reason });
+          setStatus('needs_attention', reason);
+          return state;
+        }
+        // Proven not received: send again under the same reference, which the bank dedupes.
+        resends++;
+        notFound = 0;
+        submission = await submit();
+        if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
+        unknown = submission.outcome === 'unknown';
+        setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
       }
     }
     if (!settled) {
