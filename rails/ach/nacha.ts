@@ -199,13 +199,16 @@ function decodeRecord(text: string, line: number, options: ParseOptions): NachaR
   let body = text;
   if (body.length !== RECORD_LENGTH) {
     if (options.lenient && body.length < RECORD_LENGTH) body = body.padEnd(RECORD_LENGTH, ' ');
-    else throw new NachaError(`record is ${text.length} characters, expected ${RECORD_LENGTH}`, line, layout.name);
+    else throw new NachaError(`record is ${text.length} characters, expected ${RECORD_LENGTH}`, line, layout.name, 'record length');
   }
   const fields: Fields = {};
   for (const def of layout.fields) {
     const value = body.slice(def.start - 1, def.start - 1 + def.length);
     if (def.kind === 'N' && !/^\d+$/.test(value) && !(def.blankAllowed && value.trim() === '')) {
       throw new NachaError(`must be numeric, got ${JSON.stringify(value)}`, line, layout.name, def.name);
+    }
+    if (def.kind === 'AN' && !/^[\x20-\x7E]*$/.test(value)) {
+      throw new NachaError(`contains a character outside the NACHA character set: ${JSON.stringify(value)}`, line, layout.name, def.name);
     }
     fields[def.name] = value;
   }
@@ -240,6 +243,9 @@ export function parseNacha(text: string, options: ParseOptions = {}): NachaFile 
   if (header.fields.recordSize !== '094') fail(header, 'recordSize', `must be 094, got ${header.fields.recordSize}`);
   if (header.fields.blockingFactor !== '10') fail(header, 'blockingFactor', `must be 10, got ${header.fields.blockingFactor}`);
   if (header.fields.formatCode !== '1') fail(header, 'formatCode', `must be 1, got ${header.fields.formatCode}`);
+  for (const field of ['immediateDestination', 'immediateOrigin']) {
+    if (!/^( \d{9}|\d{10})$/.test(header.fields[field])) fail(header, field, `must be a blank and a 9-digit routing number, or 10 digits; got ${JSON.stringify(header.fields[field])}`);
+  }
 
   const batches: NachaBatch[] = [];
   while (peekType() === '5') {
@@ -335,6 +341,22 @@ function validateFileControl(file: NachaFile, lineCount: number, options: ParseO
     fail(control, 'blockCount', `file has ${lineCount} records, not a multiple of ${BLOCKING_FACTOR}`);
   }
   if (!options.lenient && num(control, 'blockCount') !== blocks) fail(control, 'blockCount', `says ${num(control, 'blockCount')}, file has ${blocks} blocks`);
+}
+
+/**
+ * A leniently parsed file made strict: every record 94 characters (done by the lenient parse),
+ * blocked by 10 with filler lines, the block count corrected, LF endings with a final newline.
+ */
+export function normalizeNacha(file: NachaFile): NachaFile {
+  const records = 2 + file.batches.reduce((n, b) => n + 2 + b.entries.reduce((m, e) => m + 1 + e.addenda.length, 0), 0);
+  const blocks = Math.ceil(records / BLOCKING_FACTOR);
+  return {
+    ...file,
+    control: { ...file.control, fields: { ...file.control.fields, blockCount: numeric(blocks, 6) } },
+    fillerLines: blocks * BLOCKING_FACTOR - records,
+    lineEnding: '\n',
+    trailingNewline: true,
+  };
 }
 
 function encodeRecord(record: Pick<NachaRecord, 'type' | 'fields'>): string {

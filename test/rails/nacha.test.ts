@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SHARED_DIR } from '../support/shared';
-import { abaChecksumValid, buildCreditFile, emitNacha, NachaError, parseNacha } from '../../rails/ach/nacha';
+import { abaChecksumValid, buildCreditFile, emitNacha, NachaError, normalizeNacha, parseNacha } from '../../rails/ach/nacha';
 
 const FIXTURES = path.join(SHARED_DIR, 'nacha');
 
@@ -69,6 +69,36 @@ describe('NACHA files', () => {
       if (!existsSync(FIXTURES)) {
         throw new Error(`NACHA fixtures are missing: expected them at ${FIXTURES} (../shared/nacha beside the project, or set RAILYARD_SHARED_DIR)`);
       }
+    });
+
+    it('rejects every invalid file whole, naming the record and the field', () => {
+      const names = readdirSync(path.join(FIXTURES, 'invalid'));
+      assert.ok(names.length > 0);
+      for (const name of names) {
+        const text = readFileSync(path.join(FIXTURES, 'invalid', name), 'latin1');
+        assert.throws(
+          () => parseNacha(text),
+          (err: unknown) => err instanceof NachaError && err.record.length > 0 && !!err.field && /^line \d+ \(/.test(err.message),
+          name,
+        );
+      }
+    });
+
+    it('reads lenient files with normalisation into strict files, or rejects them clearly — never crashes', () => {
+      const outcomes: Record<string, string> = {};
+      for (const name of readdirSync(path.join(FIXTURES, 'lenient'))) {
+        const text = readFileSync(path.join(FIXTURES, 'lenient', name), 'latin1');
+        assert.throws(() => parseNacha(text), NachaError, `${name} is not strictly valid`);
+        try {
+          const strict = emitNacha(normalizeNacha(parseNacha(text, { lenient: true })));
+          assert.equal(emitNacha(parseNacha(strict)), strict, name);
+          outcomes[name] = 'normalised';
+        } catch (err) {
+          assert.ok(err instanceof NachaError && err.field, `${name}: ${(err as Error).message}`);
+          outcomes[name] = `rejected: ${err.message}`;
+        }
+      }
+      assert.ok(Object.values(outcomes).some((o) => o === 'normalised'), JSON.stringify(outcomes));
     });
 
     it('parses every valid file and re-emits it byte for byte', () => {
