@@ -4,6 +4,7 @@
  */
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
 import { buildCreditFile, emitNacha } from './nacha';
+import { achSchedule } from '../../core/calendar';
 
 export interface AchOriginator {
   originRouting: string;
@@ -30,7 +31,8 @@ export function createAchRail(baseUrl: string, originator: AchOriginator, reques
           entryClass: 'PPD',
           entryDescription: 'PAYOUT',
           createdAt: p.createdAt,
-          effectiveDate: p.createdAt,
+          // The banking day the entry settles, from the Fed calendar and same-day windows.
+          effectiveDate: new Date(`${achSchedule(p.createdAt, p.amountMinor, true).effectiveDate}T00:00:00Z`),
           fileIdModifier: 'A',
           entries: [
             {
