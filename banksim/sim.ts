@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
 import { buildPacs002, IsoMessageError, parsePacs008 } from '../rails/iso20022/messages';
+import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
 export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
 export type SimBehavior = (typeof SIM_BEHAVIORS)[number];
@@ -328,6 +329,43 @@ export function createBankSim(options: BankSimOptions) {
       return;
     }
     res.json(view(p));
+  });
+
+  /**
+   * The day's camt.053: per currency, Railyard's account is debited for every payment settled that
+   * day and credited for every return; balances run from zero at the simulator's start.
+   */
+  app.get('/sim/statements', (req, res) => {
+    const date = typeof req.query.date === 'string' ? req.query.date : '';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) {
+      res.status(400).json({ error: { code: 'invalid_date', message: 'date must be YYYY-MM-DD' } });
+      return;
+    }
+    const day = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().slice(0, 10));
+    const byCurrency = new Map<string, { opening: number; entries: StatementEntry[] }>();
+    for (const p of payments.values()) {
+      advance(p);
+      const book = byCurrency.get(p.currency) ?? { opening: 0, entries: [] };
+      byCurrency.set(p.currency, book);
+      const moves: [string | null, 'DBIT' | 'CRDT', string][] = [
+        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : 'XBCT'],
+        [day(p.returnedAtMs), 'CRDT', 'RRTN'],
+      ];
+      for (const [on, direction, subFamily] of moves) {
+        if (on === null) continue;
+        const signed = direction === 'CRDT' ? p.amountMinor : -p.amountMinor;
+        if (on < date) book.opening += signed;
+        else if (on === date) {
+          book.entries.push({ endToEndId: p.reference, uetr: uetrs.get(p.reference), amountMinor: p.amountMinor, direction, bookingDate: on, subFamily, accountServicerRef: `SIM-${direction}-${p.reference}`.slice(0, 35) });
+        }
+      }
+    }
+    // An account with no activity still gets its statement.
+    if (byCurrency.size === 0) byCurrency.set('USD', { opening: 0, entries: [] });
+    const statements: AccountStatement[] = [...byCurrency.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([currency, book]) => ({ id: `STMT-${date}-${currency}`, accountId: `RAILYARD-${currency}`, currency, date, openingMinor: book.opening, entries: book.entries }));
+    res.type('application/xml').send(buildCamt053(`SIM-STMT-${date}`, new Date(now()), statements));
   });
 
   app.post('/sim/payments/:reference/release', (req, res) => {

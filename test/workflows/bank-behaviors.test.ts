@@ -16,6 +16,7 @@ import { retrySignal, statusQuery, transferWorkflow, type TransferState } from '
 import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, transferRow } from '../support/fixtures';
 import { TransferEvent } from '../../db/schema';
+import { assertValidAgainstXsd } from '../support/xsd';
 
 describe('bank behaviors drive payouts to their end states (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
@@ -143,6 +144,20 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     assert.equal(state.status, 'failed');
     assert.equal(state.failureCode, 'R01');
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
+  });
+
+  it("reports the day's settlements and returns in a schema-valid camt.053 statement", async () => {
+    const last = Math.max(...[...bank.sim.payments.values()].map((p) => p.settledAtMs ?? 0));
+    const today = new Date(last).toISOString().slice(0, 10);
+    const res = await fetch(`${bank.url}/sim/statements?date=${today}`);
+    assert.equal(res.status, 200);
+    const xml = await res.text();
+    await assertValidAgainstXsd(xml, 'camt.053.001.08');
+    const settled = [...bank.sim.payments.values()].filter((p) => p.settledAtMs !== null && new Date(p.settledAtMs).toISOString().startsWith(today));
+    assert.ok(settled.length >= 5);
+    for (const p of settled) assert.ok(xml.includes(`<EndToEndId>${p.reference}</EndToEndId>`), p.reference);
+    assert.ok(xml.includes('<SubFmlyCd>RRTN</SubFmlyCd>'), 'the return is a credit entry');
+    assert.equal((await fetch(`${bank.url}/sim/statements?date=yesterday`)).status, 400);
   });
 
   it('leaves the ledger without a single invariant violation', async () => {
