@@ -14,6 +14,8 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
 import { buildPacs002, IsoMessageError, parsePacs008 } from '../rails/iso20022/messages';
+import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
+import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
 export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
@@ -313,6 +315,53 @@ export function createBankSim(options: BankSimOptions) {
     });
   }
 
+  /** SEPA: a pain.001.001.10 in, a pain.002.001.11 back (ACTC accepted, RJCT rejected); ACSC once settled. */
+  app.post('/sepa/pain001', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const receivedAt = new Date(now()).toISOString();
+    let ct;
+    try {
+      ct = parsePain001(raw);
+      if (!isValidIBAN(ct.creditor.iban)) throw new IsoMessageError(`CdtTrfTxInf/CdtrAcct/Id/IBAN: ${ct.creditor.iban} is not a valid IBAN`);
+    } catch (err) {
+      if (!(err instanceof IsoMessageError)) throw err;
+      submissions.push({ id: randomUUID(), rail: 'sepa', reference: '', amountMinor: 0, currency: 'EUR', status: 'message_rejected', duplicate: false, receivedAt, raw });
+      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
+      return;
+    }
+    const candidate: Candidate = {
+      reference: ct.endToEndId,
+      rail: 'sepa',
+      accountNumber: '',
+      iban: ct.creditor.iban,
+      routingNumber: ct.creditor.bic ?? '',
+      amountMinor: ct.amountMinor,
+      currency: 'EUR',
+      name: ct.creditor.name,
+      credit: true,
+      defaultRejectCode: 'AC01',
+    };
+    if (refuseIfDown([candidate], raw, receivedAt, res)) return;
+    const result = receive(candidate, raw, receivedAt);
+    if (result.hang) return hangUp(req);
+    res.status(200).type('application/xml').send(sepaReport(ct.endToEndId, ct.messageId));
+  });
+
+  function sepaReport(reference: string, originalMessageId: string): string {
+    const p = advance(payments.get(reference)!);
+    const status = p.status === 'settled' ? 'ACSC' : p.status === 'rejected' || p.status === 'returned' ? 'RJCT' : p.status === 'held' ? 'PDNG' : 'ACTC';
+    return buildPain002({ messageId: `SIM-${randomUUID().slice(0, 30)}`, createdAt: new Date(now()), originalMessageId, endToEndId: reference, status, reasonCode: p.code ?? undefined });
+  }
+
+  app.get('/sepa/payments/:reference', (req, res) => {
+    const p = payments.get(req.params.reference);
+    if (!p || p.rail !== 'sepa') {
+      res.status(404).json({ error: { code: 'not_found', message: `no payment ${req.params.reference}` } });
+      return;
+    }
+    res.type('application/xml').send(sepaReport(p.reference, p.reference));
+  });
+
   app.get('/swift/payments/:reference', (req, res) => {
     const p = payments.get(req.params.reference);
     if (!p || p.rail !== 'swift') {
@@ -348,7 +397,7 @@ export function createBankSim(options: BankSimOptions) {
       const book = byCurrency.get(p.currency) ?? { opening: 0, entries: [] };
       byCurrency.set(p.currency, book);
       const moves: [string | null, 'DBIT' | 'CRDT', string][] = [
-        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : 'XBCT'],
+        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : p.rail === 'sepa' ? 'ESCT' : 'XBCT'],
         [day(p.returnedAtMs), 'CRDT', 'RRTN'],
       ];
       for (const [on, direction, subFamily] of moves) {

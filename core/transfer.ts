@@ -47,8 +47,18 @@ export const RAILS = ['ach', 'sepa', 'sepa_instant', 'swift', 'rtp'] as const;
 export type Rail = (typeof RAILS)[number];
 
 /** Rails this build can carry a payout over, with what each accepts and what it needs to know. */
-export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: 'us_account' | 'bic' }>> = {
+/** What a beneficiary gives us to reach it: a US account, a BIC, an IBAN. */
+export type BeneficiaryKind = 'us_account' | 'bic' | 'iban';
+
+/** Countries of the SEPA scheme (EEA, Switzerland, the UK and the micro-states). */
+export const SEPA_COUNTRIES = [
+  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE',
+  'IS', 'LI', 'NO', 'CH', 'GB', 'MC', 'SM', 'VA', 'AD',
+] as const;
+
+export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: BeneficiaryKind }>> = {
   ach: { currencies: ['USD'], countries: ['US'], needs: 'us_account' },
+  sepa: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban' },
   swift: {
     currencies: ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'SGD', 'MXN', 'KWD', 'BHD', 'JOD', 'OMR', 'TND'],
     countries: 'any',
@@ -56,21 +66,22 @@ export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly stri
   },
 };
 
-/** What a beneficiary gives us to reach it: a US account, a BIC (with IBAN or account), or an IBAN alone. */
-export type BeneficiaryKind = 'us_account' | 'bic' | 'iban';
 
-export function railAccepts(rail: Rail, currency: string, country: string, kind: BeneficiaryKind): string | undefined {
+/** `offers`: what the beneficiary gave — an IBAN with a BIC offers both 'iban' and 'bic'. */
+export function railAccepts(rail: Rail, currency: string, country: string, offers: readonly BeneficiaryKind[]): string | undefined {
   const caps = RAIL_CAPABILITIES[rail];
   if (!caps) return `rail ${rail} is not enabled on this deployment`;
   if (!caps.currencies.includes(currency)) return `rail ${rail} does not carry ${currency}`;
   if (caps.countries !== 'any' && !caps.countries.includes(country)) return `rail ${rail} does not reach ${country}`;
-  if (caps.needs !== kind) return caps.needs === 'bic' ? `rail ${rail} needs the beneficiary's bic` : `rail ${rail} needs a US accountNumber and routingNumber`;
+  if (!offers.includes(caps.needs)) {
+    return { bic: `rail ${rail} needs the beneficiary's bic`, iban: `rail ${rail} needs the beneficiary's iban`, us_account: `rail ${rail} needs a US accountNumber and routingNumber` }[caps.needs];
+  }
   return undefined;
 }
 
-/** Routing when the client names no rail: domestic ACH where it can, else a SWIFT wire. */
-export function routeRail(currency: string, country: string, kind: BeneficiaryKind): Rail | undefined {
-  for (const rail of ['ach', 'swift'] as const) if (railAccepts(rail, currency, country, kind) === undefined) return rail;
+/** Routing when the client names no rail: a domestic scheme where one fits (ACH, SEPA), else a SWIFT wire. */
+export function routeRail(currency: string, country: string, offers: readonly BeneficiaryKind[]): Rail | undefined {
+  for (const rail of ['ach', 'sepa', 'swift'] as const) if (railAccepts(rail, currency, country, offers) === undefined) return rail;
   return undefined;
 }
 

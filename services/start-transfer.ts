@@ -39,17 +39,18 @@ export interface StartTransferDeps {
 /** The rail for the currency the beneficiary receives and the details the beneficiary gave. */
 function chooseRail(body: CreateTransferBody, payoutCurrency: string): Rail {
   const b = body.beneficiary;
-  const kind: BeneficiaryKind = b.routingNumber ? 'us_account' : b.bic ? 'bic' : 'iban';
+  const offers: BeneficiaryKind[] = b.routingNumber ? ['us_account'] : [...(b.iban ? ['iban' as const] : []), ...(b.bic ? ['bic' as const] : [])];
   const currencyParam = payoutCurrency === body.currency ? 'currency' : 'targetCurrency';
   if (body.rail) {
-    const refusal = railAccepts(body.rail, payoutCurrency, b.country, kind);
+    const refusal = railAccepts(body.rail, payoutCurrency, b.country, offers);
     if (refusal) throw invalid(refusal.includes('does not carry') ? currencyParam : refusal.includes('reach') ? 'beneficiary.country' : refusal.includes('enabled') ? 'rail' : 'beneficiary', refusal);
     return body.rail;
   }
-  const rail = routeRail(payoutCurrency, b.country, kind);
+  const rail = routeRail(payoutCurrency, b.country, offers);
   if (!rail) {
-    const hint = kind === 'iban' ? ' (an IBAN without a bic needs SEPA, which this deployment does not carry yet)' : '';
-    throw invalid(kind === 'iban' ? 'beneficiary.bic' : currencyParam, `no rail carries ${payoutCurrency} to ${b.country} for this beneficiary${hint}`);
+    const ibanOnly = !b.routingNumber && !b.bic;
+    const hint = ibanOnly ? ' (outside SEPA an IBAN needs the bank\'s bic for a SWIFT wire)' : '';
+    throw invalid(ibanOnly ? 'beneficiary.bic' : currencyParam, `no rail carries ${payoutCurrency} to ${b.country} for this beneficiary${hint}`);
   }
   return rail;
 }

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { createActivities } from '../activities';
 import { createAchRail, type AchOriginator } from '../rails/ach/bank-client';
 import { createSwiftRail, type SwiftOriginator } from '../rails/swift/rail';
+import { createSepaRail, type SepaOriginator } from '../rails/sepa/rail';
 import type { Config } from '../core/config';
 import { createRatesSource } from '../fx/rates';
 
@@ -15,13 +16,20 @@ export const ACH_ORIGINATOR: AchOriginator = {
   companyId: '1871234567',
 };
 
+/** Railyard's own EUR account for SEPA payments. */
+export const SEPA_ORIGINATOR: SepaOriginator = { name: 'Railyard Europe', iban: 'DE02100100100006820101', bic: 'RAILDEFFXXX' };
+
 /** Railyard's own account and BIC for SWIFT payments. */
 export const SWIFT_ORIGINATOR: SwiftOriginator = { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' };
 
 export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'>) {
   return createActivities({
     orm,
-    rails: { ach: createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR), swift: createSwiftRail(config.BANK_SIM_URL, SWIFT_ORIGINATOR) },
+    rails: {
+      ach: createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR),
+      sepa: createSepaRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
+      swift: createSwiftRail(config.BANK_SIM_URL, SWIFT_ORIGINATOR),
+    },
     achOdfi: ACH_ORIGINATOR.originRouting.slice(0, 8),
     rates: createRatesSource(),
   });

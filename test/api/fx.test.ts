@@ -7,6 +7,7 @@ import { FxQuote, Posting, Transfer } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { BENEFICIARY, IBAN_BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
+import { assertValidAgainstXsd } from '../support/xsd';
 
 describe('API: FX quotes, cross-currency payouts, concurrency', () => {
   let stack: ApiStack;
@@ -138,31 +139,46 @@ describe('API: FX quotes, cross-currency payouts, concurrency', () => {
     assert.equal((await call(stack.url, 'GET', '/v1/balances', { key: client.key })).body.data[0].availableMinor, 1_000_000 - 123_457);
   });
 
-  it('pays USD out as EUR to an IBAN over SWIFT when no rail is named', async () => {
+  it('pays USD out as EUR to a German IBAN over SEPA when no rail is named, with a schema-valid pain.001', async () => {
     const client = await fundedClient('Dollar payer', 'USD', 500_000);
     const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 100_000, currency: 'USD', targetCurrency: 'EUR', beneficiary: IBAN_BENEFICIARY, reference: 'Rechnung 7' } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    assert.equal(res.body.rail, 'swift');
+    assert.equal(res.body.rail, 'sepa');
     assert.equal(res.body.beneficiary.iban, '********3000');
     const done = await finished(client.key, res.body.id);
     assert.equal(done.status, 'completed');
     assert.match(done.attempts[0].railReference, /^att_/);
     const sub = stack.bank.sim.submissions.find((s) => s.reference === done.attempts[0].railReference)!;
     assert.equal(sub.currency, 'EUR');
+    assert.equal(sub.rail, 'sepa');
     assert.equal(sub.amountMinor, done.targetAmountMinor);
+    await assertValidAgainstXsd(sub.raw, 'pain.001.001.10');
+  });
+
+  it('pays EUR out of a EUR balance over SEPA, and over SWIFT when the client names it', async () => {
+    const client = await fundedClient('Euro domestic', 'EUR', 500_000);
+    for (const rail of [undefined, 'swift'] as const) {
+      const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 12_345, currency: 'EUR', beneficiary: IBAN_BENEFICIARY, ...(rail ? { rail } : {}) } });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.rail, rail ?? 'sepa');
+      assert.equal(res.body.fx, null);
+      const done = await finished(client.key, res.body.id);
+      assert.equal(done.status, 'completed');
+    }
+    assert.equal((await call(stack.url, 'GET', '/v1/balances', { key: client.key })).body.data[0].availableMinor, 500_000 - 2 * 12_345);
   });
 
   it('refuses bad international beneficiaries naming the field, writing nothing', async () => {
     const client = await fundedClient('Bad beneficiaries', 'USD', 500_000);
-    const cases: [Record<string, string>, string][] = [
-      [{ ...IBAN_BENEFICIARY, iban: 'DE89370400440532013001' }, 'beneficiary.iban'],
-      [{ ...IBAN_BENEFICIARY, country: 'FR' }, 'beneficiary.country'],
-      [{ ...IBAN_BENEFICIARY, bic: 'NOTABIC' }, 'beneficiary.bic'],
-      [{ name: 'No BIC', country: 'DE', iban: IBAN_BENEFICIARY.iban }, 'beneficiary.bic'],
-      [{ name: 'X', country: 'JP', accountNumber: '12', bic: 'BOTKJPJTXXX' }, 'beneficiary.accountNumber'],
+    const cases: [Record<string, string>, string, string][] = [
+      [{ ...IBAN_BENEFICIARY, iban: 'DE89370400440532013001' }, 'EUR', 'beneficiary.iban'],
+      [{ ...IBAN_BENEFICIARY, country: 'FR' }, 'EUR', 'beneficiary.country'],
+      [{ ...IBAN_BENEFICIARY, bic: 'NOTABIC' }, 'EUR', 'beneficiary.bic'],
+      [{ name: 'No BIC', country: 'DE', iban: IBAN_BENEFICIARY.iban }, 'GBP', 'beneficiary.bic'],
+      [{ name: 'X', country: 'JP', accountNumber: '12', bic: 'BOTKJPJTXXX' }, 'JPY', 'beneficiary.accountNumber'],
     ];
-    for (const [beneficiary, param] of cases) {
-      const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 1_000, currency: 'USD', targetCurrency: 'EUR', beneficiary } });
+    for (const [beneficiary, targetCurrency, param] of cases) {
+      const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 1_000, currency: 'USD', targetCurrency, beneficiary } });
       assert.equal(res.status, 400, JSON.stringify(beneficiary));
       assert.equal(res.body.error.param, param, JSON.stringify(res.body));
     }

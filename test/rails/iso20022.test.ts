@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { buildPacs002, buildPacs008, parsePacs002, parsePacs008, uetrFor, type CreditTransfer } from '../../rails/iso20022/messages';
 import { assertValidAgainstXsd } from '../support/xsd';
+import { buildPain001, buildPain002, parsePain001, parsePain002 } from '../../rails/iso20022/pain';
 
 describe('ISO 20022 messages', () => {
   const base: CreditTransfer = {
@@ -52,5 +53,29 @@ describe('ISO 20022 messages', () => {
     assert.throws(() => parsePacs008(xml), /IntrBkSttlmAmt: 1234.567 has more precision than EUR allows/);
     assert.throws(() => parsePacs008(buildPacs008(base).replace(/<UETR>.*<\/UETR>/, '')), /missing CdtTrfTxInf\/PmtId\/UETR/);
     assert.throws(() => parsePacs008('<Document'), /not well-formed XML|missing/);
+  });
+
+  it('builds a schema-valid SEPA pain.001.001.10 and pain.002.001.11, and reads them back exactly', async () => {
+    const ct = {
+      messageId: 'att_01m8000000000000000000000b',
+      createdAt: new Date('2026-11-24T10:00:00Z'),
+      endToEndId: 'att_01m8000000000000000000000b',
+      amountMinor: 100_001,
+      currency: 'EUR' as const,
+      executionDate: '2026-11-25',
+      debtor: { name: 'Railyard Europe', iban: 'DE02100100100006820101', bic: 'RAILDEFFXXX' },
+      creditor: { name: 'Émilie du Châtelet', iban: 'DE89370400440532013000' },
+      remittance: 'Rechnung 7',
+    };
+    const xml = buildPain001(ct);
+    await assertValidAgainstXsd(xml, 'pain.001.001.10');
+    assert.ok(xml.includes('<InstdAmt Ccy="EUR">1000.01</InstdAmt>'));
+    assert.equal(parsePain001(xml).amountMinor, 100_001);
+    assert.throws(() => parsePain001(xml.replace('Ccy="EUR"', 'Ccy="USD"')), /SEPA carries EUR only/);
+    for (const status of ['ACTC', 'ACSC', 'RJCT'] as const) {
+      const report = buildPain002({ messageId: 'm', createdAt: new Date(), originalMessageId: ct.messageId, endToEndId: ct.endToEndId, status, reasonCode: status === 'RJCT' ? 'AC01' : undefined });
+      await assertValidAgainstXsd(report, 'pain.002.001.11');
+      assert.equal(parsePain002(report).status, status);
+    }
   });
 });
