@@ -13,7 +13,7 @@ import { raw, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import type { HoldOutcome, Rail, TransferStatus } from '../core/transfer';
-import { Attempt, FxQuote, Posting, RailCounter, Transfer, type AttemptRow, type TransferRow } from '../db/schema';
+import { Attempt, FxQuote, Posting, RailCounter, Transfer, TransferEvent, type AttemptRow, type TransferRow } from '../db/schema';
 import {
   LedgerError,
   SYSTEM_ACCOUNTS,
@@ -26,6 +26,7 @@ import {
 } from '../ledger/ledger';
 import { InvalidTransitionError, moveStatus } from '../services/transfers';
 import { BankUnavailableError, type PayoutRail } from '../rails/bank-http';
+import { UNREACHABLE_CODES } from '../rails/sepa_instant/rail';
 import { convertMinor } from '../fx/pricing';
 import type { RatesSource } from '../fx/rates';
 
@@ -41,7 +42,7 @@ export interface TransferActivityDeps {
 export type SubmitOutcome =
   | { outcome: 'accepted'; attemptId: string; railReference: string }
   | { outcome: 'unknown'; attemptId: string; railReference: string; reason: string }
-  | { outcome: 'rejected'; attemptId: string; railReference: string; code: string; message: string };
+  | { outcome: 'rejected'; attemptId: string; railReference: string; code: string; message: string; fallback?: boolean };
 
 export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'not_found';
 
@@ -232,7 +233,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         return { outcome: 'accepted', attemptId: attempt.id, railReference: attempt.railReference };
       }
       if (attempt.status === 'rejected') {
-        return { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code: attempt.failureCode ?? 'rejected', message: 'rejected by the bank' };
+        const code = attempt.failureCode ?? 'rejected';
+        return { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code, message: `rejected by the bank with ${code}`, fallback: attempt.rail === 'sepa_instant' && UNREACHABLE_CODES.has(code) };
       }
 
       let answer;
@@ -281,7 +283,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       }).catch(nonRetryable);
 
       return rejected
-        ? { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code, message }
+        ? { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code, message, fallback: answer.kind === 'rejected' && answer.fallback === true }
         : { outcome: 'accepted', attemptId: attempt.id, railReference: attempt.railReference };
     },
 
@@ -346,6 +348,17 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           }
         }
         await moveStatus(tx, input.transferId, input.status, input.message, { failureCode: input.code, failureMessage: input.message });
+      }).catch(nonRetryable);
+    },
+
+    /** After a rail refused as unreachable: the next attempt goes over `rail`. */
+    async switchRail(input: { transferId: string; rail: Rail; reason: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+        if (transfer.rail === input.rail) return;
+        transfer.rail = input.rail;
+        transfer.updatedAt = new Date();
+        tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: transfer.status, reason: input.reason, at: new Date() }));
       }).catch(nonRetryable);
     },
 

@@ -13,7 +13,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
-import { buildPacs002, IsoMessageError, parsePacs008 } from '../rails/iso20022/messages';
+import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028 } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
@@ -177,7 +177,7 @@ export function createBankSim(options: BankSimOptions) {
    * Books one payment instruction, at most once per end-to-end reference. Returns what the bank
    * answers, and whether the answer never comes (`timeout_after_accept`).
    */
-  function receive(c: Candidate, raw: string, receivedAt: string) {
+  function receive(c: Candidate, raw: string, receivedAt: string, settlementDelayMs = options.settlementDelayMs) {
     const existing = payments.get(c.reference);
     if (existing) {
       submission(c, advance(existing).status, true, raw, receivedAt);
@@ -198,7 +198,7 @@ export function createBankSim(options: BankSimOptions) {
       status: 'pending',
       code: null,
       receivedAtMs: t,
-      settleAtMs: t + options.settlementDelayMs,
+      settleAtMs: t + settlementDelayMs,
       returnAtMs: null,
       returnCode: null,
       settledAtMs: null,
@@ -276,6 +276,7 @@ export function createBankSim(options: BankSimOptions) {
     let ct;
     try {
       ct = parsePacs008(raw);
+      if (!ct.creditor.bic) throw new IsoMessageError('CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI: a SWIFT payment needs the creditor agent BIC');
     } catch (err) {
       if (!(err instanceof IsoMessageError)) throw err;
       submissions.push({ id: randomUUID(), rail: 'swift', reference: '', amountMinor: 0, currency: '', status: 'message_rejected', duplicate: false, receivedAt, raw });
@@ -287,7 +288,7 @@ export function createBankSim(options: BankSimOptions) {
       rail: 'swift',
       accountNumber: ct.creditor.accountNumber ?? '',
       iban: ct.creditor.iban ?? null,
-      routingNumber: ct.creditor.bic,
+      routingNumber: ct.creditor.bic ?? '',
       amountMinor: ct.amountMinor,
       currency: ct.currency,
       name: ct.creditor.name,
@@ -314,6 +315,61 @@ export function createBankSim(options: BankSimOptions) {
       reasonCode: p.code ?? undefined,
     });
   }
+
+  /**
+   * SEPA Instant: a pacs.008 in, a pacs.002 back at once — ACCC, the beneficiary credited on the
+   * spot, or RJCT (AB08 when the beneficiary's bank is offline). pacs.028 asks where a payment is.
+   */
+  app.post('/sepa-instant/pacs008', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const receivedAt = new Date(now()).toISOString();
+    let ct;
+    try {
+      ct = parsePacs008(raw);
+      if (ct.currency !== 'EUR') throw new IsoMessageError(`CdtTrfTxInf/IntrBkSttlmAmt/@Ccy: SEPA Instant carries EUR only, got ${ct.currency}`);
+      if (ct.amountMinor > 10_000_000) throw new IsoMessageError('CdtTrfTxInf/IntrBkSttlmAmt: above the EUR 100,000.00 SCT Inst maximum');
+      if (!ct.creditor.iban || !isValidIBAN(ct.creditor.iban)) throw new IsoMessageError('CdtTrfTxInf/CdtrAcct/Id/IBAN: a valid IBAN is required');
+    } catch (err) {
+      if (!(err instanceof IsoMessageError)) throw err;
+      submissions.push({ id: randomUUID(), rail: 'sepa_instant', reference: '', amountMinor: 0, currency: 'EUR', status: 'message_rejected', duplicate: false, receivedAt, raw });
+      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
+      return;
+    }
+    const candidate: Candidate = {
+      reference: ct.endToEndId,
+      rail: 'sepa_instant',
+      accountNumber: '',
+      iban: ct.creditor.iban,
+      routingNumber: ct.creditor.bic ?? '',
+      amountMinor: ct.amountMinor,
+      currency: 'EUR',
+      name: ct.creditor.name,
+      credit: true,
+      defaultRejectCode: 'AC01',
+    };
+    uetrs.set(ct.endToEndId, ct.uetr);
+    if (refuseIfDown([candidate], raw, receivedAt, res)) return;
+    const result = receive(candidate, raw, receivedAt, 0);
+    if (result.hang) return hangUp(req);
+    res.status(200).type('application/xml').send(statusReport(ct.endToEndId, ct.messageId));
+  });
+
+  app.post('/sepa-instant/pacs028', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
+    let endToEndId: string;
+    try {
+      endToEndId = parsePacs028(typeof req.body === 'string' ? req.body : '').endToEndId;
+    } catch (err) {
+      if (!(err instanceof IsoMessageError)) throw err;
+      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
+      return;
+    }
+    const p = payments.get(endToEndId);
+    if (!p || p.rail !== 'sepa_instant') {
+      res.status(404).json({ error: { code: 'not_found', message: `no payment ${endToEndId}` } });
+      return;
+    }
+    res.type('application/xml').send(statusReport(p.reference, p.reference));
+  });
 
   /** SEPA: a pain.001.001.10 in, a pain.002.001.11 back (ACTC accepted, RJCT rejected); ACSC once settled. */
   app.post('/sepa/pain001', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
@@ -397,7 +453,7 @@ export function createBankSim(options: BankSimOptions) {
       const book = byCurrency.get(p.currency) ?? { opening: 0, entries: [] };
       byCurrency.set(p.currency, book);
       const moves: [string | null, 'DBIT' | 'CRDT', string][] = [
-        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : p.rail === 'sepa' ? 'ESCT' : 'XBCT'],
+        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : p.rail === 'sepa' ? 'ESCT' : p.rail === 'sepa_instant' ? 'SDCT' : 'XBCT'],
         [day(p.returnedAtMs), 'CRDT', 'RRTN'],
       ];
       for (const [on, direction, subFamily] of moves) {

@@ -56,8 +56,10 @@ export const SEPA_COUNTRIES = [
   'IS', 'LI', 'NO', 'CH', 'GB', 'MC', 'SM', 'VA', 'AD',
 ] as const;
 
-export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: BeneficiaryKind }>> = {
+export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: BeneficiaryKind; amountMaxMinor?: number }>> = {
   ach: { currencies: ['USD'], countries: ['US'], needs: 'us_account' },
+  // SCT Inst: EUR 100,000.00 per payment.
+  sepa_instant: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban', amountMaxMinor: 10_000_000 },
   sepa: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban' },
   swift: {
     currencies: ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'SGD', 'MXN', 'KWD', 'BHD', 'JOD', 'OMR', 'TND'],
@@ -68,10 +70,11 @@ export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly stri
 
 
 /** `offers`: what the beneficiary gave — an IBAN with a BIC offers both 'iban' and 'bic'. */
-export function railAccepts(rail: Rail, currency: string, country: string, offers: readonly BeneficiaryKind[]): string | undefined {
+export function railAccepts(rail: Rail, currency: string, country: string, offers: readonly BeneficiaryKind[], amountMinor: number): string | undefined {
   const caps = RAIL_CAPABILITIES[rail];
   if (!caps) return `rail ${rail} is not enabled on this deployment`;
   if (!caps.currencies.includes(currency)) return `rail ${rail} does not carry ${currency}`;
+  if (caps.amountMaxMinor !== undefined && amountMinor > caps.amountMaxMinor) return `rail ${rail} does not carry amounts above ${caps.amountMaxMinor} minor units`;
   if (caps.countries !== 'any' && !caps.countries.includes(country)) return `rail ${rail} does not reach ${country}`;
   if (!offers.includes(caps.needs)) {
     return { bic: `rail ${rail} needs the beneficiary's bic`, iban: `rail ${rail} needs the beneficiary's iban`, us_account: `rail ${rail} needs a US accountNumber and routingNumber` }[caps.needs];
@@ -79,11 +82,17 @@ export function railAccepts(rail: Rail, currency: string, country: string, offer
   return undefined;
 }
 
-/** Routing when the client names no rail: a domestic scheme where one fits (ACH, SEPA), else a SWIFT wire. */
-export function routeRail(currency: string, country: string, offers: readonly BeneficiaryKind[]): Rail | undefined {
-  for (const rail of ['ach', 'sepa', 'swift'] as const) if (railAccepts(rail, currency, country, offers) === undefined) return rail;
+/**
+ * Routing when the client names no rail: a domestic scheme where one fits (ACH; SEPA Instant up to
+ * its limit, else SEPA), else a SWIFT wire.
+ */
+export function routeRail(currency: string, country: string, offers: readonly BeneficiaryKind[], amountMinor: number): Rail | undefined {
+  for (const rail of ['ach', 'sepa_instant', 'sepa', 'swift'] as const) if (railAccepts(rail, currency, country, offers, amountMinor) === undefined) return rail;
   return undefined;
 }
+
+/** Where a payout goes next when its rail refuses it as unreachable (nothing was paid). */
+export const FALLBACK_RAIL: Partial<Record<Rail, Rail>> = { sepa_instant: 'sepa' };
 
 export interface TransferTiming {
   /** How often the workflow asks the bank about a submitted payment. */

@@ -44,7 +44,8 @@ export interface PaymentStatusAnswer {
   code: string | null;
 }
 
-export type SubmitAnswer = { kind: 'accepted' } | { kind: 'rejected'; code: string; message: string };
+/** `fallback`: the rail could not reach the beneficiary, nothing was paid, another rail may try. */
+export type SubmitAnswer = { kind: 'accepted' } | { kind: 'rejected'; code: string; message: string; fallback?: boolean };
 
 /** What the payout activities need from a rail. */
 export interface PayoutRail {

@@ -37,16 +37,16 @@ export interface StartTransferDeps {
 }
 
 /** The rail for the currency the beneficiary receives and the details the beneficiary gave. */
-function chooseRail(body: CreateTransferBody, payoutCurrency: string): Rail {
+function chooseRail(body: CreateTransferBody, payoutCurrency: string, payoutAmountMinor: number): Rail {
   const b = body.beneficiary;
   const offers: BeneficiaryKind[] = b.routingNumber ? ['us_account'] : [...(b.iban ? ['iban' as const] : []), ...(b.bic ? ['bic' as const] : [])];
   const currencyParam = payoutCurrency === body.currency ? 'currency' : 'targetCurrency';
   if (body.rail) {
-    const refusal = railAccepts(body.rail, payoutCurrency, b.country, offers);
-    if (refusal) throw invalid(refusal.includes('does not carry') ? currencyParam : refusal.includes('reach') ? 'beneficiary.country' : refusal.includes('enabled') ? 'rail' : 'beneficiary', refusal);
+    const refusal = railAccepts(body.rail, payoutCurrency, b.country, offers, payoutAmountMinor);
+    if (refusal) throw invalid(refusal.includes('amounts above') ? 'amountMinor' : refusal.includes('does not carry') ? currencyParam : refusal.includes('reach') ? 'beneficiary.country' : refusal.includes('enabled') ? 'rail' : 'beneficiary', refusal);
     return body.rail;
   }
-  const rail = routeRail(payoutCurrency, b.country, offers);
+  const rail = routeRail(payoutCurrency, b.country, offers, payoutAmountMinor);
   if (!rail) {
     const ibanOnly = !b.routingNumber && !b.bic;
     const hint = ibanOnly ? ' (outside SEPA an IBAN needs the bank\'s bic for a SWIFT wire)' : '';
@@ -59,7 +59,6 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
   const targetCurrency = body.targetCurrency ?? body.currency;
   const crossCurrency = targetCurrency !== body.currency;
   if (!crossCurrency && body.quoteId !== undefined) throw invalid('quoteId', 'quoteId applies to cross-currency transfers only');
-  const rail = chooseRail(body, targetCurrency);
 
   const now = new Date();
   const transferId = newId('tr', now.getTime());
@@ -69,6 +68,8 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     : body.quoteId
       ? await usableQuote(deps.em, clientId, body.quoteId, { sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime())
       : priceQuote(deps.rates, deps.pricing, { clientId, sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime());
+  const rail = chooseRail(body, targetCurrency, quote ? quote.targetAmountMinor : body.amountMinor);
+
   // Refuse an unfunded transfer before writing anything. The hold itself is the real guard: a
   // balance spent between this read and the hold still fails there, with the transfer recorded failed.
   const account = await deps.em.fork().findOne(Account, { accountKey: clientAccountKey(clientId, body.currency) });

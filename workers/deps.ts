@@ -3,6 +3,7 @@ import { createActivities } from '../activities';
 import { createAchRail, type AchOriginator } from '../rails/ach/bank-client';
 import { createSwiftRail, type SwiftOriginator } from '../rails/swift/rail';
 import { createSepaRail, type SepaOriginator } from '../rails/sepa/rail';
+import { createSepaInstantRail } from '../rails/sepa_instant/rail';
 import type { Config } from '../core/config';
 import { createRatesSource } from '../fx/rates';
 
@@ -28,6 +29,7 @@ export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_UR
     rails: {
       ach: createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR),
       sepa: createSepaRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
+      sepa_instant: createSepaInstantRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
       swift: createSwiftRail(config.BANK_SIM_URL, SWIFT_ORIGINATOR),
     },
     achOdfi: ACH_ORIGINATOR.originRouting.slice(0, 8),

@@ -35,7 +35,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
+import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
 
 /** Database steps: fast, retried briefly; a broken invariant is non-retryable and surfaces. */
 const db = proxyActivities<Activities>({
@@ -149,8 +149,19 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       setStatus('fx_locked', null);
     }
 
-    const submit = () => step('submitPayout', state.status === 'unknown' ? 'unknown' : input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo: 1 }));
+    let rail = input.rail;
+    let attemptNo = 1;
+    const submit = () => step('submitPayout', state.status === 'unknown' ? 'unknown' : input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo }));
     let submission = await submit();
+    const fallback = FALLBACK_RAIL[rail];
+    if (submission.outcome === 'rejected' && submission.fallback && fallback) {
+      // The rail could not reach the beneficiary and nothing was paid: a new attempt on the fallback rail.
+      await db.switchRail({ transferId: input.transferId, rail: fallback, reason: `${rail} could not reach the beneficiary (${submission.code}); retrying over ${fallback}` });
+      rail = fallback;
+      attemptNo = 2;
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.rail, value: rail }]);
+      submission = await submit();
+    }
     state.railReference = submission.railReference;
     if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
     // From here the bank may pay: nothing is undone automatically unless the bank says it did not.
@@ -164,7 +175,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     let resends = 0;
     for (let poll = 0; poll < maxPolls && !settled; poll++) {
       await sleep(input.timing.pollIntervalMs);
-      const answer = await step('checkPayout', unknown ? 'unknown' : 'submitted', () => bank.checkPayout({ railReference: submission.railReference, rail: input.rail }));
+      const answer = await step('checkPayout', unknown ? 'unknown' : 'submitted', () => bank.checkPayout({ railReference: submission.railReference, rail }));
       if (unknown && answer.state !== 'not_found') {
         // The inquiry found the payment under our reference: the submission did land.
         await db.resumeStatus({ transferId: input.transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` });

@@ -35,7 +35,8 @@ export interface CreditTransfer {
   settlementDate: string;
   chargeBearer: ChargeBearer;
   debtor: { name: string; iban?: string; accountNumber?: string; bic: string };
-  creditor: { name: string; iban?: string; accountNumber?: string; bic: string; country: string };
+  /** Without a BIC (SEPA, IBAN only) the creditor agent is given as NOTPROVIDED, as the EPC rules say. */
+  creditor: { name: string; iban?: string; accountNumber?: string; bic?: string; country: string };
   remittance?: string;
 }
 
@@ -67,7 +68,7 @@ export function buildPacs008(ct: CreditTransfer): string {
           Dbtr: { Nm: text(ct.debtor.name, 140) },
           DbtrAcct: account(ct.debtor),
           DbtrAgt: { FinInstnId: { BICFI: ct.debtor.bic } },
-          CdtrAgt: { FinInstnId: { BICFI: ct.creditor.bic } },
+          CdtrAgt: { FinInstnId: ct.creditor.bic ? { BICFI: ct.creditor.bic } : { Othr: { Id: 'NOTPROVIDED' } } },
           Cdtr: { Nm: text(ct.creditor.name, 140), PstlAdr: { Ctry: ct.creditor.country } },
           CdtrAcct: account(ct.creditor),
           ...(ct.remittance ? { RmtInf: { Ustrd: text(ct.remittance, 140) } } : {}),
@@ -124,7 +125,7 @@ export function parsePacs008(xml: string): CreditTransfer {
     creditor: {
       name: required(tx.Cdtr?.Nm, 'CdtTrfTxInf/Cdtr/Nm'),
       country: tx.Cdtr?.PstlAdr?.Ctry ?? '',
-      bic: required(tx.CdtrAgt?.FinInstnId?.BICFI, 'CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI'),
+      bic: tx.CdtrAgt?.FinInstnId?.BICFI,
       ...acct(tx.CdtrAcct, 'CdtTrfTxInf/CdtrAcct'),
     },
   };
@@ -181,4 +182,35 @@ export function parsePacs002(xml: string): StatusReport {
     status,
     reasonCode: tx.StsRsnInf?.Rsn?.Cd,
   };
+}
+
+export const PACS028 = 'urn:iso:std:iso:20022:tech:xsd:pacs.028.001.04';
+
+/** pacs.028.001.04: "where is my payment?" — asked when a pacs.002 does not come in time. */
+export function buildPacs028(r: { messageId: string; createdAt: Date; originalMessageId: string; endToEndId: string; uetr: string }): string {
+  return create({ version: '1.0', encoding: 'UTF-8' })
+    .ele(PACS028, 'Document')
+    .ele({
+      FIToFIPmtStsReq: {
+        GrpHdr: { MsgId: r.messageId, CreDtTm: r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        TxInf: {
+          OrgnlGrpInf: { OrgnlMsgId: r.originalMessageId, OrgnlMsgNmId: 'pacs.008.001.09' },
+          OrgnlEndToEndId: r.endToEndId,
+          OrgnlUETR: r.uetr,
+        },
+      },
+    })
+    .end({ prettyPrint: true });
+}
+
+export function parsePacs028(xml: string): { endToEndId: string } {
+  let doc;
+  try {
+    doc = parser.parse(xml, true);
+  } catch (err) {
+    throw new IsoMessageError(`not well-formed XML: ${(err as Error).message}`);
+  }
+  const tx = required(doc?.Document?.FIToFIPmtStsReq?.TxInf, 'FIToFIPmtStsReq/TxInf');
+  if (Array.isArray(tx)) throw new IsoMessageError('one TxInf per request');
+  return { endToEndId: required(tx.OrgnlEndToEndId, 'TxInf/OrgnlEndToEndId') };
 }

@@ -139,33 +139,66 @@ describe('API: FX quotes, cross-currency payouts, concurrency', () => {
     assert.equal((await call(stack.url, 'GET', '/v1/balances', { key: client.key })).body.data[0].availableMinor, 1_000_000 - 123_457);
   });
 
-  it('pays USD out as EUR to a German IBAN over SEPA when no rail is named, with a schema-valid pain.001', async () => {
+  it('pays USD out as EUR to a German IBAN over SEPA Instant when no rail is named, with a schema-valid pacs.008', async () => {
     const client = await fundedClient('Dollar payer', 'USD', 500_000);
     const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 100_000, currency: 'USD', targetCurrency: 'EUR', beneficiary: IBAN_BENEFICIARY, reference: 'Rechnung 7' } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
-    assert.equal(res.body.rail, 'sepa');
+    assert.equal(res.body.rail, 'sepa_instant');
     assert.equal(res.body.beneficiary.iban, '********3000');
     const done = await finished(client.key, res.body.id);
     assert.equal(done.status, 'completed');
     assert.match(done.attempts[0].railReference, /^att_/);
     const sub = stack.bank.sim.submissions.find((s) => s.reference === done.attempts[0].railReference)!;
     assert.equal(sub.currency, 'EUR');
-    assert.equal(sub.rail, 'sepa');
+    assert.equal(sub.rail, 'sepa_instant');
     assert.equal(sub.amountMinor, done.targetAmountMinor);
-    await assertValidAgainstXsd(sub.raw, 'pain.001.001.10');
+    await assertValidAgainstXsd(sub.raw, 'pacs.008.001.09');
   });
 
-  it('pays EUR out of a EUR balance over SEPA, and over SWIFT when the client names it', async () => {
-    const client = await fundedClient('Euro domestic', 'EUR', 500_000);
+  it('falls back from SEPA Instant to SEPA when the beneficiary bank is unreachable, with a new attempt', async () => {
+    const client = await fundedClient('Fallback', 'EUR', 500_000);
+    const beneficiary = { ...IBAN_BENEFICIARY, iban: 'DE75512108001245126199' };
+    await fetch(`${stack.bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { iban: beneficiary.iban, rail: 'sepa_instant' }, behavior: 'reject', code: 'AB08', times: 1 }) });
+    const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 7_500, currency: 'EUR', beneficiary } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const done = await finished(client.key, res.body.id);
+    assert.equal(done.status, 'completed');
+    assert.equal(done.rail, 'sepa');
+    assert.deepEqual(done.attempts.map((a: { rail: string; status: string }) => [a.rail, a.status]), [['sepa_instant', 'rejected'], ['sepa', 'settled']]);
+    assert.notEqual(done.attempts[0].railReference, done.attempts[1].railReference);
+    const sepa = stack.bank.sim.submissions.find((s) => s.reference === done.attempts[1].railReference)!;
+    await assertValidAgainstXsd(sepa.raw, 'pain.001.001.10');
+    const wf = await stack.temporal.workflow.getHandle(done.workflowId).describe();
+    assert.equal(wf.searchAttributes.TransferRail?.[0], 'sepa');
+  });
+
+  it('traces a SEPA Instant payment whose answer never came with pacs.028 under the same reference', async () => {
+    const client = await fundedClient('Instant unknown', 'EUR', 500_000);
+    const beneficiary = { ...IBAN_BENEFICIARY, iban: 'GB29NWBK60161331926819', country: 'GB', bic: 'NWBKGB2LXXX' };
+    await fetch(`${stack.bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { iban: beneficiary.iban, rail: 'sepa_instant' }, behavior: 'timeout_after_accept', times: 1 }) });
+    const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 3_000, currency: 'EUR', beneficiary } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const done = await finished(client.key, res.body.id);
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.events.map((e: { status: string }) => e.status), ['created', 'funds_held', 'unknown', 'submitted', 'settled', 'completed']);
+    const subs = stack.bank.sim.submissions.filter((s) => s.reference === done.attempts[0].railReference);
+    assert.equal(subs.length, 1, 'never resubmitted');
+  });
+
+  it('pays EUR above the SEPA Instant limit over SEPA, and over SWIFT when the client names it', async () => {
+    const client = await fundedClient('Euro domestic', 'EUR', 50_000_000);
     for (const rail of [undefined, 'swift'] as const) {
-      const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 12_345, currency: 'EUR', beneficiary: IBAN_BENEFICIARY, ...(rail ? { rail } : {}) } });
+      const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 12_000_000, currency: 'EUR', beneficiary: IBAN_BENEFICIARY, ...(rail ? { rail } : {}) } });
       assert.equal(res.status, 201, JSON.stringify(res.body));
       assert.equal(res.body.rail, rail ?? 'sepa');
       assert.equal(res.body.fx, null);
       const done = await finished(client.key, res.body.id);
       assert.equal(done.status, 'completed');
     }
-    assert.equal((await call(stack.url, 'GET', '/v1/balances', { key: client.key })).body.data[0].availableMinor, 500_000 - 2 * 12_345);
+    assert.equal((await call(stack.url, 'GET', '/v1/balances', { key: client.key })).body.data[0].availableMinor, 50_000_000 - 2 * 12_000_000);
+    const instant = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 12_000_000, currency: 'EUR', beneficiary: IBAN_BENEFICIARY, rail: 'sepa_instant' } });
+    assert.equal(instant.status, 400);
+    assert.equal(instant.body.error.param, 'amountMinor');
   });
 
   it('refuses bad international beneficiaries naming the field, writing nothing', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildPacs002, buildPacs008, parsePacs002, parsePacs008, uetrFor, type CreditTransfer } from '../../rails/iso20022/messages';
+import { buildPacs002, buildPacs008, buildPacs028, parsePacs002, parsePacs008, parsePacs028, uetrFor, type CreditTransfer } from '../../rails/iso20022/messages';
 import { assertValidAgainstXsd } from '../support/xsd';
 import { buildPain001, buildPain002, parsePain001, parsePain002 } from '../../rails/iso20022/pain';
 
@@ -77,5 +77,17 @@ describe('ISO 20022 messages', () => {
       await assertValidAgainstXsd(report, 'pain.002.001.11');
       assert.equal(parsePain002(report).status, status);
     }
+  });
+
+  it('builds a schema-valid pacs.028.001.04 status request and reads its reference back', async () => {
+    const xml = buildPacs028({ messageId: 'INQ-1', createdAt: new Date(), originalMessageId: base.messageId, endToEndId: base.endToEndId, uetr: base.uetr });
+    await assertValidAgainstXsd(xml, 'pacs.028.001.04');
+    assert.equal(parsePacs028(xml).endToEndId, base.endToEndId);
+  });
+
+  it('builds a schema-valid pacs.008 without a creditor BIC (IBAN only) for SEPA Instant', async () => {
+    const xml = buildPacs008({ ...base, creditor: { ...base.creditor, bic: undefined } });
+    await assertValidAgainstXsd(xml, 'pacs.008.001.09');
+    assert.ok(xml.includes('<Id>NOTPROVIDED</Id>'));
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * The SEPA Instant rail (SCT Inst): a pacs.008.001.09 per payout; the pacs.002.001.11 must come
+ * within 10 seconds (ACCC credited, RJCT rejected). When it does not, the outcome is unknown and
+ * the payment is traced with a pacs.028.001.04 under the same reference.
+ *
+ * A rejection because the beneficiary's bank cannot be reached instantly (AB05, AB06, AB08) is
+ * marked `fallback`: the payout may go again, as a new attempt, over plain SEPA.
+ */
+import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
+import { buildPacs008, buildPacs028, IsoMessageError, parsePacs002, uetrFor } from '../iso20022/messages';
+import type { SepaOriginator } from '../sepa/rail';
+
+/** SCT Inst: the scheme's maximum time for an answer. */
+export const SCT_INST_ANSWER_TIMEOUT_MS = 10_000;
+/** SCT Inst per-payment maximum: EUR 100,000.00. */
+export const SCT_INST_AMOUNT_MAX_MINOR = 10_000_000;
+export const UNREACHABLE_CODES = new Set(['AB05', 'AB06', 'AB08']);
+
+export function createSepaInstantRail(baseUrl: string, originator: SepaOriginator): PayoutRail {
+  async function report(res: Response) {
+    const text = await res.text();
+    try {
+      return parsePacs002(text);
+    } catch (err) {
+      if (err instanceof IsoMessageError) throw new Error(`bank sent an unreadable pacs.002: ${err.message}`);
+      throw err;
+    }
+  }
+
+  return {
+    async submit(p): Promise<SubmitAnswer> {
+      if (p.currency !== 'EUR') throw new RangeError(`SEPA Instant carries EUR only, not ${p.currency}`);
+      const xml = buildPacs008({
+        messageId: p.reference,
+        createdAt: p.createdAt,
+        endToEndId: p.reference,
+        uetr: uetrFor(p.reference),
+        amountMinor: p.amountMinor,
+        currency: 'EUR',
+        settlementDate: p.createdAt.toISOString().slice(0, 10),
+        chargeBearer: 'SHA',
+        debtor: { name: originator.name, iban: originator.iban, bic: originator.bic },
+        creditor: { name: p.beneficiary.name, iban: p.beneficiary.iban, bic: p.beneficiary.bic, country: p.beneficiary.country },
+        remittance: p.remittance ?? undefined,
+      });
+      const res = await bankFetch(baseUrl, '/sepa-instant/pacs008', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, SCT_INST_ANSWER_TIMEOUT_MS);
+      if (res.status === 400) {
+        const body = (await res.json()) as { error?: { message: string } };
+        return { kind: 'rejected', code: 'message_rejected', message: body.error?.message ?? 'message rejected' };
+      }
+      if (res.status !== 200) throw new Error(`unexpected bank answer ${res.status} to a pacs.008`);
+      const status = await report(res);
+      if (status.status !== 'RJCT') return { kind: 'accepted' };
+      const code = status.reasonCode ?? 'RJCT';
+      return { kind: 'rejected', code, message: `rejected by the bank with ${code}`, fallback: UNREACHABLE_CODES.has(code) };
+    },
+
+    async inquire(reference): Promise<PaymentStatusAnswer> {
+      const xml = buildPacs028({ messageId: `INQ-${reference}`.slice(0, 35), createdAt: new Date(), originalMessageId: reference, endToEndId: reference, uetr: uetrFor(reference) });
+      const res = await bankFetch(baseUrl, '/sepa-instant/pacs028', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, SCT_INST_ANSWER_TIMEOUT_MS);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return { status: 'not_found', code: null };
+      }
+      if (res.status !== 200) throw new Error(`unexpected bank answer ${res.status} to a pacs.028`);
+      const status = await report(res);
+      const map = { ACCC: 'settled', ACSP: 'pending', PDNG: 'held', RJCT: 'rejected' } as const;
+      return { status: map[status.status], code: status.reasonCode ?? null };
+    },
+  };
+}
