@@ -269,38 +269,81 @@ export function createBankSim(options: BankSimOptions) {
     res.status(202).json({ fileId: randomUUID(), entries: results.map(({ hang: _hang, ...r }) => r) });
   });
 
-  /** SWIFT: a pacs.008.001.09 in, a pacs.002.001.11 back (ACSP accepted, RJCT rejected). */
-  app.post('/swift/pacs008', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
-    const raw = typeof req.body === 'string' ? req.body : '';
-    const receivedAt = new Date(now()).toISOString();
-    let ct;
-    try {
-      ct = parsePacs008(raw);
-      if (!ct.creditor.bic) throw new IsoMessageError('CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI: a SWIFT payment needs the creditor agent BIC');
-    } catch (err) {
-      if (!(err instanceof IsoMessageError)) throw err;
-      submissions.push({ id: randomUUID(), rail: 'swift', reference: '', amountMinor: 0, currency: '', status: 'message_rejected', duplicate: false, receivedAt, raw });
-      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
-      return;
-    }
-    const candidate: Candidate = {
-      reference: ct.endToEndId,
-      rail: 'swift',
-      accountNumber: ct.creditor.accountNumber ?? '',
-      iban: ct.creditor.iban ?? null,
-      routingNumber: ct.creditor.bic ?? '',
-      amountMinor: ct.amountMinor,
-      currency: ct.currency,
-      name: ct.creditor.name,
-      credit: true,
-      defaultRejectCode: 'AC01',
+  interface IsoPayment {
+    messageId: string;
+    endToEndId: string;
+    uetr?: string;
+    amountMinor: number;
+    currency: string;
+    iban: string | null;
+    accountNumber: string;
+    bic: string;
+    name: string;
+  }
+
+  /**
+   * One ISO 20022 payment per message: read and check it (an IsoMessageError rejects it whole with
+   * the field at fault), book it, and answer with the rail's status report.
+   */
+  function isoPaymentEndpoint(rail: string, read: (raw: string) => IsoPayment, answer: (reference: string, messageId: string) => string, settlementDelayMs = options.settlementDelayMs) {
+    return (req: Request, res: Response) => {
+      const raw = typeof req.body === 'string' ? req.body : '';
+      const receivedAt = new Date(now()).toISOString();
+      let payment: IsoPayment;
+      try {
+        payment = read(raw);
+      } catch (err) {
+        if (!(err instanceof IsoMessageError)) throw err;
+        submissions.push({ id: randomUUID(), rail, reference: '', amountMinor: 0, currency: '', status: 'message_rejected', duplicate: false, receivedAt, raw });
+        res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
+        return;
+      }
+      const candidate: Candidate = {
+        reference: payment.endToEndId,
+        rail,
+        accountNumber: payment.accountNumber,
+        iban: payment.iban,
+        routingNumber: payment.bic,
+        amountMinor: payment.amountMinor,
+        currency: payment.currency,
+        name: payment.name,
+        credit: true,
+        defaultRejectCode: 'AC01',
+      };
+      if (payment.uetr) uetrs.set(payment.endToEndId, payment.uetr);
+      if (refuseIfDown([candidate], raw, receivedAt, res)) return;
+      const result = receive(candidate, raw, receivedAt, settlementDelayMs);
+      if (result.hang) return hangUp(req);
+      res.status(200).type('application/xml').send(answer(payment.endToEndId, payment.messageId));
     };
-    uetrs.set(ct.endToEndId, ct.uetr);
-    if (refuseIfDown([candidate], raw, receivedAt, res)) return;
-    const result = receive(candidate, raw, receivedAt);
-    if (result.hang) return hangUp(req);
-    res.status(200).type('application/xml').send(statusReport(ct.endToEndId, ct.messageId));
+  }
+
+  const fromPacs008 = (ct: ReturnType<typeof parsePacs008>): IsoPayment => ({
+    messageId: ct.messageId,
+    endToEndId: ct.endToEndId,
+    uetr: ct.uetr,
+    amountMinor: ct.amountMinor,
+    currency: ct.currency,
+    iban: ct.creditor.iban ?? null,
+    accountNumber: ct.creditor.accountNumber ?? '',
+    bic: ct.creditor.bic ?? '',
+    name: ct.creditor.name,
   });
+
+  /** SWIFT: a pacs.008.001.09 in, a pacs.002.001.11 back (ACSP accepted, RJCT rejected). */
+  app.post(
+    '/swift/pacs008',
+    express.text({ type: '*/*', limit: '1mb' }),
+    isoPaymentEndpoint(
+      'swift',
+      (raw) => {
+        const ct = parsePacs008(raw);
+        if (!ct.creditor.bic) throw new IsoMessageError('CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI: a SWIFT payment needs the creditor agent BIC');
+        return fromPacs008(ct);
+      },
+      (reference, messageId) => statusReport(reference, messageId),
+    ),
+  );
 
   function statusReport(reference: string, originalMessageId: string): string {
     const p = advance(payments.get(reference)!);
@@ -320,39 +363,22 @@ export function createBankSim(options: BankSimOptions) {
    * SEPA Instant: a pacs.008 in, a pacs.002 back at once — ACCC, the beneficiary credited on the
    * spot, or RJCT (AB08 when the beneficiary's bank is offline). pacs.028 asks where a payment is.
    */
-  app.post('/sepa-instant/pacs008', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
-    const raw = typeof req.body === 'string' ? req.body : '';
-    const receivedAt = new Date(now()).toISOString();
-    let ct;
-    try {
-      ct = parsePacs008(raw);
-      if (ct.currency !== 'EUR') throw new IsoMessageError(`CdtTrfTxInf/IntrBkSttlmAmt/@Ccy: SEPA Instant carries EUR only, got ${ct.currency}`);
-      if (ct.amountMinor > 10_000_000) throw new IsoMessageError('CdtTrfTxInf/IntrBkSttlmAmt: above the EUR 100,000.00 SCT Inst maximum');
-      if (!ct.creditor.iban || !isValidIBAN(ct.creditor.iban)) throw new IsoMessageError('CdtTrfTxInf/CdtrAcct/Id/IBAN: a valid IBAN is required');
-    } catch (err) {
-      if (!(err instanceof IsoMessageError)) throw err;
-      submissions.push({ id: randomUUID(), rail: 'sepa_instant', reference: '', amountMinor: 0, currency: 'EUR', status: 'message_rejected', duplicate: false, receivedAt, raw });
-      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
-      return;
-    }
-    const candidate: Candidate = {
-      reference: ct.endToEndId,
-      rail: 'sepa_instant',
-      accountNumber: '',
-      iban: ct.creditor.iban,
-      routingNumber: ct.creditor.bic ?? '',
-      amountMinor: ct.amountMinor,
-      currency: 'EUR',
-      name: ct.creditor.name,
-      credit: true,
-      defaultRejectCode: 'AC01',
-    };
-    uetrs.set(ct.endToEndId, ct.uetr);
-    if (refuseIfDown([candidate], raw, receivedAt, res)) return;
-    const result = receive(candidate, raw, receivedAt, 0);
-    if (result.hang) return hangUp(req);
-    res.status(200).type('application/xml').send(statusReport(ct.endToEndId, ct.messageId));
-  });
+  app.post(
+    '/sepa-instant/pacs008',
+    express.text({ type: '*/*', limit: '1mb' }),
+    isoPaymentEndpoint(
+      'sepa_instant',
+      (raw) => {
+        const ct = parsePacs008(raw);
+        if (ct.currency !== 'EUR') throw new IsoMessageError(`CdtTrfTxInf/IntrBkSttlmAmt/@Ccy: SEPA Instant carries EUR only, got ${ct.currency}`);
+        if (ct.amountMinor > 10_000_000) throw new IsoMessageError('CdtTrfTxInf/IntrBkSttlmAmt: above the EUR 100,000.00 SCT Inst maximum');
+        if (!ct.creditor.iban || !isValidIBAN(ct.creditor.iban)) throw new IsoMessageError('CdtTrfTxInf/CdtrAcct/Id/IBAN: a valid IBAN is required');
+        return fromPacs008(ct);
+      },
+      (reference, messageId) => statusReport(reference, messageId),
+      0,
+    ),
+  );
 
   app.post('/sepa-instant/pacs028', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
     let endToEndId: string;
@@ -372,36 +398,19 @@ export function createBankSim(options: BankSimOptions) {
   });
 
   /** SEPA: a pain.001.001.10 in, a pain.002.001.11 back (ACTC accepted, RJCT rejected); ACSC once settled. */
-  app.post('/sepa/pain001', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
-    const raw = typeof req.body === 'string' ? req.body : '';
-    const receivedAt = new Date(now()).toISOString();
-    let ct;
-    try {
-      ct = parsePain001(raw);
-      if (!isValidIBAN(ct.creditor.iban)) throw new IsoMessageError(`CdtTrfTxInf/CdtrAcct/Id/IBAN: ${ct.creditor.iban} is not a valid IBAN`);
-    } catch (err) {
-      if (!(err instanceof IsoMessageError)) throw err;
-      submissions.push({ id: randomUUID(), rail: 'sepa', reference: '', amountMinor: 0, currency: 'EUR', status: 'message_rejected', duplicate: false, receivedAt, raw });
-      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
-      return;
-    }
-    const candidate: Candidate = {
-      reference: ct.endToEndId,
-      rail: 'sepa',
-      accountNumber: '',
-      iban: ct.creditor.iban,
-      routingNumber: ct.creditor.bic ?? '',
-      amountMinor: ct.amountMinor,
-      currency: 'EUR',
-      name: ct.creditor.name,
-      credit: true,
-      defaultRejectCode: 'AC01',
-    };
-    if (refuseIfDown([candidate], raw, receivedAt, res)) return;
-    const result = receive(candidate, raw, receivedAt);
-    if (result.hang) return hangUp(req);
-    res.status(200).type('application/xml').send(sepaReport(ct.endToEndId, ct.messageId));
-  });
+  app.post(
+    '/sepa/pain001',
+    express.text({ type: '*/*', limit: '1mb' }),
+    isoPaymentEndpoint(
+      'sepa',
+      (raw) => {
+        const ct = parsePain001(raw);
+        if (!isValidIBAN(ct.creditor.iban)) throw new IsoMessageError(`CdtTrfTxInf/CdtrAcct/Id/IBAN: ${ct.creditor.iban} is not a valid IBAN`);
+        return { messageId: ct.messageId, endToEndId: ct.endToEndId, amountMinor: ct.amountMinor, currency: 'EUR', iban: ct.creditor.iban, accountNumber: '', bic: ct.creditor.bic ?? '', name: ct.creditor.name };
+      },
+      (reference, messageId) => sepaReport(reference, messageId),
+    ),
+  );
 
   function sepaReport(reference: string, originalMessageId: string): string {
     const p = advance(payments.get(reference)!);

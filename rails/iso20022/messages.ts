@@ -214,3 +214,14 @@ export function parsePacs028(xml: string): { endToEndId: string } {
   if (Array.isArray(tx)) throw new IsoMessageError('one TxInf per request');
   return { endToEndId: required(tx.OrgnlEndToEndId, 'TxInf/OrgnlEndToEndId') };
 }
+
+/** Reads a bank's ISO 20022 answer; an unreadable one is a protocol error, not a payment outcome. */
+export async function readIsoAnswer<T>(res: Response, parse: (xml: string) => T, what: string): Promise<T> {
+  const text = await res.text();
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err instanceof IsoMessageError) throw new Error(`bank sent an unreadable ${what}: ${err.message}`);
+    throw err;
+  }
+}

@@ -3,8 +3,8 @@
  * (ACTC/ACSP accepted, RJCT rejected), settlement D+1 (ACSC), inquiries by end-to-end reference.
  */
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
-import { IsoMessageError } from '../iso20022/messages';
 import { buildPain001, parsePain002 } from '../iso20022/pain';
+import { readIsoAnswer } from '../iso20022/messages';
 
 export interface SepaOriginator {
   name: string;
@@ -13,15 +13,7 @@ export interface SepaOriginator {
 }
 
 export function createSepaRail(baseUrl: string, originator: SepaOriginator, requestTimeoutMs = 10_000): PayoutRail {
-  async function report(res: Response) {
-    const text = await res.text();
-    try {
-      return parsePain002(text);
-    } catch (err) {
-      if (err instanceof IsoMessageError) throw new Error(`bank sent an unreadable pain.002: ${err.message}`);
-      throw err;
-    }
-  }
+  const report = (res: Response) => readIsoAnswer(res, parsePain002, 'pain.002');
 
   return {
     async submit(p): Promise<SubmitAnswer> {

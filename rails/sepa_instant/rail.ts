@@ -7,7 +7,7 @@
  * marked `fallback`: the payout may go again, as a new attempt, over plain SEPA.
  */
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
-import { buildPacs008, buildPacs028, IsoMessageError, parsePacs002, uetrFor } from '../iso20022/messages';
+import { buildPacs008, buildPacs028, parsePacs002, readIsoAnswer, uetrFor } from '../iso20022/messages';
 import type { SepaOriginator } from '../sepa/rail';
 
 /** SCT Inst: the scheme's maximum time for an answer. */
@@ -17,15 +17,7 @@ export const SCT_INST_AMOUNT_MAX_MINOR = 10_000_000;
 export const UNREACHABLE_CODES = new Set(['AB05', 'AB06', 'AB08']);
 
 export function createSepaInstantRail(baseUrl: string, originator: SepaOriginator): PayoutRail {
-  async function report(res: Response) {
-    const text = await res.text();
-    try {
-      return parsePacs002(text);
-    } catch (err) {
-      if (err instanceof IsoMessageError) throw new Error(`bank sent an unreadable pacs.002: ${err.message}`);
-      throw err;
-    }
-  }
+  const report = (res: Response) => readIsoAnswer(res, parsePacs002, 'pacs.002');
 
   return {
     async submit(p): Promise<SubmitAnswer> {

@@ -4,7 +4,7 @@
  * end-to-end reference. Railyard pays the charges (OUR) so the beneficiary gets the full amount.
  */
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
-import { buildPacs008, IsoMessageError, parsePacs002, uetrFor, type ChargeBearer } from '../iso20022/messages';
+import { buildPacs008, parsePacs002, uetrFor, readIsoAnswer, type ChargeBearer } from '../iso20022/messages';
 
 export interface SwiftOriginator {
   name: string;
@@ -13,15 +13,7 @@ export interface SwiftOriginator {
 }
 
 export function createSwiftRail(baseUrl: string, originator: SwiftOriginator, chargeBearer: ChargeBearer = 'OUR', requestTimeoutMs = 10_000): PayoutRail {
-  async function report(res: Response) {
-    const text = await res.text();
-    try {
-      return parsePacs002(text);
-    } catch (err) {
-      if (err instanceof IsoMessageError) throw new Error(`bank sent an unreadable pacs.002: ${err.message}`);
-      throw err;
-    }
-  }
+  const report = (res: Response) => readIsoAnswer(res, parsePacs002, 'pacs.002');
 
   return {
     async submit(p): Promise<SubmitAnswer> {

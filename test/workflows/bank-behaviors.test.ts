@@ -4,16 +4,14 @@
  * count stays zero: no behavior makes Railyard pay the same reference twice.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
+import type { TransferWorkflowInput } from '../../core/transfer';
 import { auditLedger } from '../../ledger/auditor';
-import { buildActivities } from '../../workers/deps';
-import { retrySignal, statusQuery, transferWorkflow, type TransferState } from '../../workflows/transfer';
-import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
+import { retrySignal, statusQuery, type transferWorkflow } from '../../workflows/transfer';
+import type { RunningSim } from '../support/global';
+import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, transferRow } from '../support/fixtures';
 import { TransferEvent } from '../../db/schema';
 import { assertValidAgainstXsd } from '../support/xsd';
@@ -22,14 +20,14 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
   let env: TestWorkflowEnvironment;
   let orm: MikroORM;
   let bank: RunningSim;
+  let runner: TransferRunner;
 
   before(async () => {
-    [env, orm, bank] = await Promise.all([timeSkippingEnv(), mariadbOrm(), startSim(0)]);
+    runner = await transferRunner();
+    ({ env, orm, bank } = runner);
   });
 
-  afterEach(async () => {
-    await fetch(`${bank.url}/sim/rules`, { method: 'DELETE' });
-  });
+  afterEach(() => runner.clearRules());
 
   after(async () => {
     assert.equal(bank.sim.submissions.filter((s) => s.duplicate).length, 0, 'the bank saw no duplicate submission');
@@ -40,21 +38,7 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     assert.equal(res.status, 201);
   }
 
-  /** Runs a transfer; `during` may steer it while it runs (no time skipping until it returns). */
-  async function run(input: TransferWorkflowInput, during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>): Promise<TransferState> {
-    const taskQueue = `test-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
-    });
-    return worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [input] });
-      if (during) await during(handle);
-      return handle.result();
-    });
-  }
+  const run = (input: TransferWorkflowInput, during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>) => runner.run(input, during);
 
   async function statusReached(handle: WorkflowHandle<typeof transferWorkflow>, status: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -3,44 +3,28 @@
  * against MariaDB and the bank simulator over HTTP.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
-import { buildActivities } from '../../workers/deps';
-import { transferWorkflow } from '../../workflows/transfer';
-import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
+import type { TransferWorkflowInput } from '../../core/transfer';
+import type { RunningSim } from '../support/global';
+import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, GB_BENEFICIARY, IBAN_BENEFICIARY, JP_BENEFICIARY, KW_BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, fundedClient, legsOf, postingsOf, transferRow } from '../support/fixtures';
 import { auditLedger } from '../../ledger/auditor';
 import { minorToDecimal } from '../../core/money';
 import { assertValidAgainstXsd } from '../support/xsd';
 
 describe('transfer workflow (time-skipping server)', () => {
-  let env: TestWorkflowEnvironment;
   let orm: MikroORM;
   let bank: RunningSim;
+  let runner: TransferRunner;
 
   before(async () => {
-    [env, orm, bank] = await Promise.all([timeSkippingEnv(), mariadbOrm(), startSim(0)]);
+    runner = await transferRunner();
+    ({ orm, bank } = runner);
   });
 
-  afterEach(async () => {
-    await fetch(`${bank.url}/sim/rules`, { method: 'DELETE' });
-  });
+  afterEach(() => runner.clearRules());
 
-  async function run(input: TransferWorkflowInput) {
-    const taskQueue = `test-${randomUUID()}`;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
-    });
-    return worker.runUntil(
-      env.client.workflow.execute(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [input] }),
-    );
-  }
+  const run = (input: TransferWorkflowInput) => runner.run(input);
 
   it('holds, submits a NACHA file, settles and completes a payout', async () => {
     const clientId = await fundedClient(orm, 10_000);
