@@ -26,7 +26,7 @@ import {
 } from '../ledger/ledger';
 import { InvalidTransitionError, moveStatus } from '../services/transfers';
 import { BankUnavailableError, type PayoutRail } from '../rails/bank-http';
-import { UNREACHABLE_CODES } from '../rails/sepa_instant/rail';
+import { UNREACHABLE_CODES } from '../rails/instant/rail';
 import { convertMinor } from '../fx/pricing';
 import type { RatesSource } from '../fx/rates';
 
@@ -234,7 +234,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       }
       if (attempt.status === 'rejected') {
         const code = attempt.failureCode ?? 'rejected';
-        return { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code, message: `rejected by the bank with ${code}`, fallback: attempt.rail === 'sepa_instant' && UNREACHABLE_CODES.has(code) };
+        return { outcome: 'rejected', attemptId: attempt.id, railReference: attempt.railReference, code, message: `rejected by the bank with ${code}`, fallback: UNREACHABLE_CODES.has(code) };
       }
 
       let answer;

@@ -12,7 +12,7 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
+import { abaChecksumValid, NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
 import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028 } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
 import { isValidIBAN } from 'ibantools';
@@ -380,7 +380,8 @@ export function createBankSim(options: BankSimOptions) {
     ),
   );
 
-  app.post('/sepa-instant/pacs028', express.text({ type: '*/*', limit: '1mb' }), (req: Request, res: Response) => {
+  /** pacs.028: "where is my payment?", answered with the current pacs.002. */
+  const statusRequestEndpoint = (rail: string) => (req: Request, res: Response) => {
     let endToEndId: string;
     try {
       endToEndId = parsePacs028(typeof req.body === 'string' ? req.body : '').endToEndId;
@@ -390,12 +391,33 @@ export function createBankSim(options: BankSimOptions) {
       return;
     }
     const p = payments.get(endToEndId);
-    if (!p || p.rail !== 'sepa_instant') {
+    if (!p || p.rail !== rail) {
       res.status(404).json({ error: { code: 'not_found', message: `no payment ${endToEndId}` } });
       return;
     }
     res.type('application/xml').send(statusReport(p.reference, p.reference));
-  });
+  };
+  app.post('/sepa-instant/pacs028', express.text({ type: '*/*', limit: '1mb' }), statusRequestEndpoint('sepa_instant'));
+
+  /** RTP: US instant payments, a pacs.008 in (creditor agent by ABA routing number), a pacs.002 back at once. */
+  app.post(
+    '/rtp/pacs008',
+    express.text({ type: '*/*', limit: '1mb' }),
+    isoPaymentEndpoint(
+      'rtp',
+      (raw) => {
+        const ct = parsePacs008(raw);
+        if (ct.currency !== 'USD') throw new IsoMessageError(`CdtTrfTxInf/IntrBkSttlmAmt/@Ccy: RTP carries USD only, got ${ct.currency}`);
+        if (ct.amountMinor > 1_000_000_000) throw new IsoMessageError('CdtTrfTxInf/IntrBkSttlmAmt: above the USD 10,000,000.00 RTP maximum');
+        if (!ct.creditor.routingNumber || !abaChecksumValid(ct.creditor.routingNumber)) throw new IsoMessageError('CdtTrfTxInf/CdtrAgt/FinInstnId/ClrSysMmbId/MmbId: a valid ABA routing number is required');
+        if (!ct.creditor.accountNumber) throw new IsoMessageError('CdtTrfTxInf/CdtrAcct/Id/Othr/Id: an account number is required');
+        return { ...fromPacs008(ct), bic: ct.creditor.routingNumber };
+      },
+      (reference, messageId) => statusReport(reference, messageId),
+      0,
+    ),
+  );
+  app.post('/rtp/pacs028', express.text({ type: '*/*', limit: '1mb' }), statusRequestEndpoint('rtp'));
 
   /** SEPA: a pain.001.001.10 in, a pain.002.001.11 back (ACTC accepted, RJCT rejected); ACSC once settled. */
   app.post(
@@ -462,7 +484,7 @@ export function createBankSim(options: BankSimOptions) {
       const book = byCurrency.get(p.currency) ?? { opening: 0, entries: [] };
       byCurrency.set(p.currency, book);
       const moves: [string | null, 'DBIT' | 'CRDT', string][] = [
-        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : p.rail === 'sepa' ? 'ESCT' : p.rail === 'sepa_instant' ? 'SDCT' : 'XBCT'],
+        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : p.rail === 'sepa' ? 'ESCT' : p.rail === 'sepa_instant' ? 'SDCT' : p.rail === 'rtp' ? 'RDCT' : 'XBCT'],
         [day(p.returnedAtMs), 'CRDT', 'RRTN'],
       ];
       for (const [on, direction, subFamily] of moves) {

@@ -61,6 +61,8 @@ export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly stri
   // SCT Inst: EUR 100,000.00 per payment.
   sepa_instant: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban', amountMaxMinor: 10_000_000 },
   sepa: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban' },
+  // RTP: US instant payments, USD 10,000,000.00 per payment; chosen when the client names it.
+  rtp: { currencies: ['USD'], countries: ['US'], needs: 'us_account', amountMaxMinor: 1_000_000_000 },
   swift: {
     currencies: ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'SGD', 'MXN', 'KWD', 'BHD', 'JOD', 'OMR', 'TND'],
     countries: 'any',
@@ -92,7 +94,7 @@ export function routeRail(currency: string, country: string, offers: readonly Be
 }
 
 /** Where a payout goes next when its rail refuses it as unreachable (nothing was paid). */
-export const FALLBACK_RAIL: Partial<Record<Rail, Rail>> = { sepa_instant: 'sepa' };
+export const FALLBACK_RAIL: Partial<Record<Rail, Rail>> = { sepa_instant: 'sepa', rtp: 'ach' };
 
 export interface TransferTiming {
   /** How often the workflow asks the bank about a submitted payment. */

@@ -3,7 +3,7 @@ import { createActivities } from '../activities';
 import { createAchRail, type AchOriginator } from '../rails/ach/bank-client';
 import { createSwiftRail, type SwiftOriginator } from '../rails/swift/rail';
 import { createSepaRail, type SepaOriginator } from '../rails/sepa/rail';
-import { createSepaInstantRail } from '../rails/sepa_instant/rail';
+import { createInstantRail } from '../rails/instant/rail';
 import type { Config } from '../core/config';
 import { createRatesSource } from '../fx/rates';
 
@@ -29,7 +29,8 @@ export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_UR
     rails: {
       ach: createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR),
       sepa: createSepaRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
-      sepa_instant: createSepaInstantRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
+      sepa_instant: createInstantRail({ baseUrl: config.BANK_SIM_URL, pathPrefix: '/sepa-instant', currency: 'EUR', debtor: SEPA_ORIGINATOR }),
+      rtp: createInstantRail({ baseUrl: config.BANK_SIM_URL, pathPrefix: '/rtp', currency: 'USD', debtor: { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' } }),
       swift: createSwiftRail(config.BANK_SIM_URL, SWIFT_ORIGINATOR),
     },
     achOdfi: ACH_ORIGINATOR.originRouting.slice(0, 8),

@@ -36,7 +36,8 @@ export interface CreditTransfer {
   chargeBearer: ChargeBearer;
   debtor: { name: string; iban?: string; accountNumber?: string; bic: string };
   /** Without a BIC (SEPA, IBAN only) the creditor agent is given as NOTPROVIDED, as the EPC rules say. */
-  creditor: { name: string; iban?: string; accountNumber?: string; bic?: string; country: string };
+  /** The creditor agent by BIC, or by US ABA routing number (RTP), else NOTPROVIDED. */
+  creditor: { name: string; iban?: string; accountNumber?: string; bic?: string; routingNumber?: string; country: string };
   remittance?: string;
 }
 
@@ -68,7 +69,13 @@ export function buildPacs008(ct: CreditTransfer): string {
           Dbtr: { Nm: text(ct.debtor.name, 140) },
           DbtrAcct: account(ct.debtor),
           DbtrAgt: { FinInstnId: { BICFI: ct.debtor.bic } },
-          CdtrAgt: { FinInstnId: ct.creditor.bic ? { BICFI: ct.creditor.bic } : { Othr: { Id: 'NOTPROVIDED' } } },
+          CdtrAgt: {
+            FinInstnId: ct.creditor.bic
+              ? { BICFI: ct.creditor.bic }
+              : ct.creditor.routingNumber
+                ? { ClrSysMmbId: { ClrSysId: { Cd: 'USABA' }, MmbId: ct.creditor.routingNumber } }
+                : { Othr: { Id: 'NOTPROVIDED' } },
+          },
           Cdtr: { Nm: text(ct.creditor.name, 140), PstlAdr: { Ctry: ct.creditor.country } },
           CdtrAcct: account(ct.creditor),
           ...(ct.remittance ? { RmtInf: { Ustrd: text(ct.remittance, 140) } } : {}),
@@ -126,6 +133,7 @@ export function parsePacs008(xml: string): CreditTransfer {
       name: required(tx.Cdtr?.Nm, 'CdtTrfTxInf/Cdtr/Nm'),
       country: tx.Cdtr?.PstlAdr?.Ctry ?? '',
       bic: tx.CdtrAgt?.FinInstnId?.BICFI,
+      routingNumber: tx.CdtrAgt?.FinInstnId?.ClrSysMmbId?.MmbId,
       ...acct(tx.CdtrAcct, 'CdtTrfTxInf/CdtrAcct'),
     },
   };

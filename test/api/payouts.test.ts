@@ -9,7 +9,7 @@ import { BENEFICIARY, IBAN_BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
 import { assertValidAgainstXsd } from '../support/xsd';
 
-describe('API: FX quotes, cross-currency payouts, concurrency', () => {
+describe('API: FX quotes, cross-currency payouts, every rail, concurrency', () => {
   let stack: ApiStack;
 
   before(async () => {
@@ -216,5 +216,28 @@ describe('API: FX quotes, cross-currency payouts, concurrency', () => {
       assert.equal(res.body.error.param, param, JSON.stringify(res.body));
     }
     assert.equal(await stack.orm.em.fork().count(Transfer, { clientId: client.id }), 0);
+  });
+
+  it('pays USD over RTP when the client names it, settled at once, with a schema-valid pacs.008', async () => {
+    const client = await fundedClient('Instant dollars', 'USD', 100_000);
+    const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 4_200, currency: 'USD', beneficiary: BENEFICIARY, rail: 'rtp' } });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.rail, 'rtp');
+    const done = await finished(client.key, res.body.id);
+    assert.equal(done.status, 'completed');
+    const sub = stack.bank.sim.submissions.find((s) => s.reference === done.attempts[0].railReference)!;
+    assert.equal(sub.rail, 'rtp');
+    await assertValidAgainstXsd(sub.raw, 'pacs.008.001.09');
+    assert.ok(sub.raw.includes('<MmbId>110000000</MmbId>'));
+  });
+
+  it('falls back from RTP to ACH when the receiving bank is not on the RTP network', async () => {
+    const client = await fundedClient('RTP fallback', 'USD', 100_000);
+    const beneficiary = { ...BENEFICIARY, accountNumber: '888000111' };
+    await fetch(`${stack.bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { accountNumber: beneficiary.accountNumber, rail: 'rtp' }, behavior: 'reject', code: 'AB08', times: 1 }) });
+    const res = await call(stack.url, 'POST', '/v1/transfers', { key: client.key, body: { amountMinor: 4_200, currency: 'USD', beneficiary, rail: 'rtp' } });
+    const done = await finished(client.key, res.body.id);
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.attempts.map((a: { rail: string; status: string }) => [a.rail, a.status]), [['rtp', 'rejected'], ['ach', 'settled']]);
   });
 });

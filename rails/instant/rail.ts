@@ -1,47 +1,56 @@
 /**
- * The SEPA Instant rail (SCT Inst): a pacs.008.001.09 per payout; the pacs.002.001.11 must come
- * within 10 seconds (ACCC credited, RJCT rejected). When it does not, the outcome is unknown and
- * the payment is traced with a pacs.028.001.04 under the same reference.
+ * Instant credit transfer rails on ISO 20022 — SEPA Instant (SCT Inst, EUR) and RTP (US, USD):
+ * a pacs.008.001.09 per payout whose pacs.002.001.11 must come within the scheme's limit
+ * (ACCC credited, RJCT rejected). When it does not, the outcome is unknown and the payment is
+ * traced with a pacs.028.001.04 under the same reference.
  *
  * A rejection because the beneficiary's bank cannot be reached instantly (AB05, AB06, AB08) is
- * marked `fallback`: the payout may go again, as a new attempt, over plain SEPA.
+ * marked `fallback`: the payout may go again, as a new attempt, over the scheme's batch rail.
  */
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
 import { buildPacs008, buildPacs028, parsePacs002, readIsoAnswer, uetrFor } from '../iso20022/messages';
-import type { SepaOriginator } from '../sepa/rail';
 
-/** SCT Inst: the scheme's maximum time for an answer. */
-export const SCT_INST_ANSWER_TIMEOUT_MS = 10_000;
-/** SCT Inst per-payment maximum: EUR 100,000.00. */
-export const SCT_INST_AMOUNT_MAX_MINOR = 10_000_000;
+/** SCT Inst and RTP: the schemes' maximum time for an answer. */
+export const INSTANT_ANSWER_TIMEOUT_MS = 10_000;
 export const UNREACHABLE_CODES = new Set(['AB05', 'AB06', 'AB08']);
 
-export function createSepaInstantRail(baseUrl: string, originator: SepaOriginator): PayoutRail {
+export interface InstantRailOptions {
+  baseUrl: string;
+  /** Where the scheme's endpoints live at the bank: `/sepa-instant`, `/rtp`. */
+  pathPrefix: string;
+  currency: 'EUR' | 'USD';
+  debtor: { name: string; bic: string; iban?: string; accountNumber?: string };
+}
+
+export function createInstantRail(options: InstantRailOptions): PayoutRail {
+  const { baseUrl, pathPrefix, currency, debtor } = options;
   const report = (res: Response) => readIsoAnswer(res, parsePacs002, 'pacs.002');
 
   return {
     async submit(p): Promise<SubmitAnswer> {
-      if (p.currency !== 'EUR') throw new RangeError(`SEPA Instant carries EUR only, not ${p.currency}`);
+      if (p.currency !== currency) throw new RangeError(`${pathPrefix} carries ${currency} only, not ${p.currency}`);
+      const b = p.beneficiary;
       const xml = buildPacs008({
         messageId: p.reference,
         createdAt: p.createdAt,
         endToEndId: p.reference,
         uetr: uetrFor(p.reference),
         amountMinor: p.amountMinor,
-        currency: 'EUR',
+        currency,
         settlementDate: p.createdAt.toISOString().slice(0, 10),
         chargeBearer: 'SHA',
-        debtor: { name: originator.name, iban: originator.iban, bic: originator.bic },
-        creditor: { name: p.beneficiary.name, iban: p.beneficiary.iban, bic: p.beneficiary.bic, country: p.beneficiary.country },
+        debtor,
+        creditor: { name: b.name, iban: b.iban, accountNumber: b.accountNumber, bic: b.bic, routingNumber: b.routingNumber, country: b.country },
         remittance: p.remittance ?? undefined,
       });
-      const res = await bankFetch(baseUrl, '/sepa-instant/pacs008', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, SCT_INST_ANSWER_TIMEOUT_MS);
+      const res = await bankFetch(baseUrl, `${pathPrefix}/pacs008`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, INSTANT_ANSWER_TIMEOUT_MS);
       if (res.status === 400) {
         const body = (await res.json()) as { error?: { message: string } };
         return { kind: 'rejected', code: 'message_rejected', message: body.error?.message ?? 'message rejected' };
       }
       if (res.status !== 200) throw new Error(`unexpected bank answer ${res.status} to a pacs.008`);
       const status = await report(res);
+      if (status.endToEndId !== p.reference) throw new Error(`pacs.002 answers ${status.endToEndId}, not ${p.reference}`);
       if (status.status !== 'RJCT') return { kind: 'accepted' };
       const code = status.reasonCode ?? 'RJCT';
       return { kind: 'rejected', code, message: `rejected by the bank with ${code}`, fallback: UNREACHABLE_CODES.has(code) };
@@ -49,7 +58,7 @@ export function createSepaInstantRail(baseUrl: string, originator: SepaOriginato
 
     async inquire(reference): Promise<PaymentStatusAnswer> {
       const xml = buildPacs028({ messageId: `INQ-${reference}`.slice(0, 35), createdAt: new Date(), originalMessageId: reference, endToEndId: reference, uetr: uetrFor(reference) });
-      const res = await bankFetch(baseUrl, '/sepa-instant/pacs028', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, SCT_INST_ANSWER_TIMEOUT_MS);
+      const res = await bankFetch(baseUrl, `${pathPrefix}/pacs028`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, INSTANT_ANSWER_TIMEOUT_MS);
       if (res.status === 404) {
         await res.body?.cancel();
         return { status: 'not_found', code: null };
