@@ -351,6 +351,18 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       }).catch(nonRetryable);
     },
 
+    /**
+     * A payout the bank returned after settlement: the money is back in our settlement account and
+     * goes back to the client, in the currency it was paid out in, by a new posting. Key: `tr_…:return`.
+     */
+    async recordReturn(input: { transferId: string; code: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
+        await move(tx, transfer, 'return', transfer.targetCurrency, { name: SYSTEM_ACCOUNTS.bankSettlement(transfer.rail) }, { clientId: transfer.clientId }, transfer.targetAmountMinor, 'payout_return');
+        await moveStatus(tx, transfer.id, 'returned', `returned by the bank with ${input.code}`, { failureCode: input.code, failureMessage: `returned by the bank with ${input.code}` });
+      }).catch(nonRetryable);
+    },
+
     /** After a rail refused as unreachable: the next attempt goes over `rail`. */
     async switchRail(input: { transferId: string; rail: Rail; reason: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {

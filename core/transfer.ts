@@ -101,12 +101,16 @@ export interface TransferTiming {
   pollIntervalMs: number;
   /** After this long without settlement the transfer needs an operator. */
   settlementTimeoutMs: number;
+  /** After completion, how long the bank may still return the payment, and how often we look. */
+  returnWindowMs: number;
+  returnPollIntervalMs: number;
 }
 
 export function railTiming(railTime: 'demo' | 'real'): TransferTiming {
   return railTime === 'demo'
-    ? { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000 }
-    : { pollIntervalMs: 15 * 60_000, settlementTimeoutMs: 5 * 24 * 3600_000 };
+    ? { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 30_000, returnPollIntervalMs: 3_000 }
+    : // Real: ACH allows unauthorized returns for 60 calendar days; look a little beyond.
+      { pollIntervalMs: 15 * 60_000, settlementTimeoutMs: 5 * 24 * 3600_000, returnWindowMs: 62 * 24 * 3600_000, returnPollIntervalMs: 6 * 3600_000 };
 }
 
 /** Workflow input: IDs and amounts only; personal data stays in the database. */

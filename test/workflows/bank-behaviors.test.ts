@@ -130,6 +130,22 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
   });
 
+  it('return_after_settlement after completion: returned, the client credited back with new postings', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000008' });
+    await rule({ match: { accountNumber: '700000008' }, behavior: 'return_after_settlement', code: 'R01', delayMs: 1_500 });
+    const state = await run(input, async (handle) => {
+      await statusReached(handle, 'completed');
+      assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
+      await new Promise((r) => setTimeout(r, 1_600)); // the bank's own clock: let the return happen
+    });
+    assert.equal(state.status, 'returned');
+    assert.equal(state.failureCode, 'R01');
+    assert.equal((await transferRow(orm, input.transferId)).status, 'returned');
+    assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
+    assert.deepEqual((await events(input.transferId)).slice(-2), ['completed', 'returned']);
+  });
+
   it("reports the day's settlements and returns in a schema-valid camt.053 statement", async () => {
     const last = Math.max(...[...bank.sim.payments.values()].map((p) => p.settledAtMs ?? 0));
     const today = new Date(last).toISOString().slice(0, 10);
