@@ -92,12 +92,15 @@ export interface RunningSim {
 }
 
 /** A bank simulator on its own port for one suite. */
+const sims: RunningSim[] = [];
+
 export async function startSim(settlementDelayMs: number): Promise<RunningSim> {
   const sim = createBankSim({ settlementDelayMs, hangMs: 2_000 });
   const server = await new Promise<Server>((resolve) => {
     const s = sim.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as { port: number };
+  sims.push({ url: `http://127.0.0.1:${port}`, sim });
   teardowns.push(
     () =>
       new Promise<void>((resolve) => {
@@ -107,6 +110,17 @@ export async function startSim(settlementDelayMs: number): Promise<RunningSim> {
   );
   return { url: `http://127.0.0.1:${port}`, sim };
 }
+
+/**
+ * After every suite: no bank simulator of the whole run saw the same end-to-end reference twice.
+ * (A root hook, so a duplicate fails the run.)
+ */
+export const mochaHooks = {
+  afterAll(): void {
+    const duplicates = sims.flatMap((s) => s.sim.submissions.filter((x) => x.duplicate).map((x) => `${x.rail} ${x.reference}`));
+    if (duplicates.length > 0) throw new Error(`the bank simulator received duplicate submissions: ${duplicates.join(', ')}`);
+  },
+};
 
 export async function mochaGlobalTeardown(): Promise<void> {
   for (const teardown of teardowns.reverse()) {
