@@ -84,6 +84,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   const state: TransferState = { transferId: input.transferId, status: 'created', reason: null, railReference: null, failureCode: null };
   let holdOutcome: HoldOutcome | undefined;
   let operatorCommand: { kind: 'retry' | 'cancel'; command: OperatorCommand } | undefined;
+  /** True while the hold (or conversion) may be undone: before anything was sent to the bank. */
+  let undoPossible = false;
 
   setHandler(statusQuery, () => state);
   setHandler(fundsHeldUpdate, async () => {
@@ -94,7 +96,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     if (state.status === 'needs_attention') operatorCommand = { kind: 'retry', command };
   });
   setHandler(cancelSignal, (command) => {
-    if (state.status === 'needs_attention') operatorCommand = { kind: 'cancel', command };
+    // Cancel only while nothing can have reached the beneficiary; after submission it is refused.
+    if (state.status === 'needs_attention' && undoPossible) operatorCommand = { kind: 'cancel', command };
   });
 
   function setStatus(status: TransferStatus, reason: string | null): void {
@@ -134,7 +137,6 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     return state;
   }
 
-  let undoPossible = false;
   try {
     const hold = await step('holdFunds', 'created', () => db.holdFunds({ transferId: input.transferId }));
     holdOutcome = hold;

@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TransferWorkflowInput } from '../../core/transfer';
 import { auditLedger } from '../../ledger/auditor';
-import { retrySignal, statusQuery, type transferWorkflow } from '../../workflows/transfer';
+import { cancelSignal, retrySignal, statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, transferRow } from '../support/fixtures';
@@ -91,6 +91,20 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     });
     assert.equal(state.status, 'completed');
     assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'needs_attention', 'funds_held', 'submitted', 'settled', 'completed']);
+  });
+
+  it('unavailable beyond the retry budget, then an operator cancel signal: canceled, the hold voided', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000009' });
+    await rule({ match: { accountNumber: '700000009' }, behavior: 'unavailable' });
+    const state = await run(input, async (handle) => {
+      await env.sleep('30 minutes');
+      await statusReached(handle, 'needs_attention');
+      await handle.signal(cancelSignal, { reason: 'beneficiary bank down for the week', operator: 'bob' });
+    });
+    assert.equal(state.status, 'canceled');
+    assert.equal((await transferRow(orm, input.transferId)).status, 'canceled');
+    assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
   });
 
   it('timeout_after_accept: unknown, resolved by inquiry under the same reference, never resent', async () => {
