@@ -2,6 +2,9 @@
  * Writes a migration for both dialects from the entity definitions:
  *   npm run db:migration -- <name>
  * MySQL needs DATABASE_URL (an empty scratch database works); SQLite uses a temporary file.
+ * Against MariaDB the MySQL differ also emits `modify <column>` lines for unchanged nullable
+ * columns (MariaDB reports their default differently): delete those from the MySQL file before
+ * committing; test/db/migrations.test.ts checks the result against the entities.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
