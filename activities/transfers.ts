@@ -288,10 +288,9 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     },
 
     /** Asks the bank where a submitted payment stands. Read-only; retryable when the bank is down. */
-    /** `rail` is absent only in workflows started before SWIFT existed: those are all ACH. */
-    async checkPayout(input: { railReference: string; rail?: string }): Promise<{ state: PayoutState; code: string | null }> {
+    async checkPayout(input: { railReference: string; rail: string }): Promise<{ state: PayoutState; code: string | null }> {
       try {
-        const answer = await railFor(input.rail ?? 'ach').inquire(input.railReference);
+        const answer = await railFor(input.rail).inquire(input.railReference);
         const state: PayoutState = answer.status === 'held' ? 'pending' : answer.status;
         Context.current().log.debug('payout inquiry', { railReference: input.railReference, state });
         return { state, code: answer.code };

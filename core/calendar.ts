@@ -78,7 +78,16 @@ function lastWeekday(year: number, month: number, dow: number): IsoDate {
  * Federal Reserve holidays observed in a year. A holiday on a Sunday is observed on Monday; on a
  * Saturday the Fed stays open the Friday before (and the holiday is simply not a banking day).
  */
-export function fedHolidays(year: number): Set<IsoDate> {
+export function fedHolidays(year: number): ReadonlySet<IsoDate> {
+  let holidays = holidaysByYear.get(year);
+  if (!holidays) holidaysByYear.set(year, (holidays = computeFedHolidays(year)));
+  return holidays;
+}
+
+/** Computed once per year: banking-day checks run on every submission and in loops. */
+const holidaysByYear = new Map<number, ReadonlySet<IsoDate>>();
+
+function computeFedHolidays(year: number): ReadonlySet<IsoDate> {
   const fixed = (month: number, day: number): IsoDate => {
     const d = new Date(Date.UTC(year, month - 1, day)).toISOString().slice(0, 10);
     return weekday(d) === 0 ? addDays(d, 1) : d;

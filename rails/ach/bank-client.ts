@@ -3,17 +3,11 @@
  * simulator speaks the same protocol); inquiries by trace number.
  */
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
-import { buildCreditFile, emitNacha } from './nacha';
+import { buildCreditFile, emitNacha, type CreditFileInput } from './nacha';
 import { achSchedule } from '../../core/calendar';
 
-export interface AchOriginator {
-  originRouting: string;
-  originName: string;
-  destinationRouting: string;
-  destinationName: string;
-  companyName: string;
-  companyId: string;
-}
+/** Railyard's identity in the files it originates: the file and batch header fields it owns. */
+export type AchOriginator = Pick<CreditFileInput, 'originRouting' | 'originName' | 'destinationRouting' | 'destinationName' | 'companyName' | 'companyId'>;
 
 interface EntryResult {
   reference: string;

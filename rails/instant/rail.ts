@@ -7,8 +7,12 @@
  * A rejection because the beneficiary's bank cannot be reached instantly (AB05, AB06, AB08) is
  * marked `fallback`: the payout may go again, as a new attempt, over the scheme's batch rail.
  */
+import { inquiryAnswer, submitAnswer } from '../iso20022/exchange';
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
-import { buildPacs008, buildPacs028, parsePacs002, readIsoAnswer, uetrFor } from '../iso20022/messages';
+import { buildPacs008, buildPacs028, parsePacs002, uetrFor } from '../iso20022/messages';
+
+/** What the bank's status codes mean for the payout. */
+const STATUSES = { ACCC: 'settled', ACSP: 'pending', PDNG: 'held', RJCT: 'rejected' } as const;
 
 /** SCT Inst and RTP: the schemes' maximum time for an answer. */
 export const INSTANT_ANSWER_TIMEOUT_MS = 10_000;
@@ -24,8 +28,6 @@ export interface InstantRailOptions {
 
 export function createInstantRail(options: InstantRailOptions): PayoutRail {
   const { baseUrl, pathPrefix, currency, debtor } = options;
-  const report = (res: Response) => readIsoAnswer(res, parsePacs002, 'pacs.002');
-
   return {
     async submit(p): Promise<SubmitAnswer> {
       if (p.currency !== currency) throw new RangeError(`${pathPrefix} carries ${currency} only, not ${p.currency}`);
@@ -44,29 +46,13 @@ export function createInstantRail(options: InstantRailOptions): PayoutRail {
         remittance: p.remittance ?? undefined,
       });
       const res = await bankFetch(baseUrl, `${pathPrefix}/pacs008`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, INSTANT_ANSWER_TIMEOUT_MS);
-      if (res.status === 400) {
-        const body = (await res.json()) as { error?: { message: string } };
-        return { kind: 'rejected', code: 'message_rejected', message: body.error?.message ?? 'message rejected' };
-      }
-      if (res.status !== 200) throw new Error(`unexpected bank answer ${res.status} to a pacs.008`);
-      const status = await report(res);
-      if (status.endToEndId !== p.reference) throw new Error(`pacs.002 answers ${status.endToEndId}, not ${p.reference}`);
-      if (status.status !== 'RJCT') return { kind: 'accepted' };
-      const code = status.reasonCode ?? 'RJCT';
-      return { kind: 'rejected', code, message: `rejected by the bank with ${code}`, fallback: UNREACHABLE_CODES.has(code) };
+      return submitAnswer(res, parsePacs002, 'pacs.002', p.reference, UNREACHABLE_CODES);
     },
 
     async inquire(reference): Promise<PaymentStatusAnswer> {
       const xml = buildPacs028({ messageId: `INQ-${reference}`.slice(0, 35), createdAt: new Date(), originalMessageId: reference, endToEndId: reference, uetr: uetrFor(reference) });
       const res = await bankFetch(baseUrl, `${pathPrefix}/pacs028`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml }, INSTANT_ANSWER_TIMEOUT_MS);
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return { status: 'not_found', code: null };
-      }
-      if (res.status !== 200) throw new Error(`unexpected bank answer ${res.status} to a pacs.028`);
-      const status = await report(res);
-      const map = { ACCC: 'settled', ACSP: 'pending', PDNG: 'held', RJCT: 'rejected' } as const;
-      return { status: map[status.status], code: status.reasonCode ?? null };
+      return inquiryAnswer(res, parsePacs002, 'pacs.002', STATUSES);
     },
   };
 }

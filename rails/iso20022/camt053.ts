@@ -5,6 +5,7 @@
  */
 import { create } from 'xmlbuilder2';
 import { minorToDecimal } from '../../core/money';
+import { isoDateTime } from './xml';
 
 export const CAMT053 = 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.08';
 
@@ -42,12 +43,12 @@ export function buildCamt053(messageId: string, createdAt: Date, statements: Acc
     .ele(CAMT053, 'Document')
     .ele({
       BkToCstmrStmt: {
-        GrpHdr: { MsgId: messageId, CreDtTm: createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        GrpHdr: { MsgId: messageId, CreDtTm: isoDateTime(createdAt) },
         Stmt: statements.map((s) => {
           const closing = s.entries.reduce((sum, e) => sum + (e.direction === 'CRDT' ? e.amountMinor : -e.amountMinor), s.openingMinor);
           return {
             Id: s.id,
-            CreDtTm: createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            CreDtTm: isoDateTime(createdAt),
             FrToDt: { FrDtTm: `${s.date}T00:00:00Z`, ToDtTm: `${s.date}T23:59:59Z` },
             Acct: { Id: { Othr: { Id: s.accountId } }, Ccy: s.currency },
             Bal: [balance('OPBD', s.openingMinor, s.currency, s.date), balance('CLBD', closing, s.currency, s.date)],

@@ -5,8 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { create } from 'xmlbuilder2';
-import { XMLParser } from 'fast-xml-parser';
 import { decimalToMinor, minorToDecimal } from '../../core/money';
+import { IsoMessageError, isoDateTime, isoText, parseXml, required } from './xml';
+
+export { IsoMessageError } from './xml';
 
 export const PACS008 = 'urn:iso:std:iso:20022:tech:xsd:pacs.008.001.09';
 export const PACS002 = 'urn:iso:std:iso:20022:tech:xsd:pacs.002.001.11';
@@ -44,11 +46,6 @@ export interface CreditTransfer {
 const account = (a: { iban?: string; accountNumber?: string }) =>
   a.iban ? { Id: { IBAN: a.iban } } : { Id: { Othr: { Id: a.accountNumber } } };
 
-/** ISO 20022 text fields: Latin characters only, cut to the field's maximum. */
-function text(value: string, max: number): string {
-  return value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9 /\-?:().,'+]/g, ' ').slice(0, max).trim() || '-';
-}
-
 export function buildPacs008(ct: CreditTransfer): string {
   const amount = minorToDecimal(ct.amountMinor, ct.currency);
   return create({ version: '1.0', encoding: 'UTF-8' })
@@ -57,7 +54,7 @@ export function buildPacs008(ct: CreditTransfer): string {
       FIToFICstmrCdtTrf: {
         GrpHdr: {
           MsgId: ct.messageId,
-          CreDtTm: ct.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          CreDtTm: isoDateTime(ct.createdAt),
           NbOfTxs: '1',
           SttlmInf: { SttlmMtd: 'INDA' },
         },
@@ -66,7 +63,7 @@ export function buildPacs008(ct: CreditTransfer): string {
           IntrBkSttlmAmt: { '@Ccy': ct.currency, '#': amount },
           IntrBkSttlmDt: ct.settlementDate,
           ChrgBr: ISO_CHARGE_BEARER[ct.chargeBearer],
-          Dbtr: { Nm: text(ct.debtor.name, 140) },
+          Dbtr: { Nm: isoText(ct.debtor.name, 140) },
           DbtrAcct: account(ct.debtor),
           DbtrAgt: { FinInstnId: { BICFI: ct.debtor.bic } },
           CdtrAgt: {
@@ -76,32 +73,18 @@ export function buildPacs008(ct: CreditTransfer): string {
                 ? { ClrSysMmbId: { ClrSysId: { Cd: 'USABA' }, MmbId: ct.creditor.routingNumber } }
                 : { Othr: { Id: 'NOTPROVIDED' } },
           },
-          Cdtr: { Nm: text(ct.creditor.name, 140), PstlAdr: { Ctry: ct.creditor.country } },
+          Cdtr: { Nm: isoText(ct.creditor.name, 140), PstlAdr: { Ctry: ct.creditor.country } },
           CdtrAcct: account(ct.creditor),
-          ...(ct.remittance ? { RmtInf: { Ustrd: text(ct.remittance, 140) } } : {}),
+          ...(ct.remittance ? { RmtInf: { Ustrd: isoText(ct.remittance, 140) } } : {}),
         },
       },
     })
     .end({ prettyPrint: true });
 }
 
-export class IsoMessageError extends Error {}
-
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, removeNSPrefix: true });
-
-function required<T>(value: T | undefined, path: string): T {
-  if (value === undefined || value === null || value === '') throw new IsoMessageError(`missing ${path}`);
-  return value;
-}
-
 /** Reads the fields a bank needs from a pacs.008; a missing or malformed field is an error naming it. */
 export function parsePacs008(xml: string): CreditTransfer {
-  let doc;
-  try {
-    doc = parser.parse(xml, true);
-  } catch (err) {
-    throw new IsoMessageError(`not well-formed XML: ${(err as Error).message}`);
-  }
+  const doc = parseXml(xml);
   const root = required(doc?.Document?.FIToFICstmrCdtTrf, 'Document/FIToFICstmrCdtTrf');
   const tx = required(root.CdtTrfTxInf, 'CdtTrfTxInf');
   if (Array.isArray(tx)) throw new IsoMessageError('only one CdtTrfTxInf per message is accepted');
@@ -157,7 +140,7 @@ export function buildPacs002(r: StatusReport): string {
     .ele(PACS002, 'Document')
     .ele({
       FIToFIPmtStsRpt: {
-        GrpHdr: { MsgId: r.messageId, CreDtTm: r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        GrpHdr: { MsgId: r.messageId, CreDtTm: isoDateTime(r.createdAt) },
         OrgnlGrpInfAndSts: { OrgnlMsgId: r.originalMessageId, OrgnlMsgNmId: 'pacs.008.001.09' },
         TxInfAndSts: {
           OrgnlEndToEndId: r.endToEndId,
@@ -171,12 +154,7 @@ export function buildPacs002(r: StatusReport): string {
 }
 
 export function parsePacs002(xml: string): StatusReport {
-  let doc;
-  try {
-    doc = parser.parse(xml, true);
-  } catch (err) {
-    throw new IsoMessageError(`not well-formed XML: ${(err as Error).message}`);
-  }
+  const doc = parseXml(xml);
   const root = required(doc?.Document?.FIToFIPmtStsRpt, 'Document/FIToFIPmtStsRpt');
   const tx = required(root.TxInfAndSts, 'TxInfAndSts');
   const status = required(tx.TxSts, 'TxInfAndSts/TxSts') as TxStatus;
@@ -200,7 +178,7 @@ export function buildPacs028(r: { messageId: string; createdAt: Date; originalMe
     .ele(PACS028, 'Document')
     .ele({
       FIToFIPmtStsReq: {
-        GrpHdr: { MsgId: r.messageId, CreDtTm: r.createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z') },
+        GrpHdr: { MsgId: r.messageId, CreDtTm: isoDateTime(r.createdAt) },
         TxInf: {
           OrgnlGrpInf: { OrgnlMsgId: r.originalMessageId, OrgnlMsgNmId: 'pacs.008.001.09' },
           OrgnlEndToEndId: r.endToEndId,
@@ -212,24 +190,9 @@ export function buildPacs028(r: { messageId: string; createdAt: Date; originalMe
 }
 
 export function parsePacs028(xml: string): { endToEndId: string } {
-  let doc;
-  try {
-    doc = parser.parse(xml, true);
-  } catch (err) {
-    throw new IsoMessageError(`not well-formed XML: ${(err as Error).message}`);
-  }
+  const doc = parseXml(xml);
   const tx = required(doc?.Document?.FIToFIPmtStsReq?.TxInf, 'FIToFIPmtStsReq/TxInf');
   if (Array.isArray(tx)) throw new IsoMessageError('one TxInf per request');
   return { endToEndId: required(tx.OrgnlEndToEndId, 'TxInf/OrgnlEndToEndId') };
 }
 
-/** Reads a bank's ISO 20022 answer; an unreadable one is a protocol error, not a payment outcome. */
-export async function readIsoAnswer<T>(res: Response, parse: (xml: string) => T, what: string): Promise<T> {
-  const text = await res.text();
-  try {
-    return parse(text);
-  } catch (err) {
-    if (err instanceof IsoMessageError) throw new Error(`bank sent an unreadable ${what}: ${err.message}`);
-    throw err;
-  }
-}

@@ -3,16 +3,11 @@
  * One payment per message (one PmtInf, one CdtTrfTxInf); amounts exact from minor units.
  */
 import { create } from 'xmlbuilder2';
-import { XMLParser } from 'fast-xml-parser';
 import { decimalToMinor, minorToDecimal } from '../../core/money';
-import { IsoMessageError } from './messages';
+import { IsoMessageError, isoDateTime, isoText, parseXml, required } from './xml';
 
 export const PAIN001 = 'urn:iso:std:iso:20022:tech:xsd:pain.001.001.10';
 export const PAIN002 = 'urn:iso:std:iso:20022:tech:xsd:pain.002.001.11';
-
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-const text = (value: string, max: number) =>
-  value.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9 /\-?:().,'+]/g, ' ').slice(0, max).trim() || '-';
 
 export interface SepaCreditTransfer {
   messageId: string;
@@ -32,7 +27,7 @@ export function buildPain001(ct: SepaCreditTransfer): string {
     .ele(PAIN001, 'Document')
     .ele({
       CstmrCdtTrfInitn: {
-        GrpHdr: { MsgId: ct.messageId, CreDtTm: iso(ct.createdAt), NbOfTxs: '1', CtrlSum: amount, InitgPty: { Nm: text(ct.debtor.name, 140) } },
+        GrpHdr: { MsgId: ct.messageId, CreDtTm: isoDateTime(ct.createdAt), NbOfTxs: '1', CtrlSum: amount, InitgPty: { Nm: isoText(ct.debtor.name, 140) } },
         PmtInf: {
           PmtInfId: ct.messageId,
           PmtMtd: 'TRF',
@@ -40,7 +35,7 @@ export function buildPain001(ct: SepaCreditTransfer): string {
           CtrlSum: amount,
           PmtTpInf: { SvcLvl: { Cd: 'SEPA' } },
           ReqdExctnDt: { Dt: ct.executionDate },
-          Dbtr: { Nm: text(ct.debtor.name, 140) },
+          Dbtr: { Nm: isoText(ct.debtor.name, 140) },
           DbtrAcct: { Id: { IBAN: ct.debtor.iban } },
           DbtrAgt: { FinInstnId: { BICFI: ct.debtor.bic } },
           ChrgBr: 'SLEV',
@@ -48,9 +43,9 @@ export function buildPain001(ct: SepaCreditTransfer): string {
             PmtId: { EndToEndId: ct.endToEndId },
             Amt: { InstdAmt: { '@Ccy': ct.currency, '#': amount } },
             ...(ct.creditor.bic ? { CdtrAgt: { FinInstnId: { BICFI: ct.creditor.bic } } } : {}),
-            Cdtr: { Nm: text(ct.creditor.name, 140) },
+            Cdtr: { Nm: isoText(ct.creditor.name, 140) },
             CdtrAcct: { Id: { IBAN: ct.creditor.iban } },
-            ...(ct.remittance ? { RmtInf: { Ustrd: text(ct.remittance, 140) } } : {}),
+            ...(ct.remittance ? { RmtInf: { Ustrd: isoText(ct.remittance, 140) } } : {}),
           },
         },
       },
@@ -58,23 +53,8 @@ export function buildPain001(ct: SepaCreditTransfer): string {
     .end({ prettyPrint: true });
 }
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, parseAttributeValue: false, removeNSPrefix: true });
-
-function required<T>(value: T | undefined, path: string): T {
-  if (value === undefined || value === null || value === '') throw new IsoMessageError(`missing ${path}`);
-  return value;
-}
-
-function parse(xml: string) {
-  try {
-    return parser.parse(xml, true);
-  } catch (err) {
-    throw new IsoMessageError(`not well-formed XML: ${(err as Error).message}`);
-  }
-}
-
 export function parsePain001(xml: string): SepaCreditTransfer {
-  const root = required(parse(xml)?.Document?.CstmrCdtTrfInitn, 'Document/CstmrCdtTrfInitn');
+  const root = required(parseXml(xml)?.Document?.CstmrCdtTrfInitn, 'Document/CstmrCdtTrfInitn');
   const pmt = required(root.PmtInf, 'PmtInf');
   if (Array.isArray(pmt) || Array.isArray(pmt.CdtTrfTxInf)) throw new IsoMessageError('only one payment per message is accepted');
   const tx = required(pmt.CdtTrfTxInf, 'PmtInf/CdtTrfTxInf');
@@ -116,7 +96,7 @@ export function buildPain002(r: PainStatusReport): string {
     .ele(PAIN002, 'Document')
     .ele({
       CstmrPmtStsRpt: {
-        GrpHdr: { MsgId: r.messageId, CreDtTm: iso(r.createdAt) },
+        GrpHdr: { MsgId: r.messageId, CreDtTm: isoDateTime(r.createdAt) },
         OrgnlGrpInfAndSts: { OrgnlMsgId: r.originalMessageId, OrgnlMsgNmId: 'pain.001.001.10' },
         OrgnlPmtInfAndSts: {
           OrgnlPmtInfId: r.originalMessageId,
@@ -132,7 +112,7 @@ export function buildPain002(r: PainStatusReport): string {
 }
 
 export function parsePain002(xml: string): PainStatusReport {
-  const root = required(parse(xml)?.Document?.CstmrPmtStsRpt, 'Document/CstmrPmtStsRpt');
+  const root = required(parseXml(xml)?.Document?.CstmrPmtStsRpt, 'Document/CstmrPmtStsRpt');
   const tx = required(root.OrgnlPmtInfAndSts?.TxInfAndSts, 'OrgnlPmtInfAndSts/TxInfAndSts');
   const status = required(tx.TxSts, 'TxInfAndSts/TxSts') as PainStatus;
   if (!['ACTC', 'ACSP', 'ACSC', 'RJCT', 'PDNG'].includes(status)) throw new IsoMessageError(`TxInfAndSts/TxSts: unknown status ${status}`);
