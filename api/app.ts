@@ -13,7 +13,7 @@ import type { TransferTiming } from '../core/transfer';
 import { Transfer } from '../db/schema';
 import { balancesOf, createClient, deposit, depositView, findClientByKey } from '../services/clients';
 import { startTransfer } from '../services/start-transfer';
-import { loadTransferView, transferView } from '../services/transfers';
+import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { withIdempotency } from './idempotency';
 import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
@@ -163,7 +163,7 @@ export function createApp(deps: AppDeps) {
     if (query.startingAfter) where.id = { $lt: query.startingAfter };
     const rows = await em().find(Transfer, where, { orderBy: { id: 'desc' }, limit: query.limit + 1 });
     const page = rows.slice(0, query.limit);
-    res.json({ object: 'list', data: page.map((t) => transferView(t, [], [])), hasMore: rows.length > query.limit });
+    res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
   });
 
   app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));

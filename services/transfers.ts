@@ -76,12 +76,24 @@ export function transferView(t: TransferRow, events: TransferEventRow[], attempt
 
 export type TransferView = ReturnType<typeof transferView>;
 
+/** Views of several transfers with their events and attempts: three queries, whatever the count. */
+export async function transferViews(em: SqlEntityManager, transfers: TransferRow[]): Promise<TransferView[]> {
+  if (transfers.length === 0) return [];
+  const ids = transfers.map((t) => t.id);
+  const fork = em.fork();
+  const [events, attempts] = await Promise.all([fork.find(TransferEvent, { transferId: { $in: ids } }), fork.find(Attempt, { transferId: { $in: ids } })]);
+  return transfers.map((t) =>
+    transferView(
+      t,
+      events.filter((e) => e.transferId === t.id),
+      attempts.filter((a) => a.transferId === t.id),
+    ),
+  );
+}
+
 export async function loadTransferView(em: SqlEntityManager, transferId: string, clientId?: string): Promise<TransferView | null> {
-  const transfer = await em.findOne(Transfer, clientId ? { id: transferId, clientId } : { id: transferId });
+  const transfer = await em.fork().findOne(Transfer, clientId ? { id: transferId, clientId } : { id: transferId });
   if (!transfer) return null;
-  const [events, attempts] = await Promise.all([
-    em.find(TransferEvent, { transferId }),
-    em.find(Attempt, { transferId }),
-  ]);
-  return transferView(transfer, events, attempts);
+  const [view] = await transferViews(em, [transfer]);
+  return view;
 }
