@@ -113,6 +113,20 @@ describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simula
     assert.equal(changed.body.error.code, 'idempotency_key_reused');
   });
 
+  it('lists transfers newest first, each with its events and attempts, a page at a time', async () => {
+    const first = await call(stack.url, 'GET', '/v1/transfers?limit=2', { key: clientKey });
+    assert.equal(first.status, 200);
+    assert.equal(first.body.data.length, 2);
+    assert.equal(first.body.hasMore, true);
+    assert.ok(first.body.data[0].id > first.body.data[1].id, 'newest first');
+    for (const t of first.body.data) {
+      assert.ok(t.events.length >= 2, `${t.id} lists its events`);
+      assert.equal(t.events[0].status, 'created');
+    }
+    const next = await call(stack.url, 'GET', `/v1/transfers?limit=2&startingAfter=${first.body.data[1].id}`, { key: clientKey });
+    assert.ok(next.body.data.every((t: { id: string }) => t.id < first.body.data[1].id));
+  });
+
   it("hides another client's transfer behind a 404", async () => {
     const other = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Other' } });
     const mine = await call(stack.url, 'POST', '/v1/transfers', { key: clientKey, body: transferBody({ amountMinor: 200 }) });
