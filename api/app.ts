@@ -12,10 +12,11 @@ import { AppError } from '../core/errors';
 import type { TransferTiming } from '../core/transfer';
 import { Transfer } from '../db/schema';
 import { balancesOf, createClient, deposit, depositView, findClientByKey } from '../services/clients';
-import { startTransfer } from '../services/start-transfer';
+import { resumeTransfer, startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { withIdempotency } from './idempotency';
+import { webhookRoutes } from './routes-webhooks';
 import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
@@ -140,11 +141,14 @@ export function createApp(deps: AppDeps) {
 
   app.post('/v1/transfers', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
-    await withIdempotency(orm, req, res, clientId, async () => {
+    await withIdempotency(orm, req, res, clientId, async (idem) => {
+      const startDeps = { em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing };
+      // A retry after a failed start resumes the transfer the first request recorded.
+      if (idem.recoveryPoint) return { status: 201, body: await resumeTransfer(startDeps, clientId, idem.recoveryPoint) };
       const parsed = parse(createTransferSchema, req.body);
       const { beneficiary } = parseBeneficiary(parsed.beneficiary);
       const body = { ...parsed, beneficiary };
-      const transfer = await startTransfer({ em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing }, clientId, body);
+      const transfer = await startTransfer(startDeps, clientId, body, idem);
       return { status: 201, body: transfer };
     });
   });
@@ -165,6 +169,8 @@ export function createApp(deps: AppDeps) {
     const page = rows.slice(0, query.limit);
     res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
   });
+
+  app.use(webhookRoutes(orm, requireClient, clientIdOf));
 
   app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));
 

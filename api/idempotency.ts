@@ -1,21 +1,34 @@
 /**
  * Idempotency keys, as Stripe's API taught clients to expect.
  *
- * The first request with a key claims it (a row in `in_progress`); its response is stored and
- * replayed, status and body, to any later request with the same key and the same fingerprint
- * (method, route, canonical body), with `Idempotent-Replayed: true`. A different body under the
- * key is 422 `idempotency_key_reused`; a request while the first is still running is 409
- * `idempotency_key_in_use`. Requests refused before any work began (400) and server errors (5xx)
- * release the key so the client can try again. Keys are scoped per client and kept 24 hours.
+ * The first request with a key claims it: a row in `in_progress` holding a lease (a random token,
+ * valid for LEASE_MS). Its response is stored and replayed, status and body, to any later request
+ * with the same key and the same fingerprint (method, route, canonical body), with
+ * `Idempotent-Replayed: true`. A different body under the key is 422 `idempotency_key_reused`; a
+ * request while the first still holds the lease is 409 `idempotency_key_in_use`.
+ *
+ * Recovery point: a handler that creates a resource records its ID with the key in the same
+ * transaction as the resource (`saveRecoveryPoint`). If the request then fails with a 5xx, or the
+ * process dies, the key is not released: it becomes `resumable` (or its lease runs out) and the
+ * next request under it resumes the same resource instead of creating another. Requests refused
+ * before any work began (400) and 5xx before a recovery point release the key so the client can try
+ * again. Every other answer, errors included, is stored and replayed. Keys are scoped per client
+ * and kept 24 hours, then swept.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Request, Response } from 'express';
 import { AppError } from '../core/errors';
-import { IdempotencyKey } from '../db/schema';
+import { IdempotencyKey, type IdempotencyKeyRow } from '../db/schema';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 const KEY_MAX_LENGTH = 255;
+/**
+ * How long a request owns its key. A request still running after this may be overtaken by a retry;
+ * handlers bound their own outside calls well below it (see START_DEADLINE_MS in start-transfer).
+ */
+export const LEASE_MS = 60_000;
 
 export interface HandlerResult {
   status: number;
@@ -39,13 +52,64 @@ export function errorResult(err: unknown): HandlerResult | undefined {
   return err instanceof AppError ? { status: err.status, body: err.toBody() } : undefined;
 }
 
+export interface IdempotentRun {
+  /** The resource an earlier request under this key created before it stopped, if any. */
+  recoveryPoint: string | null;
+  /**
+   * Records the created resource's ID with the key, inside the transaction that creates it.
+   * Throws (rolling that transaction back) when this request no longer holds the key.
+   */
+  saveRecoveryPoint(tx: SqlEntityManager, resourceId: string): Promise<void>;
+}
+
+/** Claims the key for this request, or says why not: replay, reuse with another body, or in use. */
+async function claim(
+  em: SqlEntityManager,
+  row: Pick<IdempotencyKeyRow, 'id' | 'scope' | 'idemKey' | 'fingerprint'>,
+  token: string,
+): Promise<{ kind: 'claimed'; recoveryPoint: string | null } | { kind: 'replay'; existing: IdempotencyKeyRow }> {
+  for (let round = 0; round < 3; round++) {
+    const now = Date.now();
+    try {
+      await em.insert(IdempotencyKey, { ...row, state: 'in_progress', responseStatus: null, responseBody: null, createdAt: new Date(now), recoveryPoint: null, lockToken: token, lockedUntil: new Date(now + LEASE_MS) });
+      return { kind: 'claimed', recoveryPoint: null };
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    }
+    const existing = await em.fork().findOne(IdempotencyKey, { id: row.id });
+    if (!existing) continue; // swept or released between our insert and this read: try again
+    if (existing.createdAt.getTime() < now - IDEMPOTENCY_TTL_MS) {
+      // Expired but not yet swept: the key is free again.
+      await em.nativeDelete(IdempotencyKey, { id: row.id, createdAt: existing.createdAt });
+      continue;
+    }
+    if (existing.fingerprint !== row.fingerprint) {
+      throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request; use a new key for a new request', { param: 'Idempotency-Key' });
+    }
+    if (existing.state === 'done') return { kind: 'replay', existing };
+    const leaseOver = existing.lockedUntil === null || existing.lockedUntil.getTime() < now;
+    if (existing.state === 'resumable' || leaseOver) {
+      // The earlier request stopped (a 5xx, or a process that died holding the lease): take the key
+      // over. The token in the WHERE makes the takeover one winner among concurrent retries.
+      const taken = await em.nativeUpdate(
+        IdempotencyKey,
+        { id: row.id, state: existing.state, lockToken: existing.lockToken },
+        { state: 'in_progress', lockToken: token, lockedUntil: new Date(now + LEASE_MS) },
+      );
+      if (taken === 1) return { kind: 'claimed', recoveryPoint: existing.recoveryPoint };
+    }
+    throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry later');
+  }
+  throw new AppError('idempotency_key_in_use', 'this Idempotency-Key is changing hands; retry later');
+}
+
 /** Runs `run` at most once per (scope, key) and sends its result. */
 export async function withIdempotency(
   orm: MikroORM,
   req: Request,
   res: Response,
   scope: string,
-  run: () => Promise<HandlerResult>,
+  run: (ctx: IdempotentRun) => Promise<HandlerResult>,
 ): Promise<void> {
   const key = req.get('Idempotency-Key');
   if (!key) throw new AppError('invalid_request', 'Idempotency-Key header is required on this request', { param: 'Idempotency-Key' });
@@ -54,43 +118,48 @@ export async function withIdempotency(
   }
   const id = createHash('sha256').update(`${scope}\n${key}`).digest('hex');
   const print = fingerprint(req.method, req.route?.path ?? req.path, req.params, req.body);
-  const em = orm.em.fork();
+  const em = orm.em.fork() as SqlEntityManager;
+  const token = randomBytes(16).toString('hex');
 
-  try {
-    await em.insert(IdempotencyKey, { id, scope, idemKey: key, fingerprint: print, state: 'in_progress', responseStatus: null, responseBody: null, createdAt: new Date() });
-  } catch (err) {
-    if (!(err instanceof UniqueConstraintViolationException)) throw err;
-    const existing = await em.findOneOrFail(IdempotencyKey, { id });
-    if (existing.createdAt.getTime() < Date.now() - IDEMPOTENCY_TTL_MS) {
-      // Expired but not yet swept: the key is free again.
-      await em.nativeDelete(IdempotencyKey, { id, createdAt: existing.createdAt });
-      return withIdempotency(orm, req, res, scope, run);
-    }
-    if (existing.fingerprint !== print) {
-      throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request; use a new key for a new request', { param: 'Idempotency-Key' });
-    }
-    if (existing.state !== 'done') {
-      throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry later');
-    }
+  const claimed = await claim(em, { id, scope, idemKey: key, fingerprint: print }, token);
+  if (claimed.kind === 'replay') {
+    const { existing } = claimed;
     res.set('Idempotent-Replayed', 'true').status(existing.responseStatus!).type('application/json').send(existing.responseBody);
     return;
   }
 
+  let recoveryPoint = claimed.recoveryPoint;
+  const ctx: IdempotentRun = {
+    recoveryPoint,
+    async saveRecoveryPoint(tx, resourceId) {
+      const saved = await tx.nativeUpdate(IdempotencyKey, { id, lockToken: token }, { recoveryPoint: resourceId });
+      if (saved !== 1) throw new AppError('idempotency_key_in_use', 'another request took over this Idempotency-Key; retry later');
+      recoveryPoint = resourceId;
+    },
+  };
+  // Only the lease holder may settle the key: a request overtaken after LEASE_MS changes nothing.
+  const mine = { id, lockToken: token };
+  /** After a failure: keep the key for a resuming retry once something was created, else free it. */
+  const release = () =>
+    recoveryPoint !== null
+      ? em.nativeUpdate(IdempotencyKey, mine, { state: 'resumable', lockToken: null, lockedUntil: null })
+      : em.nativeDelete(IdempotencyKey, mine);
+
   let result: HandlerResult;
   try {
-    result = await run();
+    result = await run(ctx);
   } catch (err) {
     const known = errorResult(err);
-    if (!known || known.status === 400) {
-      await em.nativeDelete(IdempotencyKey, { id });
+    if (!known || known.status === 400 || known.status >= 500) {
+      await release();
       throw err;
     }
     result = known;
   }
   if (result.status >= 500) {
-    await em.nativeDelete(IdempotencyKey, { id });
+    await release();
   } else {
-    await em.nativeUpdate(IdempotencyKey, { id }, { state: 'done', responseStatus: result.status, responseBody: JSON.stringify(result.body) });
+    await em.nativeUpdate(IdempotencyKey, mine, { state: 'done', responseStatus: result.status, responseBody: JSON.stringify(result.body), lockToken: null, lockedUntil: null });
   }
   res.status(result.status).json(result.body);
 }

@@ -7,6 +7,7 @@ import { railTiming, TASK_QUEUE_TRANSFERS } from '../core/transfer';
 import { createApp } from './app';
 import { createRatesSource } from '../fx/rates';
 import { sweepIdempotencyKeys } from './idempotency';
+import { startRecoverySweep } from '../services/recover-transfers';
 
 export interface ApiServer {
   server: Server;
@@ -14,7 +15,10 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Listens with the configured host and port (0 picks a free one) and sweeps expired idempotency keys hourly. */
+/**
+ * Listens with the configured host and port (0 picks a free one), sweeps expired idempotency keys
+ * hourly, and starts the workflows of transfers left in `created` (at start, then every minute).
+ */
 export async function startApiServer(deps: { orm: MikroORM; temporal: Client; config: Config; opsApiKey: string; logger?: Logger }): Promise<ApiServer> {
   const app = createApp({
     orm: deps.orm,
@@ -33,6 +37,7 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
     sweepIdempotencyKeys(deps.orm).catch((err) => deps.logger?.error({ err }, 'idempotency key sweep failed'));
   }, 3600_000);
   sweep.unref();
+  const recovery = startRecoverySweep({ orm: deps.orm, temporal: deps.temporal, taskQueue: TASK_QUEUE_TRANSFERS, timing: railTiming(deps.config.RAIL_TIME) }, deps.logger);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : deps.config.PORT;
   return {
@@ -41,6 +46,7 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(sweep);
+        recovery.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -28,6 +28,12 @@ const schema = z.object({
   /** FX spread under mid, and the FX fee on the source amount, in basis points. */
   FX_SPREAD_BPS: z.coerce.number().int().min(0).max(500).default(30),
   FX_FEE_BPS: z.coerce.number().int().min(0).max(500).default(25),
+  /** Webhook delivery: first retry delay (doubling), its cap, when to give up, one request's timeout, the outbox poll. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(6 * 3_600_000),
+  WEBHOOK_MAX_AGE_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(3 * 86_400_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -242,10 +242,19 @@ export interface IdempotencyKeyRow {
   scope: string;
   idemKey: string;
   fingerprint: string;
-  state: 'in_progress' | 'done';
+  /**
+   * `in_progress` while a request holds the lease (`lockToken` until `lockedUntil`); `resumable`
+   * after a request stopped past its recovery point; `done` once the response is stored.
+   */
+  state: 'in_progress' | 'resumable' | 'done';
   responseStatus: number | null;
   responseBody: string | null;
   createdAt: Date;
+  /** The resource the request created (a transfer ID), written in the same transaction as it. */
+  recoveryPoint: string | null;
+  /** Which request holds the key, and until when; a retry may take over an expired lease. */
+  lockToken: string | null;
+  lockedUntil: Date | null;
 }
 export const IdempotencyKey = new EntitySchema<IdempotencyKeyRow>({
   name: 'IdempotencyKey',
@@ -260,6 +269,9 @@ export const IdempotencyKey = new EntitySchema<IdempotencyKeyRow>({
     responseStatus: { type: 'integer', nullable: true },
     responseBody: { type: 'text', nullable: true },
     createdAt: at(),
+    recoveryPoint: { type: 'string', length: 40, nullable: true },
+    lockToken: { type: 'string', length: 32, nullable: true },
+    lockedUntil: { type: 'datetime', length: 3, nullable: true },
   },
 });
 
@@ -319,4 +331,89 @@ export const FxQuote = new EntitySchema<FxQuoteRow>({
   },
 });
 
-export const ENTITIES = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote];
+export interface WebhookEndpointRow {
+  id: string;
+  clientId: string;
+  url: string;
+  /** Event types the endpoint subscribed to, e.g. `["transfer.updated"]`. */
+  events: string[];
+  /**
+   * The signing secret in the clear: HMAC signing needs the secret itself, so a hash would not do.
+   * It is shown to the client once, at creation; the database is the thing to protect.
+   */
+  secret: string;
+  createdAt: Date;
+}
+export const WebhookEndpoint = new EntitySchema<WebhookEndpointRow>({
+  name: 'WebhookEndpoint',
+  tableName: 'webhook_endpoints',
+  indexes: [{ properties: ['clientId'] }],
+  properties: {
+    id: id(),
+    clientId: { type: 'string', length: 40 },
+    url: { type: 'string', length: 2048 },
+    events: { type: JsonText },
+    secret: { type: 'string', length: 80 },
+    createdAt: at(),
+  },
+});
+
+/** The outbox: one row per event, written in the transaction of the change it reports. */
+export interface WebhookEventRow {
+  id: string;
+  clientId: string;
+  type: string;
+  transferId: string | null;
+  /** The exact JSON body every delivery of this event sends. */
+  payload: string;
+  createdAt: Date;
+}
+export const WebhookEvent = new EntitySchema<WebhookEventRow>({
+  name: 'WebhookEvent',
+  tableName: 'webhook_events',
+  indexes: [{ properties: ['clientId', 'createdAt'] }, { properties: ['transferId'] }],
+  properties: {
+    id: id(),
+    clientId: { type: 'string', length: 40 },
+    type: { type: 'string', length: 40 },
+    transferId: { type: 'string', length: 40, nullable: true },
+    payload: { type: 'text' },
+    createdAt: at(),
+  },
+});
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'dead';
+/** One event to one endpoint: written with the event, then retried until delivered or dead. */
+export interface WebhookDeliveryRow {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts started so far; a dispatcher claims a delivery by bumping it (optimistic lock). */
+  attempts: number;
+  nextAttemptAt: Date;
+  lastAttemptAt: Date | null;
+  lastError: string | null;
+  deliveredAt: Date | null;
+  createdAt: Date;
+}
+export const WebhookDelivery = new EntitySchema<WebhookDeliveryRow>({
+  name: 'WebhookDelivery',
+  tableName: 'webhook_deliveries',
+  uniques: [{ properties: ['eventId', 'endpointId'] }],
+  indexes: [{ properties: ['status', 'nextAttemptAt'] }, { properties: ['endpointId'] }],
+  properties: {
+    id: id(),
+    eventId: { type: 'string', length: 40 },
+    endpointId: { type: 'string', length: 40 },
+    status: { type: 'string', length: 16 },
+    attempts: { type: 'integer' },
+    nextAttemptAt: at(),
+    lastAttemptAt: { type: 'datetime', length: 3, nullable: true },
+    lastError: { type: 'string', length: 500, nullable: true },
+    deliveredAt: { type: 'datetime', length: 3, nullable: true },
+    createdAt: at(),
+  },
+});
+
+export const ENTITIES = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery];

@@ -24,6 +24,7 @@ import { bootstrapTools, findBinary, portInUse, startDevServer, type DevServer }
 import { buildActivities } from '../workers/deps';
 import { ensureSearchAttributes } from '../workers/search-attributes';
 import { createWorker } from '../workers/worker';
+import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -139,6 +140,8 @@ async function main(): Promise<void> {
     await workerRun.catch(() => undefined);
     await workerConnection.close();
   });
+  const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);
+  stoppers.push(() => dispatcher.stop());
   const api = await startApiServer({ orm, temporal, config, opsApiKey, logger });
   stoppers.push(() => api.close());
 

@@ -2,11 +2,15 @@
  * Starting a transfer: validate what the schema cannot, check the balance, persist the intent,
  * then start the workflow and wait (update-with-start) until it has placed the hold.
  *
- * The transfer ID is generated and persisted before the workflow starts; the workflow ID is derived
- * from it and the start uses the USE_EXISTING conflict policy, so a repeated start is a no-op.
+ * The transfer ID is generated and persisted before the workflow starts, together with the
+ * idempotency key's recovery point; the workflow ID is derived from it, the start uses the
+ * USE_EXISTING conflict policy and the REJECT_DUPLICATE reuse policy, so a repeated start is a
+ * no-op and a transfer never gets a second run. A request that fails between the write and the
+ * start leaves a transfer in `created`: a retry under the same key resumes it (`resumeTransfer`),
+ * and the recovery sweep (`recover-transfers.ts`) starts it if nobody retries.
  */
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { WithStartWorkflowOperation, type Client as TemporalClient } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client as TemporalClient, type WorkflowStartOptions } from '@temporalio/client';
 import { AppError, invalid } from '../core/errors';
 import { newId } from '../core/ids';
 import {
@@ -26,6 +30,18 @@ import { clientAccountKey, clientBalance, inTransaction } from '../ledger/ledger
 import type { CreateTransferBody } from '../api/schemas';
 import { fundsHeldUpdate, transferWorkflow } from '../workflows/transfer';
 import { loadTransferView, type TransferView } from './transfers';
+import { emitTransferUpdated } from '../webhooks/outbox';
+
+/**
+ * How long the API waits for the workflow to start and hold the funds before answering 503 (the
+ * transfer is kept; a retry under the same key resumes it). Well below the idempotency lease.
+ */
+export const START_DEADLINE_MS = 20_000;
+
+/** Where a created transfer is recorded with the request's idempotency key (see api/idempotency.ts). */
+export interface RecoveryPoint {
+  saveRecoveryPoint(tx: SqlEntityManager, transferId: string): Promise<void>;
+}
 
 export interface StartTransferDeps {
   em: SqlEntityManager;
@@ -55,7 +71,7 @@ function chooseRail(body: CreateTransferBody, payoutCurrency: string, payoutAmou
   return rail;
 }
 
-export async function startTransfer(deps: StartTransferDeps, clientId: string, body: CreateTransferBody): Promise<TransferView> {
+export async function startTransfer(deps: StartTransferDeps, clientId: string, body: CreateTransferBody, recovery?: RecoveryPoint): Promise<TransferView> {
   const targetCurrency = body.targetCurrency ?? body.currency;
   const crossCurrency = targetCurrency !== body.currency;
   if (!crossCurrency && body.quoteId !== undefined) throw invalid('quoteId', 'quoteId applies to cross-currency transfers only');
@@ -109,44 +125,84 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     }
     tx.persist(tx.create(Transfer, transfer));
     tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: 'created', reason: null, at: now }));
+    await tx.flush();
+    await emitTransferUpdated(tx, transfer.id);
+    await recovery?.saveRecoveryPoint(tx, transfer.id);
   });
+  return awaitHold(deps, transfer);
+}
 
+/** The workflow start for a recorded transfer: the same options from the API and the recovery sweep. */
+export function workflowStartOptions(
+  transfer: TransferRow,
+  taskQueue: string,
+  timing: TransferTiming,
+): WorkflowStartOptions<typeof transferWorkflow> & { workflowIdConflictPolicy: 'USE_EXISTING' } {
   const input: TransferWorkflowInput = {
     transferId: transfer.id,
-    clientId,
+    clientId: transfer.clientId,
     amountMinor: transfer.amountMinor,
     currency: transfer.currency,
-    targetCurrency,
-    rail,
-    timing: deps.timing,
+    targetCurrency: transfer.targetCurrency,
+    rail: transfer.rail as Rail,
+    timing,
   };
+  const crossCurrency = transfer.targetCurrency !== transfer.currency;
+  return {
+    workflowId: workflowIdFor(transfer.id),
+    taskQueue,
+    args: [input],
+    // A running workflow for this transfer is the one we want; a closed one is never started again.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    staticSummary: crossCurrency
+      ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${transfer.targetCurrency} (minor units) over ${transfer.rail} for ${transfer.clientId}`
+      : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${transfer.rail} for ${transfer.clientId}`,
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.status, value: 'created' },
+      { key: SEARCH_ATTRIBUTES.rail, value: transfer.rail },
+      { key: SEARCH_ATTRIBUTES.clientId, value: transfer.clientId },
+      { key: SEARCH_ATTRIBUTES.currency, value: transfer.currency },
+      { key: SEARCH_ATTRIBUTES.amountMinor, value: transfer.amountMinor },
+    ],
+  };
+}
+
+/**
+ * A retry under the key of a request that recorded `transferId` and then stopped: answers from the
+ * database once the workflow has got past the hold, else starts (or joins) the workflow and waits.
+ */
+export async function resumeTransfer(deps: StartTransferDeps, clientId: string, transferId: string): Promise<TransferView> {
+  const transfer = await deps.em.fork().findOne(Transfer, { id: transferId, clientId });
+  if (!transfer) throw new Error(`the recovery point names transfer ${transferId}, which does not exist for ${clientId}`);
+  if (transfer.status === 'created') return awaitHold(deps, transfer);
+  return answerFor(deps, transfer);
+}
+
+/** Starts (or joins) the transfer's workflow and waits, bounded, until it has placed the hold. */
+async function awaitHold(deps: StartTransferDeps, transfer: TransferRow): Promise<TransferView> {
   let outcome;
   try {
-    outcome = await deps.temporal.workflow.executeUpdateWithStart(fundsHeldUpdate, {
-      startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, {
-        workflowId: workflowIdFor(transfer.id),
-        taskQueue: deps.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: crossCurrency
-          ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${targetCurrency} (minor units) over ${rail} for ${clientId}`
-          : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${rail} for ${clientId}`,
-        typedSearchAttributes: [
-          { key: SEARCH_ATTRIBUTES.status, value: 'created' },
-          { key: SEARCH_ATTRIBUTES.rail, value: rail },
-          { key: SEARCH_ATTRIBUTES.clientId, value: clientId },
-          { key: SEARCH_ATTRIBUTES.currency, value: transfer.currency },
-          { key: SEARCH_ATTRIBUTES.amountMinor, value: transfer.amountMinor },
-        ],
+    outcome = await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      deps.temporal.workflow.executeUpdateWithStart(fundsHeldUpdate, {
+        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing)),
       }),
-    });
+    );
   } catch (err) {
-    throw new AppError('service_unavailable', `transfer ${transfer.id} was recorded but its workflow could not be started; retry with the same Idempotency-Key`, { cause: err });
+    throw new AppError('service_unavailable', `transfer ${transfer.id} was recorded but its workflow could not be started or did not confirm the hold in time; retry with the same Idempotency-Key`, { cause: err });
   }
-  if (!outcome.held) {
-    throw new AppError('insufficient_funds', `the balance no longer covers amountMinor ${body.amountMinor}; transfer ${transfer.id} is recorded as failed`, { param: 'amountMinor' });
-  }
-  const view = await loadTransferView(deps.em, transfer.id, clientId);
+  if (!outcome.held) return refusedAtHold(transfer);
+  return answerFor(deps, transfer);
+}
+
+function refusedAtHold(transfer: TransferRow): never {
+  throw new AppError('insufficient_funds', `the balance no longer covers amountMinor ${transfer.amountMinor}; transfer ${transfer.id} is recorded as failed`, { param: 'amountMinor' });
+}
+
+/** The answer once the hold is decided: 402 when it failed for want of funds, else the transfer. */
+async function answerFor(deps: StartTransferDeps, transfer: TransferRow): Promise<TransferView> {
+  const view = await loadTransferView(deps.em, transfer.id, transfer.clientId);
   if (!view) throw new Error(`transfer ${transfer.id} vanished`);
+  if (view.status === 'failed' && view.failure?.code === 'insufficient_funds') refusedAtHold(transfer);
   return view;
 }

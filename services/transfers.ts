@@ -5,6 +5,7 @@ import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import { canMove, type TransferStatus } from '../core/transfer';
 import { Attempt, Transfer, TransferEvent, type AttemptRow, type TransferEventRow, type TransferRow } from '../db/schema';
+import { emitTransferUpdated } from '../webhooks/outbox';
 
 export class InvalidTransitionError extends Error {
   constructor(readonly from: string, readonly to: string, transferId: string) {
@@ -15,7 +16,8 @@ export class InvalidTransitionError extends Error {
 
 /**
  * Moves a transfer to `to` and records the event, inside the caller's transaction. Moving to the
- * status it already has is a no-op, so a retried activity records each change once.
+ * status it already has is a no-op, so a retried activity records each change once. Every change
+ * also writes its `transfer.updated` webhook event to the outbox in the same transaction.
  */
 export async function moveStatus(
   tx: SqlEntityManager,
@@ -33,6 +35,7 @@ export async function moveStatus(
   Object.assign(transfer, patch);
   tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId, status: to, reason, at }));
   await tx.flush();
+  await emitTransferUpdated(tx, transferId);
   return transfer;
 }
 

@@ -1,10 +1,11 @@
-/** Worker process: polls every configured task queue with the real database and bank. */
+/** Worker process: polls every configured task queue with the real database and bank, and delivers webhooks. */
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, taskQueues } from '../core/config';
 import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
 import { createWorker } from './worker';
+import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
@@ -16,6 +17,7 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
       createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
+  const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config));
   signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   // Health for orchestrators: 200 while every worker is running.
   const health = http.createServer((req, res) => {
@@ -29,6 +31,7 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
     health.close();
+    await dispatcher.stop();
     await connection.close();
     await orm.close();
   }

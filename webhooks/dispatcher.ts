@@ -1,0 +1,149 @@
+/**
+ * Delivers the webhook outbox: a loop in the worker process that takes due deliveries, signs each
+ * event and POSTs it to its endpoint. A 2xx answer delivers it; anything else (another status, a
+ * refused connection, no answer within `requestTimeoutMs`) schedules the next attempt after an
+ * exponential backoff (`retryBaseMs` doubling up to `retryMaxMs`, plus up to 10% jitter so that a
+ * recovering endpoint is not hit by every retry at once). A delivery whose next attempt would fall
+ * more than `maxAgeMs` (3 days) after its event is marked `dead`.
+ *
+ * At least once: a delivery is claimed by bumping its attempt count in a conditional UPDATE (one
+ * winner among several dispatchers) and leased until the request's timeout has passed; a
+ * dispatcher that dies mid-request leaves it to be sent again after the lease.
+ */
+import type { MikroORM } from '@mikro-orm/core';
+import type { Logger } from 'pino';
+import type { Config } from '../core/config';
+import { WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow } from '../db/schema';
+import { SIGNATURE_HEADER, signatureHeader } from './verify';
+
+export interface DispatcherOptions {
+  /** How often to look for due deliveries when the last pass found fewer than a batch. */
+  pollIntervalMs: number;
+  /** Delay before the second attempt; it doubles with each further attempt. */
+  retryBaseMs: number;
+  /** Cap on one delay. */
+  retryMaxMs: number;
+  /** A delivery is dead once its next attempt would be this long after the event. */
+  maxAgeMs: number;
+  requestTimeoutMs: number;
+  /** Deliveries sent concurrently per pass. */
+  batchSize: number;
+}
+
+export function dispatcherOptions(config: Pick<Config, 'WEBHOOK_POLL_INTERVAL_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_MAX_AGE_MS' | 'WEBHOOK_TIMEOUT_MS'>): DispatcherOptions {
+  return {
+    pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+    retryMaxMs: config.WEBHOOK_RETRY_MAX_MS,
+    maxAgeMs: config.WEBHOOK_MAX_AGE_MS,
+    requestTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    batchSize: 20,
+  };
+}
+
+/** The delay after the `attempts`-th failed attempt (1-based), without jitter. */
+export function retryDelayMs(attempts: number, options: Pick<DispatcherOptions, 'retryBaseMs' | 'retryMaxMs'>): number {
+  // 2^30 is far past any cap; bounding the exponent keeps the arithmetic in safe integers.
+  return Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(attempts - 1, 30));
+}
+
+const ERROR_MAX_LENGTH = 500;
+
+async function deliverOne(orm: MikroORM, options: DispatcherOptions, due: WebhookDeliveryRow): Promise<'delivered' | 'retry' | 'dead' | 'lost'> {
+  const em = orm.em.fork();
+  const startedAt = Date.now();
+  const attempts = due.attempts + 1;
+  const claimed = await em.nativeUpdate(
+    WebhookDelivery,
+    { id: due.id, status: 'pending', attempts: due.attempts },
+    { attempts, lastAttemptAt: new Date(startedAt), nextAttemptAt: new Date(startedAt + options.requestTimeoutMs * 2) },
+  );
+  if (claimed !== 1) return 'lost'; // another dispatcher took it
+  const mine = { id: due.id, attempts };
+  const [event, endpoint] = await Promise.all([em.fork().findOne(WebhookEvent, { id: due.eventId }), em.fork().findOne(WebhookEndpoint, { id: due.endpointId })]);
+  if (!event || !endpoint) {
+    await em.nativeUpdate(WebhookDelivery, mine, { status: 'dead', lastError: endpoint ? 'the event is gone' : 'the endpoint was deleted' });
+    return 'dead';
+  }
+
+  let error: string;
+  try {
+    const res = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Railyard-Webhooks/1',
+        [SIGNATURE_HEADER]: signatureHeader(endpoint.secret, Math.floor(Date.now() / 1000), event.payload),
+      },
+      body: event.payload,
+      // A redirect is an answer other than 2xx: following it would send the event somewhere not registered.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.requestTimeoutMs),
+    });
+    await res.body?.cancel();
+    if (res.status >= 200 && res.status < 300) {
+      await em.nativeUpdate(WebhookDelivery, mine, { status: 'delivered', deliveredAt: new Date(), lastError: null });
+      return 'delivered';
+    }
+    error = `HTTP ${res.status}`;
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    error = e.name === 'TimeoutError' ? `no answer within ${options.requestTimeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+  }
+  const delay = retryDelayMs(attempts, options);
+  const nextAt = Date.now() + delay + Math.floor(Math.random() * delay * 0.1);
+  const dead = nextAt > event.createdAt.getTime() + options.maxAgeMs;
+  await em.nativeUpdate(WebhookDelivery, mine, {
+    status: dead ? 'dead' : 'pending',
+    nextAttemptAt: new Date(nextAt),
+    lastError: (dead ? `gave up after ${attempts} attempts: ${error}` : error).slice(0, ERROR_MAX_LENGTH),
+  });
+  return dead ? 'dead' : 'retry';
+}
+
+/** One pass: sends up to a batch of due deliveries concurrently; returns how many it took. */
+export async function dispatchDue(orm: MikroORM, options: DispatcherOptions): Promise<number> {
+  const due = await orm.em.fork().find(
+    WebhookDelivery,
+    { status: 'pending', nextAttemptAt: { $lte: new Date() } },
+    { orderBy: { nextAttemptAt: 'asc' }, limit: options.batchSize },
+  );
+  const outcomes = await Promise.all(due.map((d) => deliverOne(orm, options, d)));
+  return outcomes.filter((o) => o !== 'lost').length;
+}
+
+export interface RunningDispatcher {
+  stop(): Promise<void>;
+}
+
+/** Runs passes until stopped: straight on after a full batch, else after `pollIntervalMs`. */
+export function startWebhookDispatcher(orm: MikroORM, options: DispatcherOptions, logger?: Logger): RunningDispatcher {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      let taken = 0;
+      try {
+        taken = await dispatchDue(orm, options);
+      } catch (err) {
+        // The database may be briefly unreachable; the outbox keeps everything until the next pass.
+        logger?.error({ err }, 'webhook dispatch pass failed');
+      }
+      if (taken >= options.batchSize || stopped) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollIntervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
