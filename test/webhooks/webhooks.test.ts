@@ -177,7 +177,10 @@ describe('webhooks: endpoints, the outbox, signed delivery with retries', () => 
       // A replayed delivery is caught by the guard; a forged one by the signature.
       rejectsCode('replayed_event', () => guard.check(events[0].id));
       rejectsCode('bad_signature', () => verifyWebhookSignature(receiver.received[0].raw.replace('4200', '4201'), receiver.received[0].signature, hook.secret));
-      await until('the backlog to drain', () => webhookBacklog(stack.orm.em), (n) => n === 0);
+      // The receiver saw the last event before the dispatcher recorded its answer: wait for that.
+      const deliveries = await until('every delivery recorded', () => stack.orm.em.fork().find(WebhookDelivery, { endpointId: hook.id }), (ds) => ds.every((d) => d.status !== 'pending'));
+      assert.equal(deliveries.length, 5);
+      assert.ok(deliveries.every((d) => d.status === 'delivered' && d.attempts === 1), 'each event delivered at the first attempt');
     } finally {
       await receiver.close();
     }
@@ -278,7 +281,8 @@ describe('webhooks: endpoints, the outbox, signed delivery with retries', () => 
       assert.equal((await em.findOneOrFail(Transfer, { id: input.transferId })).status, 'created');
       assert.equal(await em.count(WebhookEvent, { transferId: input.transferId }), 0);
       assert.equal(await em.count(WebhookDelivery, { endpointId: hook.id }), 0);
-      // Leave nothing in `created` for the recovery sweep to find.
+      // Leave nothing in `created` for the recovery sweep to find, and nothing owed to a fake receiver.
+      assert.equal((await call(stack.url, 'DELETE', `/v1/webhook_endpoints/${hook.id}`, { key: client.key })).status, 200);
       await inTransaction(stack.orm.em.fork(), (tx) => moveStatus(tx, input.transferId, 'canceled', 'test over'));
     });
   });
