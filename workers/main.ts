@@ -1,6 +1,7 @@
 /** Worker process: polls every configured task queue with the real database and bank, and delivers webhooks. */
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
+import pino from 'pino';
 import { loadConfig, taskQueues } from '../core/config';
 import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
@@ -17,7 +18,7 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
       createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
-  const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config));
+  const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), pino({ level: config.LOG_LEVEL }));
   signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   // Health for orchestrators: 200 while every worker is running.
   const health = http.createServer((req, res) => {
