@@ -34,6 +34,8 @@ const schema = z.object({
   WEBHOOK_MAX_AGE_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(3 * 86_400_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** `true` lets webhooks reach loopback and private addresses: for receivers on a development machine only. */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false'),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,7 +1,8 @@
 /**
  * Delivers the webhook outbox: a loop in the worker process that takes due deliveries, signs each
- * event and POSTs it to its endpoint. A 2xx answer delivers it; anything else (another status, a
- * refused connection, no answer within `requestTimeoutMs`) schedules the next attempt after an
+ * event and POSTs it to its endpoint (`send.ts`, which refuses private addresses unless allowed).
+ * A 2xx answer delivers it; anything else (another status, a redirect, a refused connection, no
+ * answer within `requestTimeoutMs`) schedules the next attempt after an
  * exponential backoff (`retryBaseMs` doubling up to `retryMaxMs`, plus up to 10% jitter so that a
  * recovering endpoint is not hit by every retry at once). A delivery whose next attempt would fall
  * more than `maxAgeMs` (3 days) after its event is marked `dead`.
@@ -15,6 +16,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow } from '../db/schema';
 import { SIGNATURE_HEADER, signatureHeader } from './verify';
+import { postWebhook } from './send';
 
 export interface DispatcherOptions {
   /** How often to look for due deliveries when the last pass found fewer than a batch. */
@@ -28,9 +30,13 @@ export interface DispatcherOptions {
   requestTimeoutMs: number;
   /** Deliveries sent concurrently per pass. */
   batchSize: number;
+  /** Whether endpoints on loopback, private and link-local addresses may be called (development only). */
+  allowPrivateAddresses: boolean;
 }
 
-export function dispatcherOptions(config: Pick<Config, 'WEBHOOK_POLL_INTERVAL_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_MAX_AGE_MS' | 'WEBHOOK_TIMEOUT_MS'>): DispatcherOptions {
+export function dispatcherOptions(
+  config: Pick<Config, 'WEBHOOK_POLL_INTERVAL_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_MAX_AGE_MS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_URLS'>,
+): DispatcherOptions {
   return {
     pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
     retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
@@ -38,6 +44,7 @@ export function dispatcherOptions(config: Pick<Config, 'WEBHOOK_POLL_INTERVAL_MS
     maxAgeMs: config.WEBHOOK_MAX_AGE_MS,
     requestTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
     batchSize: 20,
+    allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
   };
 }
 
@@ -68,27 +75,25 @@ async function deliverOne(orm: MikroORM, options: DispatcherOptions, due: Webhoo
 
   let error: string;
   try {
-    const res = await fetch(endpoint.url, {
-      method: 'POST',
-      headers: {
+    const status = await postWebhook(
+      endpoint.url,
+      {
         'content-type': 'application/json',
         'user-agent': 'Railyard-Webhooks/1',
         [SIGNATURE_HEADER]: signatureHeader(endpoint.secret, Math.floor(Date.now() / 1000), event.payload),
       },
-      body: event.payload,
-      // A redirect is an answer other than 2xx: following it would send the event somewhere not registered.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.requestTimeoutMs),
-    });
-    await res.body?.cancel();
-    if (res.status >= 200 && res.status < 300) {
+      event.payload,
+      { timeoutMs: options.requestTimeoutMs, allowPrivateAddresses: options.allowPrivateAddresses },
+    );
+    // A redirect counts as a failure: following it would send the event somewhere not registered.
+    if (status >= 200 && status < 300) {
       await em.nativeUpdate(WebhookDelivery, mine, { status: 'delivered', deliveredAt: new Date(), lastError: null });
       return 'delivered';
     }
-    error = `HTTP ${res.status}`;
+    error = `HTTP ${status}`;
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    error = e.name === 'TimeoutError' ? `no answer within ${options.requestTimeoutMs} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    const e = err as Error & { code?: string };
+    error = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${options.requestTimeoutMs} ms` : `${e.message}${e.code ? ` (${e.code})` : ''}`;
   }
   const delay = retryDelayMs(attempts, options);
   const nextAt = Date.now() + delay + Math.floor(Math.random() * delay * 0.1);

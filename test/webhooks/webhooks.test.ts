@@ -11,6 +11,7 @@ import { inTransaction } from '../../ledger/ledger';
 import { moveStatus } from '../../services/transfers';
 import { retryDelayMs, startWebhookDispatcher, type DispatcherOptions, type RunningDispatcher } from '../../webhooks/dispatcher';
 import { webhookBacklog } from '../../webhooks/outbox';
+import { isPrivateAddress } from '../../webhooks/send';
 import { ReplayGuard, verifyWebhookSignature, WebhookVerificationError } from '../../webhooks/verify';
 import { BENEFICIARY, createdTransfer } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
@@ -22,16 +23,19 @@ interface Received {
   answered: number;
 }
 
-/** A client's webhook receiver on a free port; `answer(n)` is the status for the n-th request (1-based). */
-async function startReceiver(answer: (n: number) => number = () => 200) {
+/**
+ * A client's webhook receiver on a free port; `answer(n)` is the status for the n-th request
+ * (1-based), or `null` to never answer.
+ */
+async function startReceiver(answer: (n: number) => number | null = () => 200) {
   const received: Received[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const status = answer(received.length + 1);
-      received.push({ atMs: Date.now(), raw: Buffer.concat(chunks).toString('utf8'), signature: req.headers['railyard-signature'] as string | undefined, answered: status });
-      res.writeHead(status).end();
+      received.push({ atMs: Date.now(), raw: Buffer.concat(chunks).toString('utf8'), signature: req.headers['railyard-signature'] as string | undefined, answered: status ?? 0 });
+      if (status !== null) res.writeHead(status, { location: 'http://127.0.0.1:1/elsewhere' }).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -47,7 +51,8 @@ async function startReceiver(answer: (n: number) => number = () => 200) {
   };
 }
 
-const FAST: DispatcherOptions = { pollIntervalMs: 20, retryBaseMs: 100, retryMaxMs: 1_000, maxAgeMs: 60_000, requestTimeoutMs: 2_000, batchSize: 20 };
+// The test receivers listen on loopback, which production refuses (see the SSRF test below).
+const FAST: DispatcherOptions = { pollIntervalMs: 20, retryBaseMs: 100, retryMaxMs: 1_000, maxAgeMs: 60_000, requestTimeoutMs: 2_000, batchSize: 20, allowPrivateAddresses: true };
 
 describe('webhooks: endpoints, the outbox, signed delivery with retries', () => {
   let stack: ApiStack;
@@ -253,6 +258,57 @@ describe('webhooks: endpoints, the outbox, signed delivery with retries', () => 
     const stopped = await stack.orm.em.fork().findOneOrFail(WebhookDelivery, { endpointId: hook.id });
     assert.equal(stopped.status, 'dead');
     assert.equal(stopped.lastError, 'the endpoint was deleted');
+  });
+
+  /** An endpoint for a fresh client and one `transfer.updated` event owed to it. */
+  async function owedEvent(url: string): Promise<{ client: { id: string; key: string }; hookId: string }> {
+    const client = await fundedClient(0);
+    const hook = await endpoint(client.key, url);
+    const input = await createdTransfer(stack.orm, client.id, 100);
+    await inTransaction(stack.orm.em.fork(), (tx) => moveStatus(tx, input.transferId, 'canceled', 'canceled for the webhook test'));
+    return { client, hookId: hook.id };
+  }
+
+  const deliveryTo = (hookId: string) => stack.orm.em.fork().findOneOrFail(WebhookDelivery, { endpointId: hookId });
+
+  it('treats a redirect and a receiver that never answers as failures to retry', async () => {
+    const redirecting = await startReceiver(() => 302);
+    const silent = await startReceiver(() => null);
+    try {
+      const redirect = await owedEvent(redirecting.url);
+      const hang = await owedEvent(silent.url);
+      dispatcher = startWebhookDispatcher(stack.orm, { ...FAST, requestTimeoutMs: 300 });
+      const redirected = await until('a redirect answer', () => deliveryTo(redirect.hookId), (d) => d.lastError !== null);
+      assert.equal(redirected.status, 'pending');
+      assert.equal(redirected.lastError, 'HTTP 302');
+      const timedOut = await until('a timeout', () => deliveryTo(hang.hookId), (d) => d.lastError !== null);
+      assert.equal(timedOut.status, 'pending');
+      assert.equal(timedOut.lastError, 'no answer within 300 ms');
+      for (const { client, hookId } of [redirect, hang]) await call(stack.url, 'DELETE', `/v1/webhook_endpoints/${hookId}`, { key: client.key });
+    } finally {
+      await Promise.all([redirecting.close(), silent.close()]);
+    }
+  });
+
+  it('refuses to call loopback and private addresses unless allowed, by address or by name', async () => {
+    assert.ok(isPrivateAddress('127.0.0.1') && isPrivateAddress('10.1.2.3') && isPrivateAddress('169.254.169.254') && isPrivateAddress('192.168.0.1'));
+    assert.ok(isPrivateAddress('::1') && isPrivateAddress('fd00::1') && isPrivateAddress('::ffff:127.0.0.1'));
+    assert.ok(!isPrivateAddress('93.184.216.34') && !isPrivateAddress('2606:2800:220:1::1'));
+    const receiver = await startReceiver();
+    try {
+      const byAddress = await owedEvent(receiver.url);
+      const byName = await owedEvent(receiver.url.replace('127.0.0.1', 'localhost'));
+      dispatcher = startWebhookDispatcher(stack.orm, { ...FAST, allowPrivateAddresses: false });
+      const refused = await until('a refused attempt', () => deliveryTo(byAddress.hookId), (d) => d.lastError !== null);
+      assert.equal(refused.status, 'pending');
+      assert.match(refused.lastError!, /127\.0\.0\.1 is a private address/);
+      const refusedByName = await until('a refused attempt', () => deliveryTo(byName.hookId), (d) => d.lastError !== null);
+      assert.match(refusedByName.lastError!, /localhost resolves to the private address/);
+      assert.equal(receiver.received.length, 0, 'nothing reached the private address');
+      for (const { client, hookId } of [byAddress, byName]) await call(stack.url, 'DELETE', `/v1/webhook_endpoints/${hookId}`, { key: client.key });
+    } finally {
+      await receiver.close();
+    }
   });
 
   describe('the outbox commits or rolls back with the status change', () => {
