@@ -18,6 +18,7 @@ import { recoverStalledTransfers } from '../../services/recover-transfers';
 import { freePort } from '../../devtools/temporal';
 import { BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
+import { apiClient } from '../support/api-clients';
 
 describe('API: idempotency keys across failed starts, concurrency and early return', () => {
   let stack: ApiStack;
@@ -37,12 +38,7 @@ describe('API: idempotency keys across failed starts, concurrency and early retu
     await brokenConnection.close();
   });
 
-  async function fundedClient(amountMinor: number): Promise<{ id: string; key: string }> {
-    const created = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Idempotent Payouts' } });
-    const funded = await call(stack.url, 'POST', `/v1/ops/clients/${created.body.id}/deposits`, { key: stack.opsKey, body: { currency: 'USD', amountMinor, reference: 'seed' } });
-    assert.equal(funded.status, 201);
-    return { id: created.body.id, key: created.body.apiKey };
-  }
+  const fundedClient = (amountMinor: number) => apiClient(stack, 'Idempotent Payouts', amountMinor);
 
   async function workflowIds(clientId: string): Promise<string[]> {
     const ids: string[] = [];

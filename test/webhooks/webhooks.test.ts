@@ -15,6 +15,7 @@ import { isPrivateAddress } from '../../webhooks/send';
 import { ReplayGuard, verifyWebhookSignature, WebhookVerificationError } from '../../webhooks/verify';
 import { BENEFICIARY, createdTransfer } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
+import { apiClient } from '../support/api-clients';
 
 interface Received {
   atMs: number;
@@ -67,13 +68,7 @@ describe('webhooks: endpoints, the outbox, signed delivery with retries', () => 
     dispatcher = undefined;
   });
 
-  async function fundedClient(amountMinor: number): Promise<{ id: string; key: string }> {
-    const created = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Hooked Marketplace' } });
-    if (amountMinor === 0) return { id: created.body.id, key: created.body.apiKey };
-    const funded = await call(stack.url, 'POST', `/v1/ops/clients/${created.body.id}/deposits`, { key: stack.opsKey, body: { currency: 'USD', amountMinor, reference: 'seed' } });
-    assert.equal(funded.status, 201);
-    return { id: created.body.id, key: created.body.apiKey };
-  }
+  const fundedClient = (amountMinor: number) => apiClient(stack, 'Hooked Marketplace', amountMinor);
 
   async function endpoint(clientKey: string, url: string): Promise<{ id: string; secret: string }> {
     const created = await call(stack.url, 'POST', '/v1/webhook_endpoints', { key: clientKey, body: { url, events: ['transfer.updated'] } });
