@@ -50,6 +50,8 @@ export interface StartTransferDeps {
   timing: TransferTiming;
   rates: RatesSource;
   pricing: FxPricing;
+  /** START_DEADLINE_MS unless given (tests shorten it). */
+  startDeadlineMs?: number;
 }
 
 /** The rail for the currency the beneficiary receives and the details the beneficiary gave. */
@@ -183,7 +185,7 @@ export async function resumeTransfer(deps: StartTransferDeps, clientId: string, 
 async function awaitHold(deps: StartTransferDeps, transfer: TransferRow): Promise<TransferView> {
   let outcome;
   try {
-    outcome = await deps.temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+    outcome = await deps.temporal.withDeadline(Date.now() + (deps.startDeadlineMs ?? START_DEADLINE_MS), () =>
       deps.temporal.workflow.executeUpdateWithStart(fundsHeldUpdate, {
         startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing)),
       }),

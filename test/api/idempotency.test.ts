@@ -15,6 +15,12 @@ import { IdempotencyKey, Posting, Transfer } from '../../db/schema';
 import { startApiServer, type ApiServer } from '../../api/server';
 import { IDEMPOTENCY_TTL_MS, sweepIdempotencyKeys } from '../../api/idempotency';
 import { recoverStalledTransfers } from '../../services/recover-transfers';
+import { resumeTransfer, startTransfer } from '../../services/start-transfer';
+import { moveStatus } from '../../services/transfers';
+import { inTransaction } from '../../ledger/ledger';
+import { createRatesSource } from '../../fx/rates';
+import { AppError } from '../../core/errors';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import { freePort } from '../../devtools/temporal';
 import { BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
@@ -250,5 +256,45 @@ describe('API: idempotency keys across failed starts, concurrency and early retu
     await em.nativeUpdate(IdempotencyKey, { idemKey }, { createdAt: new Date(Date.now() - IDEMPOTENCY_TTL_MS - 1_000) });
     assert.ok((await sweepIdempotencyKeys(stack.orm)) >= 1);
     assert.equal(await em.fork().findOne(IdempotencyKey, { idemKey }), null);
+  });
+});
+
+describe('starting a transfer while no worker polls its queue', () => {
+  it('answers 503 within the start deadline, keeps the transfer and its started workflow for a resumed retry', async () => {
+    const stack = await apiStack();
+    const client = await apiClient(stack, 'No Worker', 5_000);
+    const taskQueue = `nobody-polls-${randomUUID()}`;
+    const deps = {
+      em: stack.orm.em.fork() as SqlEntityManager,
+      temporal: stack.temporal,
+      taskQueue,
+      timing: railTiming('demo'),
+      rates: createRatesSource(),
+      pricing: { quoteTtlMs: 60_000, spreadBps: 30, feeBps: 25 },
+      startDeadlineMs: 1_500,
+    };
+    const startedAt = Date.now();
+    await assert.rejects(
+      startTransfer(deps, client.id, { amountMinor: 100, currency: 'USD', beneficiary: BENEFICIARY }),
+      (err: unknown) => err instanceof AppError && err.code === 'service_unavailable',
+    );
+    const waitedMs = Date.now() - startedAt;
+    assert.ok(waitedMs < 5_000, `the API waited ${waitedMs} ms for a worker`);
+    const [transfer] = await stack.orm.em.fork().find(Transfer, { clientId: client.id });
+    assert.equal(transfer.status, 'created');
+    const handle = stack.temporal.workflow.getHandle(`transfer-${transfer.id}`);
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'the workflow was started and waits for a worker');
+    // A resumed retry joins that workflow rather than starting another, and is bounded the same way.
+    await assert.rejects(resumeTransfer(deps, client.id, transfer.id), (err: unknown) => err instanceof AppError && err.code === 'service_unavailable');
+    const countRuns = async () => {
+      let runs = 0;
+      for await (const _ of stack.temporal.workflow.list({ query: `WorkflowId="transfer-${transfer.id}"` })) runs++;
+      return runs;
+    };
+    await until('the run to be listed', countRuns, (n) => n >= 1);
+    assert.equal(await countRuns(), 1, 'one run for the transfer');
+    // No worker will ever come for this queue: end the test's transfer.
+    await handle.terminate('test over');
+    await inTransaction(stack.orm.em.fork(), (tx) => moveStatus(tx, transfer.id, 'canceled', 'test over'));
   });
 });
