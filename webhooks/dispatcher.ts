@@ -17,6 +17,9 @@ import type { Config } from '../core/config';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow } from '../db/schema';
 import { SIGNATURE_HEADER, signatureHeader } from './verify';
 import { postWebhook } from './send';
+import { sweepWebhookOutbox } from './outbox';
+
+const OUTBOX_SWEEP_INTERVAL_MS = 3_600_000;
 
 export interface DispatcherOptions {
   /** How often to look for due deliveries when the last pass found fewer than a batch. */
@@ -121,12 +124,20 @@ export interface RunningDispatcher {
   stop(): Promise<void>;
 }
 
-/** Runs passes until stopped: straight on after a full batch, else after `pollIntervalMs`. */
+/**
+ * Runs passes until stopped: straight on after a full batch, else after `pollIntervalMs`. Once an
+ * hour it also deletes finished events past their retention.
+ */
 export function startWebhookDispatcher(orm: MikroORM, options: DispatcherOptions, logger?: Logger): RunningDispatcher {
   let stopped = false;
   let wake: (() => void) | undefined;
+  let sweptAtMs = 0;
   const loop = (async () => {
     while (!stopped) {
+      if (Date.now() - sweptAtMs >= OUTBOX_SWEEP_INTERVAL_MS) {
+        sweptAtMs = Date.now();
+        await sweepWebhookOutbox(orm.em).catch((err) => logger?.error({ err }, 'webhook outbox sweep failed'));
+      }
       let taken = 0;
       try {
         taken = await dispatchDue(orm, options);

@@ -44,6 +44,26 @@ export async function emitTransferUpdated(tx: SqlEntityManager, transferId: stri
   }
 }
 
+/** How long delivered and dead events are kept, for support questions ("did you send it?"). */
+export const WEBHOOK_RETENTION_MS = 30 * 86_400_000;
+const SWEEP_BATCH = 1_000;
+
+/**
+ * Deletes events older than the retention whose deliveries are all finished (delivered or dead),
+ * with those deliveries; at most a batch per call. Returns how many events it deleted.
+ */
+export async function sweepWebhookOutbox(em: EntityManager, nowMs = Date.now(), retentionMs = WEBHOOK_RETENTION_MS): Promise<number> {
+  const fork = em.fork();
+  const old = await fork.find(WebhookEvent, { createdAt: { $lt: new Date(nowMs - retentionMs) } }, { fields: ['id'], orderBy: { createdAt: 'asc' }, limit: SWEEP_BATCH });
+  if (old.length === 0) return 0;
+  const ids = old.map((e) => e.id);
+  const owed = new Set((await fork.find(WebhookDelivery, { eventId: { $in: ids }, status: 'pending' }, { fields: ['eventId'] })).map((d) => d.eventId));
+  const finished = ids.filter((id) => !owed.has(id));
+  if (finished.length === 0) return 0;
+  await fork.nativeDelete(WebhookDelivery, { eventId: { $in: finished } });
+  return fork.nativeDelete(WebhookEvent, { id: { $in: finished } });
+}
+
 /** Deliveries not yet delivered nor given up on: the gauge for "are webhooks keeping up". */
 export async function webhookBacklog(em: EntityManager): Promise<number> {
   return em.fork().count(WebhookDelivery, { status: 'pending' });

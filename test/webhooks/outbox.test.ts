@@ -9,7 +9,7 @@ import { newId } from '../../core/ids';
 import { Transfer, WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../../db/schema';
 import { inTransaction } from '../../ledger/ledger';
 import { moveStatus } from '../../services/transfers';
-import { webhookBacklog } from '../../webhooks/outbox';
+import { sweepWebhookOutbox, WEBHOOK_RETENTION_MS, webhookBacklog } from '../../webhooks/outbox';
 import { createdTransfer } from '../support/fixtures';
 import { mariadbOrm } from '../support/global';
 import { sqliteOrm } from '../support/sqlite';
@@ -76,3 +76,30 @@ for (const dialect of ['mariadb', 'sqlite'] as const) {
     });
   });
 }
+
+describe('webhook outbox retention', () => {
+  it('deletes finished events past 30 days with their deliveries, and keeps any still owed', async () => {
+    const orm = await mariadbOrm();
+    const em = orm.em.fork();
+    const nowMs = Date.now();
+    const old = new Date(nowMs - WEBHOOK_RETENTION_MS - 60_000);
+    const recent = new Date(nowMs - 60_000);
+    const clientId = newId('cl');
+    const make = async (createdAt: Date, status: 'delivered' | 'dead' | 'pending') => {
+      const id = newId('whev');
+      await em.insert(WebhookEvent, { id, clientId, type: 'transfer.updated', transferId: null, payload: '{}', createdAt });
+      await em.insert(WebhookDelivery, { id: newId('whdl'), eventId: id, endpointId: newId('we'), status, attempts: 1, nextAttemptAt: createdAt, lastAttemptAt: null, lastError: null, deliveredAt: null, createdAt });
+      return id;
+    };
+    const delivered = await make(old, 'delivered');
+    const dead = await make(old, 'dead');
+    const owed = await make(old, 'pending');
+    const young = await make(recent, 'delivered');
+    assert.equal(await sweepWebhookOutbox(orm.em, nowMs), 2);
+    const left = (await orm.em.fork().find(WebhookEvent, { clientId })).map((e) => e.id).sort();
+    assert.deepEqual(left, [owed, young].sort());
+    assert.equal(await orm.em.fork().count(WebhookDelivery, { eventId: { $in: [delivered, dead] } }), 0);
+    assert.equal(await orm.em.fork().count(WebhookDelivery, { eventId: owed }), 1);
+    await orm.em.fork().nativeUpdate(WebhookDelivery, { eventId: owed }, { status: 'dead' });
+  });
+});
