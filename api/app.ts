@@ -19,6 +19,7 @@ import { withIdempotency } from './idempotency';
 import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
+import { reconciliationRoutes } from './routes-reconciliation';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -165,6 +166,8 @@ export function createApp(deps: AppDeps) {
     const page = rows.slice(0, query.limit);
     res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
   });
+
+  app.use(reconciliationRoutes({ em, requireOps }));
 
   app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));
 

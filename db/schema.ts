@@ -379,6 +379,8 @@ export interface ReconciliationMatchRow {
   /** The statement entry's amount, and the charges it itemises, in minor units. */
   amountMinor: number;
   chargesMinor: number;
+  /** What reached the beneficiary: the amount sent, less charges deducted on the way (SHA, BEN). */
+  beneficiaryReceivedMinor: number;
   matchedAt: Date;
 }
 export const ReconciliationMatch = new EntitySchema<ReconciliationMatchRow>({
@@ -393,6 +395,7 @@ export const ReconciliationMatch = new EntitySchema<ReconciliationMatchRow>({
     accountServicerRef: { type: 'string', length: 64 },
     amountMinor: { type: new BigIntType('number') },
     chargesMinor: money(),
+    beneficiaryReceivedMinor: { type: new BigIntType('number') },
     matchedAt: at(),
   },
 });

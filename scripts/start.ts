@@ -24,6 +24,7 @@ import { bootstrapTools, findBinary, portInUse, startDevServer, type DevServer }
 import { buildActivities } from '../workers/deps';
 import { ensureSearchAttributes } from '../workers/search-attributes';
 import { createWorker } from '../workers/worker';
+import { ensureReconciliationSchedule } from '../workers/schedules';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
     maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY,
   });
   const workerRun = worker.run();
+  await ensureReconciliationSchedule(temporal, { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
   stoppers.push(async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun.catch(() => undefined);

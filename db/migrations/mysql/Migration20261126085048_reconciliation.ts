@@ -8,7 +8,7 @@ export class Migration20261126085048_reconciliation extends Migration {
     this.addSql(`alter table \`reconciliation_breaks\` add index \`reconciliation_breaks_status_id_index\`(\`status\`, \`id\`);`);
     this.addSql(`alter table \`reconciliation_breaks\` add index \`reconciliation_breaks_transfer_id_index\`(\`transfer_id\`);`);
 
-    this.addSql(`create table \`reconciliation_matches\` (\`attempt_id\` varchar(40) not null, \`transfer_id\` varchar(40) not null, \`rail_reference\` varchar(64) not null, \`statement_id\` varchar(64) not null, \`statement_date\` varchar(10) not null, \`account_servicer_ref\` varchar(64) not null, \`amount_minor\` bigint not null, \`charges_minor\` bigint not null default 0, \`matched_at\` datetime(3) not null, primary key (\`attempt_id\`)) default character set utf8mb4 engine = InnoDB;`);
+    this.addSql(`create table \`reconciliation_matches\` (\`attempt_id\` varchar(40) not null, \`transfer_id\` varchar(40) not null, \`rail_reference\` varchar(64) not null, \`statement_id\` varchar(64) not null, \`statement_date\` varchar(10) not null, \`account_servicer_ref\` varchar(64) not null, \`amount_minor\` bigint not null, \`charges_minor\` bigint not null default 0, \`beneficiary_received_minor\` bigint not null, \`matched_at\` datetime(3) not null, primary key (\`attempt_id\`)) default character set utf8mb4 engine = InnoDB;`);
     this.addSql(`alter table \`reconciliation_matches\` add unique \`reconciliation_matches_transfer_id_unique\`(\`transfer_id\`);`);
     this.addSql(`alter table \`reconciliation_matches\` add unique \`reconciliation_matches_rail_reference_unique\`(\`rail_reference\`);`);
   }
