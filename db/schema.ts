@@ -135,6 +135,8 @@ export interface TransferRow {
   createdAt: Date;
   updatedAt: Date;
   version: number;
+  /** SWIFT only: who bears the charges (OUR, SHA, BEN); null on other rails. */
+  chargeBearer?: string | null;
 }
 export const Transfer = new EntitySchema<TransferRow>({
   name: 'Transfer',
@@ -160,6 +162,7 @@ export const Transfer = new EntitySchema<TransferRow>({
     createdAt: at(),
     updatedAt: at(),
     version: { type: 'integer', version: true },
+    chargeBearer: { type: 'string', length: 3, nullable: true },
   },
 });
 
@@ -194,6 +197,9 @@ export interface AttemptRow {
   failureCode: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Known once the bank's statement is matched: what reached the beneficiary, and the SWIFT charges. */
+  beneficiaryReceivedMinor?: number | null;
+  chargesMinor?: number | null;
 }
 export const Attempt = new EntitySchema<AttemptRow>({
   name: 'Attempt',
@@ -209,6 +215,8 @@ export const Attempt = new EntitySchema<AttemptRow>({
     failureCode: { type: 'string', length: 40, nullable: true },
     createdAt: at(),
     updatedAt: at(),
+    beneficiaryReceivedMinor: { type: new BigIntType('number'), nullable: true },
+    chargesMinor: { type: new BigIntType('number'), nullable: true },
   },
 });
 

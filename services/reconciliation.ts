@@ -164,6 +164,7 @@ async function recordMatch(tx: SqlEntityManager, transfer: TransferRow, attempt:
       transferId: transfer.id,
     });
   }
+  await tx.nativeUpdate(Attempt, { id: attempt.id }, { beneficiaryReceivedMinor: j.beneficiaryReceivedMinor, chargesMinor: j.chargesMinor, updatedAt: new Date() });
   await resolveBreak(tx, keys.missing(attempt.railReference), `found on statement ${statement.id} booked ${entry.bookingDate}`);
 }
 
