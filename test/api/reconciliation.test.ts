@@ -11,7 +11,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../core/config';
 import { workflowIdFor } from '../../core/transfer';
-import { ReconciliationBreak } from '../../db/schema';
+import { ReconciliationBreak, Transfer } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { startApiServer, type ApiServer } from '../../api/server';
 import { newApiKey } from '../../api/keys';
@@ -23,7 +23,7 @@ import { reconciliationWorkflow } from '../../workflows/reconciliation';
 import { statusQuery, transferWorkflow } from '../../workflows/transfer';
 import { devServer, startSim, workflowBundle, type RunningSim } from '../support/global';
 import { scratchMariadbOrm } from '../support/scratch-db';
-import { BENEFICIARY, createdTransfer, fundedClient } from '../support/fixtures';
+import { BENEFICIARY, JP_BENEFICIARY, createdTransfer, fundedClient } from '../support/fixtures';
 import { call, until } from '../support/api-stack';
 
 describe('daily reconciliation Schedule, breaks and the ops route (dev server)', function () {
@@ -69,10 +69,19 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     assert.equal(res.status, 201, await res.text());
   }
 
-  async function payout(accountNumber: string, amountMinor: number) {
+  async function payout(accountNumber: string, amountMinor: number, swift?: { chargeBearer: 'OUR' }) {
     const clientId = await fundedClient(orm, amountMinor);
-    const input = await createdTransfer(orm, clientId, amountMinor, { ...BENEFICIARY, accountNumber });
-    return temporal.workflow.start(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [input] });
+    const input = await createdTransfer(orm, clientId, amountMinor, swift ? { ...JP_BENEFICIARY, accountNumber } : { ...BENEFICIARY, accountNumber });
+    if (swift) await orm.em.fork().nativeUpdate(Transfer, { id: input.transferId }, { rail: 'swift', chargeBearer: swift.chargeBearer });
+    return temporal.workflow.start(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [{ ...input, rail: swift ? 'swift' : input.rail }] });
+  }
+
+  async function completed(handle: WorkflowHandle<typeof transferWorkflow>): Promise<string> {
+    stuck.push(handle);
+    // Completed is enough: the workflow then watches the return window, which the test need not wait out.
+    const state = await until('completed', () => handle.query(statusQuery), (s) => s.status === 'completed' || s.status === 'needs_attention', 30_000);
+    assert.equal(state.status, 'completed', state.reason ?? '');
+    return state.railReference!;
   }
 
   const breaks = () => orm.em.fork().find(ReconciliationBreak, {}, { orderBy: { id: 'asc' } });
@@ -94,12 +103,10 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
 
   it('one run of the Schedule matches what agrees and makes breaks of every difference', async () => {
     // A payout the statement shows as sent, and one it shows for 50 more (the workflow stops on it).
-    const good = await payout('720000001', 1_500);
-    stuck.push(good);
-    // Completed is enough: the workflow then watches the return window, which the test need not wait out.
-    await until('completed', () => good.query(statusQuery), (s) => s.status === 'completed' || s.status === 'needs_attention', 30_000);
-    assert.equal((await good.query(statusQuery)).status, 'completed');
-    matchedRef = (await good.query(statusQuery)).railReference!;
+    matchedRef = await completed(await payout('720000001', 1_500));
+    // A SWIFT wire under OUR: the bank debits 15.00 of charges on top, which the ledger books to bank_fees.
+    await post('/sim/rules', { match: { accountNumber: '720000003' }, behavior: 'accept', chargesMinor: 1_500 });
+    const wireRef = await completed(await payout('720000003', 40_000, { chargeBearer: 'OUR' }));
     await post('/sim/rules', { match: { accountNumber: '720000002' }, behavior: 'accept', statement: { amountMinor: 2_050 } });
     const bad = await payout('720000002', 2_000);
     stuck.push(bad);
@@ -128,9 +135,14 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
       ].sort(),
     );
     assert.ok(rows.every((b) => b.status === 'open'));
-    assert.ok(!rows.some((b) => b.railReference === matchedRef), 'the matched payout made no break');
+    assert.ok(!rows.some((b) => b.railReference === matchedRef || b.railReference === wireRef), 'the matched payouts made no break');
+    assert.deepEqual(
+      summary.balances.find((b) => b.rail === 'swift'),
+      { rail: 'swift', currency: 'USD', ledgerMinor: -41_500, statementMinor: -41_500 },
+      'the OUR charges booked in the ledger keep the SWIFT account in agreement',
+    );
     assert.equal(summary.breaks.length, 5);
-    assert.ok(summary.matched >= 1);
+    assert.ok(summary.matched >= 2);
     // The run found the workflow's amount break again: the same row, not a second one.
     assert.equal(rows.filter((b) => b.railReference === misreportedRef).length, 1);
     assert.deepEqual(await auditLedger(orm.em), []);
