@@ -101,6 +101,19 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     assert.equal(ids.filter((id) => id === scheduleId).length, 1);
   });
 
+  it('runs at 06:00 UTC under RAIL_TIME=real, and a start with other timing updates the existing Schedule', async () => {
+    const realId = `${RECONCILIATION_SCHEDULE_ID}-real-${randomUUID()}`;
+    try {
+      assert.equal(await ensureReconciliationSchedule(temporal, { taskQueue, railTime: 'demo', scheduleId: realId }), true);
+      assert.equal(await ensureReconciliationSchedule(temporal, { taskQueue, railTime: 'real', scheduleId: realId }), false);
+      const { spec } = await temporal.schedule.getHandle(realId).describe();
+      assert.deepEqual(spec.intervals ?? [], []);
+      assert.deepEqual(spec.calendars?.map((c) => [c.hour, c.minute]), [[[{ start: 6, end: 6, step: 1 }], [{ start: 0, end: 0, step: 1 }]]]);
+    } finally {
+      await temporal.schedule.getHandle(realId).delete();
+    }
+  });
+
   it('one run of the Schedule matches what agrees and makes breaks of every difference', async () => {
     // A payout the statement shows as sent, and one it shows for 50 more (the workflow stops on it).
     matchedRef = await completed(await payout('720000001', 1_500));

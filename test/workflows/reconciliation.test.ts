@@ -112,6 +112,20 @@ describe('reconciliation before completion (time-skipping server)', () => {
     assert.deepEqual((await events(input.transferId)).slice(-4), ['settled', 'needs_attention', 'settled', 'needs_attention']);
   });
 
+  it('refuses malformed misreport knobs in the simulator, naming the field', async () => {
+    for (const [path, body, field] of [
+      ['/sim/rules', { behavior: 'accept', statement: { amountMinor: 1.5 } }, 'statement.amountMinor'],
+      ['/sim/rules', { behavior: 'accept', statement: { omit: false } }, 'statement.omit'],
+      ['/sim/statement-entries', { rail: 'ach', currency: 'usd', amountMinor: 1, direction: 'DBIT', endToEndId: 'X' }, 'currency'],
+      ['/sim/statement-entries', { rail: 'ach', currency: 'USD', amountMinor: 1, direction: 'DEBIT', endToEndId: 'X' }, 'direction'],
+      ['/sim/balance-adjustments', { rail: 'ach', currency: 'USD', amountMinor: '5' }, 'amountMinor'],
+    ] as const) {
+      const res = await fetch(`${bank.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, new RegExp(`^${field.replace('.', '\\.')}:`));
+    }
+  });
+
   it('leaves the ledger without a single invariant violation', async () => {
     assert.deepEqual(await auditLedger(orm.em), []);
   });
