@@ -27,8 +27,13 @@ type Entry = ParsedStatement['entries'][number];
 
 /** How many statement days one look at an attempt reads at most (the newest ones). */
 const LOOKBACK_DAYS_MAX = 7;
-/** Bounds on one daily run: settled attempts checked for absence, statement entries read. */
+/**
+ * Bounds on one daily run: settled attempts checked for absence (those whose match window ended in
+ * the last MISSING_SCAN_DAYS, so a run a few days late still catches up, and rows from before
+ * reconciliation existed are not flagged wholesale), and statement entries read.
+ */
 const MISSING_SCAN_LIMIT = 1_000;
+const MISSING_SCAN_DAYS = 7;
 const ENTRIES_PER_RUN_MAX = 50_000;
 
 export const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -293,9 +298,24 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
         );
         continue;
       }
-      // Returns (credits) are the payout workflow's to handle; a debit is matched once its attempt has settled with us.
-      if (entry.direction !== 'DBIT' || attempt.status !== 'settled') continue;
+      // Returns (credits) are the payout workflow's to handle.
+      if (entry.direction !== 'DBIT') continue;
       const transfer = await em.findOneOrFail(Transfer, { id: attempt.transferId });
+      if (attempt.status === 'rejected') {
+        // We recorded this attempt as refused (and may have given the client its money back), yet the bank paid it.
+        noteBreak(
+          await inTransaction(orm.em, (tx) =>
+            recordBreak(tx, {
+              ...amountBreak(transfer, attempt, statement, entry, judgeEntry(0, entry)),
+              expectedMinor: 0,
+              detail: `statement ${statement.id} debits ${entry.amountMinor} minor units for ${attempt.railReference}, an attempt Railyard recorded as rejected (${attempt.failureCode ?? 'no code'})`,
+            }),
+          ),
+        );
+        continue;
+      }
+      // Pending, submitted or unknown with us: the payout workflow matches it once it has settled.
+      if (attempt.status !== 'settled') continue;
       const j = judgeEntry(transfer.targetAmountMinor, entry);
       if (j.matches) {
         await inTransaction(orm.em, (tx) => recordMatch(tx, transfer, attempt, statement, entry, j));
@@ -307,7 +327,12 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
   }
 
   // Settled with us, never on a statement, and the window to show up has passed.
-  const overdue = await em.find(Attempt, { status: 'settled', createdAt: { $lt: new Date(nowMs - input.matchWindowMs) } }, { orderBy: { createdAt: 'desc' }, limit: MISSING_SCAN_LIMIT });
+  const windowEndMs = nowMs - input.matchWindowMs;
+  const overdue = await em.find(
+    Attempt,
+    { status: 'settled', createdAt: { $lt: new Date(windowEndMs), $gte: new Date(windowEndMs - MISSING_SCAN_DAYS * 86_400_000) } },
+    { orderBy: { createdAt: 'desc' }, limit: MISSING_SCAN_LIMIT },
+  );
   const matched = new Set((await em.find(ReconciliationMatch, { attemptId: { $in: overdue.map((a) => a.id) } }, { fields: ['attemptId'] })).map((m) => m.attemptId));
   for (const attempt of overdue.filter((a) => !matched.has(a.id))) {
     const transfer = await em.findOneOrFail(Transfer, { id: attempt.transferId });
@@ -317,7 +342,8 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
   for (const statement of parsed) {
     const account = railAccountOf(statement.accountId);
     if (!account) continue;
-    const ledgerMinor = await ledgerBankBalance(em, account.rail, statement.currency, input.date);
+    // One transaction: the kept balance and the later postings come from the same snapshot.
+    const ledgerMinor = await orm.em.fork().transactional((tx) => ledgerBankBalance(tx, account.rail, statement.currency, input.date));
     result.balances.push({ rail: account.rail, currency: statement.currency, ledgerMinor, statementMinor: statement.closingMinor });
     const key = keys.balance(account.rail, statement.currency, input.date);
     if (ledgerMinor === statement.closingMinor) {

@@ -125,6 +125,11 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     stuck.push(bad);
     await until('needs_attention', () => bad.query(statusQuery), (s) => s.status === 'needs_attention', 30_000);
     misreportedRef = (await bad.query(statusQuery)).railReference!;
+    // A payout the bank rejected (R03), which its statement nevertheless debits.
+    const refused = await payout('000111111116', 900);
+    assert.equal((await refused.result()).status, 'failed');
+    const refusedRef = (await refused.query(statusQuery)).railReference!;
+    await post('/sim/statement-entries', { rail: 'ach', currency: 'USD', amountMinor: 900, direction: 'DBIT', endToEndId: refusedRef });
     // The bank booked a debit we never sent (RTP), and its EUR SEPA account starts 5.00 short.
     await post('/sim/statement-entries', { rail: 'rtp', currency: 'USD', amountMinor: 777, direction: 'DBIT', endToEndId: 'NOT-OURS-1' });
     await post('/sim/balance-adjustments', { rail: 'sepa', currency: 'EUR', amountMinor: -500 });
@@ -141,7 +146,8 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
       described.sort(),
       [
         ['amount_mismatch', 'ach', 'USD', misreportedRef, 2_000, 2_050],
-        ['balance_mismatch', 'ach', 'USD', null, -3_500, -3_550],
+        ['amount_mismatch', 'ach', 'USD', refusedRef, 0, 900],
+        ['balance_mismatch', 'ach', 'USD', null, -3_500, -4_450],
         ['balance_mismatch', 'rtp', 'USD', null, 0, -777],
         ['balance_mismatch', 'sepa', 'EUR', null, 0, -500],
         ['unknown_reference', 'rtp', 'USD', 'NOT-OURS-1', null, -777],
@@ -154,7 +160,7 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
       { rail: 'swift', currency: 'USD', ledgerMinor: -41_500, statementMinor: -41_500 },
       'the OUR charges booked in the ledger keep the SWIFT account in agreement',
     );
-    assert.equal(summary.breaks.length, 5);
+    assert.equal(summary.breaks.length, 6);
     assert.ok(summary.matched >= 2);
     // The run found the workflow's amount break again: the same row, not a second one.
     assert.equal(rows.filter((b) => b.railReference === misreportedRef).length, 1);
@@ -170,25 +176,25 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     const sepa = after.find((b) => b.kind === 'balance_mismatch' && b.rail === 'sepa')!;
     assert.equal(sepa.status, 'resolved');
     assert.match(sepa.resolution ?? '', /balances agree/);
-    assert.equal(after.filter((b) => b.status === 'open').length, 4);
+    assert.equal(after.filter((b) => b.status === 'open').length, 5);
   });
 
   it('lists breaks to ops, newest first, by status, in cursor pages', async () => {
     const all = await call(api.url, 'GET', '/v1/ops/reconciliation/breaks?limit=100', { key: opsKey });
     assert.equal(all.status, 200);
     assert.equal(all.body.object, 'list');
-    assert.equal(all.body.data.length, 5);
+    assert.equal(all.body.data.length, 6);
     assert.equal(all.body.hasMore, false);
     const ids = all.body.data.map((b: { id: string }) => b.id);
     assert.deepEqual(ids, [...ids].sort().reverse(), 'newest first');
-    const amount = all.body.data.find((b: { kind: string }) => b.kind === 'amount_mismatch');
+    const amount = all.body.data.find((b: { kind: string; expectedMinor: number }) => b.kind === 'amount_mismatch' && b.expectedMinor === 2_000);
     assert.deepEqual(Object.keys(amount).sort(), ['actualMinor', 'createdAt', 'currency', 'detail', 'expectedMinor', 'id', 'kind', 'object', 'rail', 'railReference', 'resolution', 'resolvedAt', 'statementDate', 'status', 'transferId'].sort());
     assert.equal(amount.object, 'reconciliation_break');
     assert.match(amount.transferId, /^tr_/);
     assert.match(amount.detail, /2050/);
 
     const open = await call(api.url, 'GET', '/v1/ops/reconciliation/breaks?status=open&limit=100', { key: opsKey });
-    assert.equal(open.body.data.length, 4);
+    assert.equal(open.body.data.length, 5);
     assert.ok(open.body.data.every((b: { status: string }) => b.status === 'open'));
     const resolved = await call(api.url, 'GET', '/v1/ops/reconciliation/breaks?status=resolved', { key: opsKey });
     assert.deepEqual(resolved.body.data.map((b: { rail: string; kind: string }) => [b.kind, b.rail]), [['balance_mismatch', 'sepa']]);
