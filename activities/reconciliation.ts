@@ -29,8 +29,8 @@ async function bankCall<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     if (err instanceof BankUnavailableError) throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
-    if (err instanceof Error && /unreadable camt\.053/.test(err.message)) throw ApplicationFailure.nonRetryable(err.message, 'statement_unreadable');
-    if (err instanceof IsoMessageError || err instanceof RangeError) throw ApplicationFailure.nonRetryable(err.message, 'statement_unreadable');
+    // readIsoAnswer reports a statement it cannot parse as "bank sent an unreadable camt.053: …".
+    if (err instanceof IsoMessageError || (err instanceof Error && /unreadable camt\.053/.test(err.message))) throw ApplicationFailure.nonRetryable(err.message, 'statement_unreadable');
     throw err;
   }
 }
