@@ -247,6 +247,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           beneficiary: transfer.beneficiary,
           remittance: transfer.reference,
           createdAt: new Date(),
+          ...(transfer.chargeBearer ? { chargeBearer: transfer.chargeBearer as 'OUR' | 'SHA' | 'BEN' } : {}),
         });
       } catch (err) {
         if (err instanceof BankUnavailableError && err.maybeReceived) {

@@ -20,6 +20,7 @@ import { webhookRoutes } from './routes-webhooks';
 import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
+import { reconciliationRoutes } from './routes-reconciliation';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -171,6 +172,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use(webhookRoutes(orm, requireClient, clientIdOf));
+  app.use(reconciliationRoutes({ em, requireOps }));
 
   app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));
 

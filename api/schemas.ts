@@ -70,6 +70,7 @@ export const createTransferSchema = z.strictObject({
   targetCurrency: currency.optional(),
   quoteId: z.string().optional(),
   rail: z.enum(RAILS, { error: `must be one of ${RAILS.join(', ')}` }).optional(),
+  chargeBearer: z.enum(['OUR', 'SHA', 'BEN'], { error: 'must be one of OUR, SHA, BEN' }).optional(),
   beneficiary: z.looseObject({}, { error: 'must be an object' }),
   reference: printable(140).optional(),
   metadata: z.record(z.string().max(40), z.string().max(500)).optional(),

@@ -13,7 +13,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { abaChecksumValid, NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
-import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028 } from '../rails/iso20022/messages';
+import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028, type ChargeBearer } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
@@ -35,7 +35,22 @@ const ruleSchema = z.object({
   code: z.string().regex(/^[A-Z0-9]{2,4}$/).optional(),
   delayMs: z.int().min(0).max(90 * 24 * 3600 * 1000).optional(),
   times: z.int().min(1).optional(),
+  /** SWIFT charges on the matched payment, instead of the simulator's `swiftChargeBps`. */
+  chargesMinor: z.int().min(0).optional(),
+  /** A bank whose statement misreports the matched payment: another amount, or no entry at all. */
+  statement: z.strictObject({ amountMinor: z.int().min(1).optional(), omit: z.literal(true).optional() }).optional(),
 });
+
+const entrySchema = z.strictObject({
+  rail: z.string().min(1),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  amountMinor: z.int().min(1),
+  direction: z.enum(['DBIT', 'CRDT']),
+  endToEndId: z.string().min(1).max(35),
+  date: z.iso.date().optional(),
+});
+
+const adjustmentSchema = z.strictObject({ rail: z.string().min(1), currency: z.string().regex(/^[A-Z]{3}$/), amountMinor: z.int() });
 
 export type SimRule = z.infer<typeof ruleSchema> & { id: string };
 
@@ -57,6 +72,11 @@ export interface SimPayment {
   returnCode: string | null;
   settledAtMs: number | null;
   returnedAtMs: number | null;
+  /** SWIFT: who bears the charges, and how much they were. */
+  chargeBearer: ChargeBearer | null;
+  chargesMinor: number;
+  statementAmountMinor: number | null;
+  omitFromStatement: boolean;
 }
 
 export interface SimSubmission {
@@ -76,6 +96,8 @@ export interface BankSimOptions {
   /** How long a `timeout_after_accept` request is left hanging before the socket is dropped. */
   hangMs?: number;
   nowMs?: () => number;
+  /** SWIFT charges on every payment without a rule saying otherwise, in basis points of its amount (rounded down). */
+  swiftChargeBps?: number;
 }
 
 /**
@@ -97,6 +119,9 @@ export function createBankSim(options: BankSimOptions) {
   const payments = new Map<string, SimPayment>();
   const submissions: SimSubmission[] = [];
   const uetrs = new Map<string, string>();
+  /** Statement entries the bank booked that match no payment of ours, and differences in its opening balances. */
+  const extraEntries: z.infer<typeof entrySchema>[] = [];
+  const balanceAdjustments = new Map<string, number>();
 
   function advance(p: SimPayment): SimPayment {
     const t = now();
@@ -167,6 +192,7 @@ export function createBankSim(options: BankSimOptions) {
     credit: boolean;
     /** The rail's own code for an account the bank does not know. */
     defaultRejectCode: string;
+    chargeBearer?: ChargeBearer;
   }
 
   function submission(c: Candidate, status: string, duplicate: boolean, raw: string, receivedAt: string): void {
@@ -203,6 +229,11 @@ export function createBankSim(options: BankSimOptions) {
       returnCode: null,
       settledAtMs: null,
       returnedAtMs: null,
+      chargeBearer: c.chargeBearer ?? null,
+      // Charges never take the whole payment: the beneficiary is always left something.
+      chargesMinor: c.chargeBearer ? Math.min(rule?.chargesMinor ?? Math.floor((c.amountMinor * (options.swiftChargeBps ?? 0)) / 10_000), c.amountMinor - 1) : 0,
+      statementAmountMinor: rule?.statement?.amountMinor ?? null,
+      omitFromStatement: rule?.statement?.omit === true,
     };
     if (!c.credit) {
       payment.status = 'rejected';
@@ -279,6 +310,7 @@ export function createBankSim(options: BankSimOptions) {
     accountNumber: string;
     bic: string;
     name: string;
+    chargeBearer?: ChargeBearer;
   }
 
   /**
@@ -309,6 +341,7 @@ export function createBankSim(options: BankSimOptions) {
         name: payment.name,
         credit: true,
         defaultRejectCode: 'AC01',
+        chargeBearer: payment.chargeBearer,
       };
       if (payment.uetr) uetrs.set(payment.endToEndId, payment.uetr);
       if (refuseIfDown([candidate], raw, receivedAt, res)) return;
@@ -339,7 +372,7 @@ export function createBankSim(options: BankSimOptions) {
       (raw) => {
         const ct = parsePacs008(raw);
         if (!ct.creditor.bic) throw new IsoMessageError('CdtTrfTxInf/CdtrAgt/FinInstnId/BICFI: a SWIFT payment needs the creditor agent BIC');
-        return fromPacs008(ct);
+        return { ...fromPacs008(ct), chargeBearer: ct.chargeBearer };
       },
       (reference, messageId) => statusReport(reference, messageId),
     ),
@@ -468,8 +501,10 @@ export function createBankSim(options: BankSimOptions) {
   });
 
   /**
-   * The day's camt.053: per currency, Railyard's account is debited for every payment settled that
-   * day and credited for every return; balances run from zero at the simulator's start.
+   * The day's camt.053: one statement per rail account and currency (`RAILYARD-<RAIL>-<CCY>`).
+   * The account is debited for every payment settled that day (under OUR with the SWIFT charges on
+   * top, itemised) and credited for every return; balances run from zero at the simulator's start,
+   * shifted by any planted balance adjustment. Rules may make it misreport a payment.
    */
   app.get('/sim/statements', (req, res) => {
     const date = typeof req.query.date === 'string' ? req.query.date : '';
@@ -478,30 +513,76 @@ export function createBankSim(options: BankSimOptions) {
       return;
     }
     const day = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().slice(0, 10));
-    const byCurrency = new Map<string, { opening: number; entries: StatementEntry[] }>();
+    const books = new Map<string, { rail: string; currency: string; opening: number; entries: StatementEntry[] }>();
+    const bookOf = (rail: string, currency: string) => {
+      const key = `${rail}|${currency}`;
+      let book = books.get(key);
+      if (!book) books.set(key, (book = { rail, currency, opening: balanceAdjustments.get(key) ?? 0, entries: [] }));
+      return book;
+    };
+    const book = (rail: string, currency: string, on: string | null, entry: Omit<StatementEntry, 'bookingDate'>) => {
+      if (on === null) return;
+      const b = bookOf(rail, currency);
+      if (on < date) b.opening += entry.direction === 'CRDT' ? entry.amountMinor : -entry.amountMinor;
+      else if (on === date) b.entries.push({ ...entry, bookingDate: on });
+    };
+    const SUB_FAMILY: Record<string, string> = { ach: 'ACDT', sepa: 'ESCT', sepa_instant: 'SDCT', rtp: 'RDCT', swift: 'XBCT' };
     for (const p of payments.values()) {
       advance(p);
-      const book = byCurrency.get(p.currency) ?? { opening: 0, entries: [] };
-      byCurrency.set(p.currency, book);
-      const moves: [string | null, 'DBIT' | 'CRDT', string][] = [
-        [day(p.settledAtMs), 'DBIT', p.rail === 'ach' ? 'ACDT' : p.rail === 'sepa' ? 'ESCT' : p.rail === 'sepa_instant' ? 'SDCT' : p.rail === 'rtp' ? 'RDCT' : 'XBCT'],
-        [day(p.returnedAtMs), 'CRDT', 'RRTN'],
-      ];
-      for (const [on, direction, subFamily] of moves) {
-        if (on === null) continue;
-        const signed = direction === 'CRDT' ? p.amountMinor : -p.amountMinor;
-        if (on < date) book.opening += signed;
-        else if (on === date) {
-          book.entries.push({ endToEndId: p.reference, uetr: uetrs.get(p.reference), amountMinor: p.amountMinor, direction, bookingDate: on, subFamily, accountServicerRef: `SIM-${direction}-${p.reference}`.slice(0, 35) });
-        }
+      bookOf(p.rail, p.currency);
+      const ours = p.chargeBearer === 'OUR';
+      const charges = p.chargesMinor > 0 ? { amountMinor: p.chargesMinor, bearer: ({ OUR: 'DEBT', SHA: 'SHAR', BEN: 'CRED' } as const)[p.chargeBearer!], included: ours } : undefined;
+      if (!p.omitFromStatement) {
+        book(p.rail, p.currency, day(p.settledAtMs), {
+          endToEndId: p.reference,
+          uetr: uetrs.get(p.reference),
+          amountMinor: p.statementAmountMinor ?? p.amountMinor + (ours ? p.chargesMinor : 0),
+          direction: 'DBIT',
+          subFamily: SUB_FAMILY[p.rail] ?? 'OTHR',
+          accountServicerRef: `SIM-DBIT-${p.reference}`.slice(0, 35),
+          ...(charges ? { charges } : {}),
+        });
       }
+      book(p.rail, p.currency, day(p.returnedAtMs), { endToEndId: p.reference, uetr: uetrs.get(p.reference), amountMinor: p.amountMinor, direction: 'CRDT', subFamily: 'RRTN', accountServicerRef: `SIM-CRDT-${p.reference}`.slice(0, 35) });
     }
+    for (const [i, e] of extraEntries.entries()) {
+      book(e.rail, e.currency, e.date ?? day(now()), { endToEndId: e.endToEndId, amountMinor: e.amountMinor, direction: e.direction, subFamily: SUB_FAMILY[e.rail] ?? 'OTHR', accountServicerRef: `SIM-XTRA-${i}-${e.endToEndId}`.slice(0, 35) });
+    }
+    for (const key of balanceAdjustments.keys()) bookOf(...(key.split('|') as [string, string]));
     // An account with no activity still gets its statement.
-    if (byCurrency.size === 0) byCurrency.set('USD', { opening: 0, entries: [] });
-    const statements: AccountStatement[] = [...byCurrency.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([currency, book]) => ({ id: `STMT-${date}-${currency}`, accountId: `RAILYARD-${currency}`, currency, date, openingMinor: book.opening, entries: book.entries }));
+    if (books.size === 0) bookOf('ach', 'USD');
+    const statements: AccountStatement[] = [...books.values()]
+      .sort((a, b) => (`${a.rail}|${a.currency}` < `${b.rail}|${b.currency}` ? -1 : 1))
+      .map((b) => {
+        const account = `${b.rail.toUpperCase()}-${b.currency}`;
+        return { id: `STMT-${date}-${account}`, accountId: `RAILYARD-${account}`, currency: b.currency, date, openingMinor: b.opening, entries: b.entries };
+      });
     res.type('application/xml').send(buildCamt053(`SIM-STMT-${date}`, new Date(now()), statements));
+  });
+
+  /** Plants an entry the bank booked that Railyard never sent (dated today unless `date` is given). */
+  app.post('/sim/statement-entries', express.json(), (req, res) => {
+    const parsed = entrySchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      res.status(400).json({ error: { code: 'invalid_entry', message: `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+      return;
+    }
+    extraEntries.push(parsed.data);
+    res.status(201).json(parsed.data);
+  });
+
+  /** Shifts a rail account's balance by a signed amount, as if the bank's books held it before the simulator started. */
+  app.post('/sim/balance-adjustments', express.json(), (req, res) => {
+    const parsed = adjustmentSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      res.status(400).json({ error: { code: 'invalid_adjustment', message: `${issue.path.join('.') || 'body'}: ${issue.message}` } });
+      return;
+    }
+    const key = `${parsed.data.rail}|${parsed.data.currency}`;
+    balanceAdjustments.set(key, (balanceAdjustments.get(key) ?? 0) + parsed.data.amountMinor);
+    res.status(201).json({ rail: parsed.data.rail, currency: parsed.data.currency, adjustmentMinor: balanceAdjustments.get(key) });
   });
 
   app.post('/sim/payments/:reference/release', (req, res) => {

@@ -104,13 +104,20 @@ export interface TransferTiming {
   /** After completion, how long the bank may still return the payment, and how often we look. */
   returnWindowMs: number;
   returnPollIntervalMs: number;
+  /**
+   * After settlement, how long the payment has to appear on the bank's statement before it is a
+   * break, and how often we look. Optional: inputs written before reconciliation existed lack them.
+   */
+  reconcileWindowMs?: number;
+  reconcilePollIntervalMs?: number;
 }
 
 export function railTiming(railTime: 'demo' | 'real'): TransferTiming {
   return railTime === 'demo'
-    ? { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 30_000, returnPollIntervalMs: 3_000 }
-    : // Real: ACH allows unauthorized returns for 60 calendar days; look a little beyond.
-      { pollIntervalMs: 15 * 60_000, settlementTimeoutMs: 5 * 24 * 3600_000, returnWindowMs: 62 * 24 * 3600_000, returnPollIntervalMs: 6 * 3600_000 };
+    ? { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 30_000, returnPollIntervalMs: 3_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 }
+    : // Real: ACH allows unauthorized returns for 60 calendar days; look a little beyond. A payment
+      // shows on a statement within three banking days, five calendar days over a weekend.
+      { pollIntervalMs: 15 * 60_000, settlementTimeoutMs: 5 * 24 * 3600_000, returnWindowMs: 62 * 24 * 3600_000, returnPollIntervalMs: 6 * 3600_000, reconcileWindowMs: 5 * 24 * 3600_000, reconcilePollIntervalMs: 6 * 3600_000 };
 }
 
 /** Workflow input: IDs and amounts only; personal data stays in the database. */

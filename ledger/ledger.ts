@@ -40,6 +40,8 @@ export const SYSTEM_ACCOUNTS = {
   fxSpreadRevenue: 'fx_spread_revenue',
   /** Gains and losses from unwinding a conversion at a later rate: booked, never hidden. */
   fxGainLoss: 'fx_gain_loss',
+  /** Charges our bank debited to us for payments (SWIFT OUR): an expense, booked when the statement shows it. */
+  bankFees: 'bank_fees',
   /** Money we cannot yet attribute. */
   suspense: 'suspense',
 } as const;

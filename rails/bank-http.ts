@@ -62,4 +62,6 @@ export interface PayoutInstruction {
   beneficiary: Record<string, string>;
   remittance: string | null;
   createdAt: Date;
+  /** SWIFT: who bears the charges; the rail's default when absent. */
+  chargeBearer?: 'OUR' | 'SHA' | 'BEN';
 }

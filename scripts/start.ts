@@ -25,6 +25,7 @@ import { buildActivities } from '../workers/deps';
 import { ensureSearchAttributes } from '../workers/search-attributes';
 import { createWorker } from '../workers/worker';
 import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
+import { ensureReconciliationSchedule } from '../workers/schedules';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY,
   });
   const workerRun = worker.run();
+  await ensureReconciliationSchedule(temporal, { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
   stoppers.push(async () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun.catch(() => undefined);

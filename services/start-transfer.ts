@@ -87,6 +87,7 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
       ? await usableQuote(deps.em, clientId, body.quoteId, { sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime())
       : priceQuote(deps.rates, deps.pricing, { clientId, sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime());
   const rail = chooseRail(body, targetCurrency, quote ? quote.targetAmountMinor : body.amountMinor);
+  if (body.chargeBearer !== undefined && rail !== 'swift') throw invalid('chargeBearer', `chargeBearer applies to swift payouts only; this one goes over ${rail}`);
 
   // Refuse an unfunded transfer before writing anything. The hold itself is the real guard: a
   // balance spent between this read and the hold still fails there, with the transfer recorded failed.
@@ -116,6 +117,8 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     createdAt: now,
     updatedAt: now,
     version: 1,
+    // SWIFT charges are ours (OUR) unless the client says otherwise: the beneficiary gets the full amount.
+    chargeBearer: rail === 'swift' ? (body.chargeBearer ?? 'OUR') : null,
   };
   await inTransaction(deps.em, async (tx) => {
     if (quote && body.quoteId) {

@@ -61,13 +61,14 @@ export function transferView(t: TransferRow, events: TransferEventRow[], attempt
     fx: t.fxRate && t.quoteId ? { rate: t.fxRate, quoteId: t.quoteId } : null,
     feeMinor: t.feeMinor,
     rail: t.rail,
+    chargeBearer: t.chargeBearer ?? null,
     beneficiary: maskBeneficiary(t.beneficiary),
     reference: t.reference,
     metadata: t.metadata ?? {},
     failure: t.failureCode ? { code: t.failureCode, message: t.failureMessage ?? '' } : null,
     attempts: attempts
       .sort((a, b) => a.attemptNo - b.attemptNo)
-      .map((a) => ({ id: a.id, rail: a.rail, railReference: a.railReference, status: a.status })),
+      .map((a) => ({ id: a.id, rail: a.rail, railReference: a.railReference, status: a.status, beneficiaryReceivedMinor: a.beneficiaryReceivedMinor ?? null, chargesMinor: a.chargesMinor ?? null })),
     events: events
       .sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1))
       .map((e) => ({ status: e.status, at: e.at.toISOString(), ...(e.reason ? { reason: e.reason } : {}) })),

@@ -6,6 +6,8 @@ import { createSepaRail, type SepaOriginator } from '../rails/sepa/rail';
 import { createInstantRail } from '../rails/instant/rail';
 import type { Config } from '../core/config';
 import { createRatesSource } from '../fx/rates';
+import { createStatementSource } from '../rails/statements';
+import { railTiming } from '../core/transfer';
 
 /** Railyard's own ACH identity at its partner bank (the simulator plays that bank). */
 export const ACH_ORIGINATOR: AchOriginator = {
@@ -23,7 +25,8 @@ export const SEPA_ORIGINATOR: SepaOriginator = { name: 'Railyard Europe', iban: 
 /** Railyard's own account and BIC for SWIFT payments. */
 export const SWIFT_ORIGINATOR: SwiftOriginator = { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' };
 
-export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'>) {
+export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'> & Partial<Pick<Config, 'RAIL_TIME'>>) {
+  const railTime = config.RAIL_TIME ?? 'demo';
   return createActivities({
     orm,
     rails: {
@@ -35,5 +38,8 @@ export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_UR
     },
     achOdfi: ACH_ORIGINATOR.originRouting.slice(0, 8),
     rates: createRatesSource(),
+    statements: createStatementSource(config.BANK_SIM_URL),
+    railTime,
+    matchWindowMs: railTiming(railTime).reconcileWindowMs!,
   });
 }

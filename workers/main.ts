@@ -2,6 +2,9 @@
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import { TASK_QUEUE_TRANSFERS } from '../core/transfer';
+import { ensureReconciliationSchedule } from './schedules';
 import { loadConfig, taskQueues } from '../core/config';
 import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
@@ -13,6 +16,9 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const orm = await openOrm({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const activities = buildActivities(orm, config);
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  await ensureReconciliationSchedule(new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
+  await clientConnection.close();
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
       createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),

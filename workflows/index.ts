@@ -1,1 +1,2 @@
 export * from './transfer';
+export * from './reconciliation';

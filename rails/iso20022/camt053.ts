@@ -4,8 +4,8 @@
  * end-to-end reference for reconciliation. Amounts are exact decimals from minor units.
  */
 import { create } from 'xmlbuilder2';
-import { minorToDecimal } from '../../core/money';
-import { isoDateTime } from './xml';
+import { decimalToMinor, minorToDecimal } from '../../core/money';
+import { IsoMessageError, isoDateTime, parseXml, required } from './xml';
 
 export const CAMT053 = 'urn:iso:std:iso:20022:tech:xsd:camt.053.001.08';
 
@@ -18,6 +18,12 @@ export interface StatementEntry {
   /** ISO bank transaction sub-family, e.g. XBCT (cross-border), ACDT (ACH credit), RRTN (return). */
   subFamily: string;
   accountServicerRef: string;
+  /**
+   * SWIFT charges on this payment. `included`: they are part of this entry's amount (OUR, the bank
+   * debits them to us on top of the payment); otherwise they were deducted from the amount on its
+   * way to the beneficiary (SHA, BEN) and the beneficiary received that much less.
+   */
+  charges?: { amountMinor: number; bearer: 'DEBT' | 'SHAR' | 'CRED'; included: boolean };
 }
 
 export interface AccountStatement {
@@ -60,6 +66,18 @@ export function buildCamt053(messageId: string, createdAt: Date, statements: Acc
               ValDt: { Dt: e.bookingDate },
               AcctSvcrRef: e.accountServicerRef,
               BkTxCd: { Domn: { Cd: 'PMNT', Fmly: { Cd: e.direction === 'DBIT' ? 'ICDT' : 'RCDT', SubFmlyCd: e.subFamily } } },
+              ...(e.charges
+                ? {
+                    Chrgs: {
+                      Rcrd: {
+                        Amt: { '@Ccy': s.currency, '#': minorToDecimal(e.charges.amountMinor, s.currency) },
+                        CdtDbtInd: 'DBIT',
+                        ChrgInclInd: String(e.charges.included),
+                        Br: e.charges.bearer,
+                      },
+                    },
+                  }
+                : {}),
               NtryDtls: { TxDtls: { Refs: { EndToEndId: e.endToEndId, ...(e.uetr ? { UETR: e.uetr } : {}) } } },
             })),
           };
@@ -67,4 +85,65 @@ export function buildCamt053(messageId: string, createdAt: Date, statements: Acc
       },
     })
     .end({ prettyPrint: true });
+}
+
+/** A statement as Railyard reads it: balances signed (negative = DBIT), amounts in minor units. */
+export interface ParsedStatement {
+  id: string;
+  accountId: string;
+  currency: string;
+  openingMinor: number;
+  closingMinor: number;
+  entries: (Omit<StatementEntry, 'endToEndId'> & { endToEndId: string | null })[];
+}
+
+const many = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Reads a camt.053.001.08; a missing or malformed field is an IsoMessageError naming it. */
+export function parseCamt053(xml: string): ParsedStatement[] {
+  const doc = parseXml(xml);
+  const root = required(doc?.Document?.BkToCstmrStmt, 'Document/BkToCstmrStmt');
+  return many(root.Stmt).map((stmt: any, i: number) => {
+    const path = `Stmt[${i}]`;
+    const currency = required(stmt.Acct?.Ccy, `${path}/Acct/Ccy`);
+    const amount = (amt: any, where: string): number => {
+      if (amt?.['@Ccy'] !== currency) throw new IsoMessageError(`${where}/@Ccy: expected ${currency}, got ${amt?.['@Ccy']}`);
+      try {
+        return decimalToMinor(required(amt['#text'], where), currency);
+      } catch (err) {
+        throw err instanceof IsoMessageError ? err : new IsoMessageError(`${where}: ${(err as Error).message}`);
+      }
+    };
+    const signed = (minor: number, indicator: string) => (indicator === 'DBIT' ? -minor : minor);
+    const balance = (code: string) => {
+      const bal = many(stmt.Bal).find((b: any) => b?.Tp?.CdOrPrtry?.Cd === code);
+      if (!bal) throw new IsoMessageError(`${path}/Bal: no ${code} balance`);
+      return signed(amount(bal.Amt, `${path}/Bal[${code}]/Amt`), bal.CdtDbtInd);
+    };
+    return {
+      id: required(stmt.Id, `${path}/Id`),
+      accountId: required(stmt.Acct?.Id?.Othr?.Id ?? stmt.Acct?.Id?.IBAN, `${path}/Acct/Id`),
+      currency,
+      openingMinor: balance('OPBD'),
+      closingMinor: balance('CLBD'),
+      entries: many(stmt.Ntry).map((n: any, j: number) => {
+        const where = `${path}/Ntry[${j}]`;
+        const direction = required(n.CdtDbtInd, `${where}/CdtDbtInd`);
+        if (direction !== 'DBIT' && direction !== 'CRDT') throw new IsoMessageError(`${where}/CdtDbtInd: ${direction}`);
+        const refs = many(n.NtryDtls?.TxDtls)[0]?.Refs;
+        const records = many(n.Chrgs?.Rcrd);
+        const chargesMinor = records.reduce((sum: number, r: any, k: number) => sum + amount(r.Amt, `${where}/Chrgs/Rcrd[${k}]/Amt`), 0);
+        return {
+          endToEndId: refs?.EndToEndId ?? null,
+          uetr: refs?.UETR,
+          amountMinor: amount(n.Amt, `${where}/Amt`),
+          direction,
+          bookingDate: required(n.BookgDt?.Dt, `${where}/BookgDt/Dt`),
+          subFamily: n.BkTxCd?.Domn?.Fmly?.SubFmlyCd ?? '',
+          accountServicerRef: n.AcctSvcrRef ?? '',
+          ...(records.length > 0 ? { charges: { amountMinor: chargesMinor, bearer: records[0].Br, included: records[0].ChrgInclInd === 'true' } } : {}),
+        };
+      }),
+    };
+  });
 }

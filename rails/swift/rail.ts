@@ -1,7 +1,8 @@
 /**
  * The SWIFT rail: a pacs.008.001.09 per payout with a UETR, status by pacs.002.001.11
  * (ACSP accepted and in process, ACCC credited, RJCT rejected), tracker-style inquiries by
- * end-to-end reference. Railyard pays the charges (OUR) so the beneficiary gets the full amount.
+ * end-to-end reference. The charge bearer is the transfer's (ChrgBr: OUR → DEBT, SHA → SHAR,
+ * BEN → CRED); without one Railyard pays the charges (OUR) so the beneficiary gets the full amount.
  */
 import { inquiryAnswer, submitAnswer } from '../iso20022/exchange';
 import { bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../bank-http';
@@ -28,7 +29,7 @@ export function createSwiftRail(baseUrl: string, originator: SwiftOriginator, ch
         amountMinor: p.amountMinor,
         currency: p.currency,
         settlementDate: p.createdAt.toISOString().slice(0, 10),
-        chargeBearer,
+        chargeBearer: p.chargeBearer ?? chargeBearer,
         debtor: { name: originator.name, accountNumber: originator.accountNumber, bic: originator.bic },
         creditor: { name: b.name, iban: b.iban, accountNumber: b.accountNumber, bic: b.bic, country: b.country },
         remittance: p.remittance ?? undefined,
