@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Client as TemporalClient } from '@temporalio/client';
@@ -11,12 +12,13 @@ import { pinoHttp } from 'pino-http';
 import { AppError } from '../core/errors';
 import type { TransferTiming } from '../core/transfer';
 import { Transfer } from '../db/schema';
-import { balancesOf, createClient, deposit, depositView, findClientByKey } from '../services/clients';
+import { apiKeyView, balancesOf, createClient, deposit, depositView, findClientByKey, issueApiKey, listApiKeys, revokeApiKey } from '../services/clients';
+import { RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { withIdempotency } from './idempotency';
-import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
+import { createClientSchema, emptyBodySchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
 
@@ -28,10 +30,15 @@ export interface AppDeps {
   timing: TransferTiming;
   rates: RatesSource;
   pricing: FxPricing;
+  rateLimit: RateLimitSettings;
   logger?: Logger;
 }
 
-type Caller = { kind: 'ops' } | { kind: 'client'; clientId: string };
+/** Who is calling: the operator, or a client through one of its keys. */
+export type Caller = { kind: 'ops' } | { kind: 'client'; clientId: string; keyId: string };
+
+/** Requests bodies above this are refused with 413 before they are parsed. */
+export const BODY_LIMIT_BYTES = 100 * 1024;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -46,6 +53,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(helmet());
 
   app.use(
     pinoHttp({
@@ -58,7 +66,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use(express.json({ limit: '100kb' }));
+  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -88,32 +96,50 @@ export function createApp(deps: AppDeps) {
     if (!match) throw new AppError('unauthenticated', 'send your API key as Authorization: Bearer <key>');
     const key = match[1];
     if (sameKey(key, deps.opsApiKey)) return { kind: 'ops' };
-    const client = await findClientByKey(em(), key);
-    if (!client) throw new AppError('unauthenticated', 'invalid API key');
-    return { kind: 'client', clientId: client.id };
+    const found = await findClientByKey(em(), key);
+    // An unknown key and a revoked one get the same answer: which keys once existed does not leak.
+    if (!found) throw new AppError('unauthenticated', 'invalid or revoked API key');
+    return { kind: 'client', ...found };
   }
 
-  const requireOps = async (req: Request, _res: Response, next: NextFunction) => {
+  // Limits count per key, after authentication, so one client's burst never spends another's budget.
+  const limiter = new RateLimiter(deps.rateLimit);
+  const limited = rateLimit(limiter, (req) => (req.caller?.kind === 'client' ? req.caller.keyId : 'ops'));
+
+  const requireKind = (kind: Caller['kind']) => async (req: Request, res: Response, next: NextFunction) => {
     const caller = await authenticate(req);
-    if (caller.kind !== 'ops') throw new AppError('forbidden', 'this route needs the operator key');
+    if (caller.kind !== kind) throw new AppError('forbidden', kind === 'ops' ? 'this route needs the operator key' : 'this route needs a client API key');
     req.caller = caller;
-    next();
+    limited(req, res, next);
   };
-  const requireClient = async (req: Request, _res: Response, next: NextFunction) => {
-    const caller = await authenticate(req);
-    if (caller.kind !== 'client') throw new AppError('forbidden', 'this route needs a client API key');
-    req.caller = caller;
-    next();
-  };
+  const requireOps = requireKind('ops');
+  const requireClient = requireKind('client');
   const clientIdOf = (req: Request) => (req.caller as { clientId: string }).clientId;
 
   // --- ops ---
   app.post('/v1/ops/clients', requireOps, async (req, res) => {
     await withIdempotency(orm, req, res, 'ops', async () => {
       const body = parse(createClientSchema, req.body);
-      const { client, apiKey } = await createClient(em(), body.name);
-      return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, createdAt: client.createdAt.toISOString() } };
+      const { client, apiKey, key } = await createClient(em(), body.name);
+      return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, apiKeyId: key.id, createdAt: client.createdAt.toISOString() } };
     });
+  });
+
+  app.post('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
+    await withIdempotency(orm, req, res, 'ops', async () => {
+      parse(emptyBodySchema, req.body);
+      const { apiKey, key } = await issueApiKey(em(), String(req.params.id));
+      return { status: 201, body: { ...apiKeyView(key), apiKey } };
+    });
+  });
+
+  app.get('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
+    const keys = await listApiKeys(em(), String(req.params.id));
+    res.json({ object: 'list', data: keys.map(apiKeyView), hasMore: false });
+  });
+
+  app.delete('/v1/ops/clients/:id/keys/:keyId', requireOps, async (req, res) => {
+    res.json(apiKeyView(await revokeApiKey(em(), String(req.params.id), String(req.params.keyId))));
   });
 
   app.post('/v1/ops/clients/:id/deposits', requireOps, async (req, res) => {
@@ -173,7 +199,7 @@ export function createApp(deps: AppDeps) {
     let appError: AppError;
     if (err instanceof AppError) appError = err;
     else if (e?.type === 'entity.parse.failed') appError = new AppError('invalid_request', 'request body is not valid JSON', { param: 'body' });
-    else if (e?.type === 'entity.too.large') appError = new AppError('payload_too_large', 'request body is larger than 100kb');
+    else if (e?.type === 'entity.too.large') appError = new AppError('payload_too_large', `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
     else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') appError = new AppError('invalid_request', 'request body must be UTF-8 JSON', { param: 'body' });
     else {
       req.log?.error({ err }, 'unhandled error');

@@ -29,6 +29,9 @@ const printable = (max: number) =>
 
 export const createClientSchema = z.strictObject({ name: printable(200) });
 
+/** For POSTs that take no fields: an empty or absent body. */
+export const emptyBodySchema = z.strictObject({});
+
 export const depositSchema = z.strictObject({
   currency,
   amountMinor: safeAmountMinor,

@@ -29,6 +29,9 @@ const schema = z.object({
   FX_SPREAD_BPS: z.coerce.number().int().min(0).max(500).default(30),
   FX_FEE_BPS: z.coerce.number().int().min(0).max(500).default(25),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
+  /** Per API key, in each API process: tokens refilled per second, and the bucket's size (the burst). */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive('must be greater than 0').max(100_000).default(25),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
