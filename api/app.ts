@@ -17,6 +17,7 @@ import { RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
+import { errorHandler, notFound, requireJsonBody } from './errors';
 import { withIdempotency } from './idempotency';
 import { createClientSchema, emptyBodySchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use(express.json({ limit: BODY_LIMIT_BYTES }));
+  app.use(requireJsonBody, express.json({ limit: BODY_LIMIT_BYTES }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -192,22 +193,8 @@ export function createApp(deps: AppDeps) {
     res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
   });
 
-  app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));
-
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { type?: string; status?: number };
-    let appError: AppError;
-    if (err instanceof AppError) appError = err;
-    else if (e?.type === 'entity.parse.failed') appError = new AppError('invalid_request', 'request body is not valid JSON', { param: 'body' });
-    else if (e?.type === 'entity.too.large') appError = new AppError('payload_too_large', `request body is larger than ${BODY_LIMIT_BYTES} bytes`);
-    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') appError = new AppError('invalid_request', 'request body must be UTF-8 JSON', { param: 'body' });
-    else {
-      req.log?.error({ err }, 'unhandled error');
-      appError = new AppError('internal_error', 'an internal error occurred; it has been logged');
-    }
-    if (appError.status >= 500 && appError.cause) req.log?.error({ err: appError.cause }, appError.message);
-    res.status(appError.status).json(appError.toBody());
-  });
+  app.use(notFound);
+  app.use(errorHandler);
 
   return app;
 }
