@@ -11,15 +11,31 @@ import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppError } from '../core/errors';
 import type { TransferTiming } from '../core/transfer';
-import { Transfer } from '../db/schema';
-import { apiKeyView, balancesOf, createClient, deposit, depositView, findClientByKey, issueApiKey, listApiKeys, revokeApiKey } from '../services/clients';
+import { ApiKey, Transfer } from '../db/schema';
+import { apiKeyView, balancesOf, clientOrNotFound, createClient, deposit, depositView, findClientByKey, issueApiKey, revokeApiKey } from '../services/clients';
+import { documentRoute } from './openapi';
+import { mountDocs } from './docs';
+import { listQuery, pageOf } from './lists';
+import {
+  apiKeyListResponse,
+  apiKeyResponse,
+  balanceListResponse,
+  clientResponse,
+  depositResponse,
+  healthResponse,
+  issuedApiKeyResponse,
+  quoteResponse,
+  readinessResponse,
+  transferListResponse,
+  transferResponse,
+} from './responses';
 import { RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { errorHandler, notFound, requireJsonBody } from './errors';
 import { withIdempotency } from './idempotency';
-import { createClientSchema, emptyBodySchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
+import { createClientSchema, createQuoteSchema, createTransferDocSchema, createTransferSchema, depositSchema, emptyBodySchema, parse, parseBeneficiary, transferListQuery } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
 
@@ -69,27 +85,41 @@ export function createApp(deps: AppDeps) {
   );
   app.use(requireJsonBody, express.json({ limit: BODY_LIMIT_BYTES }));
 
+  documentRoute({ method: 'get', path: '/healthz', tag: 'health', auth: 'none', summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive', schema: healthResponse } } });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  documentRoute({
+    method: 'get',
+    path: '/readyz',
+    tag: 'health',
+    auth: 'none',
+    summary: 'Readiness: the database and Temporal answer',
+    responses: { 200: { description: 'Ready', schema: readinessResponse }, 503: { description: 'A dependency is unreachable', schema: readinessResponse } },
+  });
+  app.get('/readyz', async (req, res) => {
+    // The checks say which dependency is down, not why: the why (hosts, driver errors) goes to the log.
     const checks: Record<string, string> = {};
     try {
       await em().getConnection().execute('select 1');
       checks.database = 'ok';
     } catch (err) {
-      checks.database = `unreachable: ${(err as Error).message}`;
+      req.log.warn({ err }, 'readiness: database unreachable');
+      checks.database = 'unreachable';
     }
     try {
       await temporal.workflowService.getSystemInfo({});
       checks.temporal = 'ok';
     } catch (err) {
-      checks.temporal = `unreachable: ${(err as Error).message}`;
+      req.log.warn({ err }, 'readiness: Temporal unreachable');
+      checks.temporal = 'unreachable';
     }
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ ok, checks });
   });
+
+  mountDocs(app);
 
   async function authenticate(req: Request): Promise<Caller> {
     const header = req.get('Authorization') ?? '';
@@ -118,6 +148,7 @@ export function createApp(deps: AppDeps) {
   const clientIdOf = (req: Request) => (req.caller as { clientId: string }).clientId;
 
   // --- ops ---
+  documentRoute({ method: 'post', path: '/v1/ops/clients', tag: 'ops', auth: 'ops', summary: 'Create a client and its first API key', body: createClientSchema, responses: { 201: { description: 'The client; `apiKey` is shown this once', schema: clientResponse } } });
   app.post('/v1/ops/clients', requireOps, async (req, res) => {
     await withIdempotency(orm, req, res, 'ops', async () => {
       const body = parse(createClientSchema, req.body);
@@ -126,6 +157,15 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/ops/clients/:id/keys',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Issue an additional API key for a client (to rotate keys)',
+    responses: { 201: { description: 'The key; `apiKey` is shown this once', schema: issuedApiKeyResponse } },
+    errors: [404],
+  });
   app.post('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
     await withIdempotency(orm, req, res, 'ops', async () => {
       parse(emptyBodySchema, req.body);
@@ -134,15 +174,49 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  const keyListQuery = listQuery('key');
+  documentRoute({
+    method: 'get',
+    path: '/v1/ops/clients/:id/keys',
+    tag: 'ops',
+    auth: 'ops',
+    summary: "A client's API keys, revoked ones included (never the keys themselves)",
+    query: keyListQuery,
+    responses: { 200: { description: 'A page of keys, newest first', schema: apiKeyListResponse } },
+    errors: [404],
+  });
   app.get('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
-    const keys = await listApiKeys(em(), String(req.params.id));
-    res.json({ object: 'list', data: keys.map(apiKeyView), hasMore: false });
+    const query = parse(keyListQuery, req.query);
+    const clientId = String(req.params.id);
+    await clientOrNotFound(em(), clientId);
+    const page = await pageOf(em(), ApiKey, { clientId }, query);
+    res.json({ object: 'list', data: page.rows.map(apiKeyView), hasMore: page.hasMore });
   });
 
+  documentRoute({
+    method: 'delete',
+    path: '/v1/ops/clients/:id/keys/:keyId',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Revoke an API key: from now on it gets 401',
+    responses: { 200: { description: 'The revoked key', schema: apiKeyResponse } },
+    errors: [404],
+  });
   app.delete('/v1/ops/clients/:id/keys/:keyId', requireOps, async (req, res) => {
     res.json(apiKeyView(await revokeApiKey(em(), String(req.params.id), String(req.params.keyId))));
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/ops/clients/:id/deposits',
+    tag: 'ops',
+    auth: 'ops',
+    summary: "Credit a client's balance with an inbound deposit",
+    description: 'The reference is unique per client: repeating it with the same amount returns the first deposit, with another amount it is 409.',
+    body: depositSchema,
+    responses: { 201: { description: 'The deposit', schema: depositResponse } },
+    errors: [404],
+  });
   app.post('/v1/ops/clients/:id/deposits', requireOps, async (req, res) => {
     await withIdempotency(orm, req, res, 'ops', async () => {
       const body = parse(depositSchema, req.body);
@@ -152,10 +226,20 @@ export function createApp(deps: AppDeps) {
   });
 
   // --- clients ---
+  documentRoute({ method: 'get', path: '/v1/balances', tag: 'balances', auth: 'client', summary: 'Your balance in each currency (all in one page)', responses: { 200: { description: 'Balances by currency', schema: balanceListResponse } } });
   app.get('/v1/balances', requireClient, async (req, res) => {
-    res.json({ object: 'list', data: await balancesOf(em(), clientIdOf(req)) });
+    res.json({ object: 'list', data: await balancesOf(em(), clientIdOf(req)), hasMore: false });
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/fx/quotes',
+    tag: 'fx',
+    auth: 'client',
+    summary: 'Quote a conversion: a locked rate for one amount, for a limited time',
+    body: createQuoteSchema,
+    responses: { 201: { description: 'The quote', schema: quoteResponse } },
+  });
   app.post('/v1/fx/quotes', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
@@ -165,6 +249,17 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/transfers',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'Start a transfer',
+    description: 'Answers once the funds are held (201, status `funds_held` or later); the rest runs on in the workflow. `amountMinor`/`currency` is what your balance pays.',
+    body: createTransferDocSchema,
+    responses: { 201: { description: 'The transfer', schema: transferResponse } },
+    errors: [402, 404, 503],
+  });
   app.post('/v1/transfers', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
@@ -176,6 +271,15 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/transfers/:id',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'A transfer with its events (status history) and attempts',
+    responses: { 200: { description: 'The transfer', schema: transferResponse } },
+    errors: [404],
+  });
   app.get('/v1/transfers/:id', requireClient, async (req, res) => {
     const view = await loadTransferView(em(), String(req.params.id), clientIdOf(req));
     // Another client's transfer is 404 as well: existence does not leak.
@@ -183,14 +287,19 @@ export function createApp(deps: AppDeps) {
     res.json(view);
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/transfers',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'Your transfers, newest first, filtered by status and creation time',
+    query: transferListQuery,
+    responses: { 200: { description: 'A page of transfers', schema: transferListResponse } },
+  });
   app.get('/v1/transfers', requireClient, async (req, res) => {
-    const query = parse(listSchema, req.query);
-    const where: Record<string, unknown> = { clientId: clientIdOf(req) };
-    if (query.status) where.status = query.status;
-    if (query.startingAfter) where.id = { $lt: query.startingAfter };
-    const rows = await em().find(Transfer, where, { orderBy: { id: 'desc' }, limit: query.limit + 1 });
-    const page = rows.slice(0, query.limit);
-    res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
+    const query = parse(transferListQuery, req.query);
+    const page = await pageOf(em(), Transfer, { clientId: clientIdOf(req), ...(query.status ? { status: query.status } : {}) }, query);
+    res.json({ object: 'list', data: await transferViews(em(), page.rows), hasMore: page.hasMore });
   });
 
   app.use(notFound);

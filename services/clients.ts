@@ -53,12 +53,11 @@ export async function issueApiKey(em: SqlEntityManager, clientId: string): Promi
   return { apiKey, key };
 }
 
-/** The keys a client has held, oldest first, revoked ones included so ops can see what existed (the latest 100). */
-export async function listApiKeys(em: SqlEntityManager, clientId: string): Promise<ApiKeyRow[]> {
-  const fork = em.fork();
-  if (!(await fork.findOne(Client, { id: clientId }))) throw new AppError('not_found', `no client ${clientId}`, { param: 'id' });
-  const rows = await fork.find(ApiKey, { clientId }, { orderBy: { id: 'desc' }, limit: 100 });
-  return rows.reverse();
+/** Throws 404 (param `id`) unless the client exists. */
+export async function clientOrNotFound(em: SqlEntityManager, clientId: string): Promise<ClientRow> {
+  const client = await em.fork().findOne(Client, { id: clientId });
+  if (!client) throw new AppError('not_found', `no client ${clientId}`, { param: 'id' });
+  return client;
 }
 
 /** How many unrevoked keys a client may hold at once: enough to rotate, few enough to audit. */
