@@ -15,6 +15,7 @@ import { ApiKey, Transfer } from '../db/schema';
 import { apiKeyView, balancesOf, clientOrNotFound, createClient, deposit, depositView, findClientByKey, issueApiKey, revokeApiKey } from '../services/clients';
 import { documentRoute } from './openapi';
 import { mountDocs } from './docs';
+import { createApiMetrics } from './metrics';
 import { listQuery, pageOf } from './lists';
 import {
   apiKeyListResponse,
@@ -54,6 +55,17 @@ export interface AppDeps {
 /** Who is calling: the operator, or a client through one of its keys. */
 export type Caller = { kind: 'ops' } | { kind: 'client'; clientId: string; keyId: string };
 
+/** A readiness check that takes longer than this counts as unreachable: orchestrators probe with short timeouts. */
+const READY_CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Requests bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -71,6 +83,8 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(helmet());
+  const metrics = createApiMetrics(orm, logger);
+  app.use(metrics.middleware);
 
   app.use(
     pinoHttp({
@@ -102,14 +116,14 @@ export function createApp(deps: AppDeps) {
     // The checks say which dependency is down, not why: the why (hosts, driver errors) goes to the log.
     const checks: Record<string, string> = {};
     try {
-      await em().getConnection().execute('select 1');
+      await withTimeout(em().getConnection().execute('select 1'), READY_CHECK_TIMEOUT_MS, 'database check');
       checks.database = 'ok';
     } catch (err) {
       req.log.warn({ err }, 'readiness: database unreachable');
       checks.database = 'unreachable';
     }
     try {
-      await temporal.workflowService.getSystemInfo({});
+      await temporal.connection.withDeadline(Date.now() + READY_CHECK_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({}));
       checks.temporal = 'ok';
     } catch (err) {
       req.log.warn({ err }, 'readiness: Temporal unreachable');
@@ -120,6 +134,7 @@ export function createApp(deps: AppDeps) {
   });
 
   mountDocs(app);
+  app.get('/metrics', metrics.handler);
 
   async function authenticate(req: Request): Promise<Caller> {
     const header = req.get('Authorization') ?? '';
@@ -266,7 +281,11 @@ export function createApp(deps: AppDeps) {
       const parsed = parse(createTransferSchema, req.body);
       const { beneficiary } = parseBeneficiary(parsed.beneficiary);
       const body = { ...parsed, beneficiary };
-      const transfer = await startTransfer({ em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing }, clientId, body);
+      const transfer = await startTransfer(
+        { em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing, requestId: String(req.id) },
+        clientId,
+        body,
+      );
       return { status: 201, body: transfer };
     });
   });

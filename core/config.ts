@@ -17,6 +17,10 @@ const schema = z.object({
   TASK_QUEUES: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be a comma-separated list of queue names').default('transfers'),
   /** The worker's /healthz port (0 picks a free one). */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The worker's Prometheus /metrics port (activity failures, process metrics). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9465),
+  /** Where the Temporal SDK's own Prometheus exporter listens (in the worker process). */
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9466),
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   BANK_SIM_URL: z.url().default('http://127.0.0.1:4100'),
   BANK_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4100),

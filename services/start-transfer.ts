@@ -8,6 +8,7 @@
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { WithStartWorkflowOperation, type Client as TemporalClient } from '@temporalio/client';
 import { AppError, invalid } from '../core/errors';
+import { REQUEST_ID_MEMO_KEY } from '../core/request-id';
 import { newId } from '../core/ids';
 import {
   SEARCH_ATTRIBUTES,
@@ -34,6 +35,8 @@ export interface StartTransferDeps {
   timing: TransferTiming;
   rates: RatesSource;
   pricing: FxPricing;
+  /** The API request's ID, kept in the workflow's memo so workflow and activity logs carry it. */
+  requestId?: string;
 }
 
 /** The rail for the currency the beneficiary receives and the details the beneficiary gave. */
@@ -128,6 +131,7 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
         taskQueue: deps.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        ...(deps.requestId ? { memo: { [REQUEST_ID_MEMO_KEY]: deps.requestId } } : {}),
         staticSummary: crossCurrency
           ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${targetCurrency} (minor units) over ${rail} for ${clientId}`
           : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${rail} for ${clientId}`,
