@@ -30,7 +30,7 @@ import {
   transferListResponse,
   transferResponse,
 } from './responses';
-import { RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
+import { enforceRateLimit, RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
@@ -82,7 +82,9 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(helmet());
+  // Helmet's defaults, except upgrade-insecure-requests: behind plain HTTP (docker compose, a
+  // private network) it would make browsers fetch /docs assets over HTTPS that is not there.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const metrics = createApiMetrics(orm, logger);
   app.use(metrics.middleware);
 
@@ -136,24 +138,28 @@ export function createApp(deps: AppDeps) {
   mountDocs(app);
   app.get('/metrics', metrics.handler);
 
-  async function authenticate(req: Request): Promise<Caller> {
-    const header = req.get('Authorization') ?? '';
-    const match = /^Bearer (\S+)$/.exec(header);
-    if (!match) throw new AppError('unauthenticated', 'send your API key as Authorization: Bearer <key>');
-    const key = match[1];
-    if (sameKey(key, deps.opsApiKey)) return { kind: 'ops' };
-    const found = await findClientByKey(em(), key);
-    // An unknown key and a revoked one get the same answer: which keys once existed does not leak.
-    if (!found) throw new AppError('unauthenticated', 'invalid or revoked API key');
-    return { kind: 'client', ...found };
-  }
-
   // Limits count per key, after authentication, so one client's burst never spends another's budget.
   const limiter = new RateLimiter(deps.rateLimit);
+
+  async function authenticate(req: Request, res: Response): Promise<Caller> {
+    const header = req.get('Authorization') ?? '';
+    const match = /^Bearer (\S+)$/.exec(header);
+    const key = match?.[1];
+    if (key && sameKey(key, deps.opsApiKey)) return { kind: 'ops' };
+    const found = key ? await findClientByKey(em(), key) : null;
+    if (found) return { kind: 'client', ...found };
+    // Requests without a valid key spend a bucket per source address, so guessing keys is as slow
+    // as the rate limit.
+    enforceRateLimit(limiter, `unauthenticated:${req.ip}`, res);
+    if (!key) throw new AppError('unauthenticated', 'send your API key as Authorization: Bearer <key>');
+    // An unknown key and a revoked one get the same answer: which keys once existed does not leak.
+    throw new AppError('unauthenticated', 'invalid or revoked API key');
+  }
+
   const limited = rateLimit(limiter, (req) => (req.caller?.kind === 'client' ? req.caller.keyId : 'ops'));
 
   const requireKind = (kind: Caller['kind']) => async (req: Request, res: Response, next: NextFunction) => {
-    const caller = await authenticate(req);
+    const caller = await authenticate(req, res);
     if (caller.kind !== kind) throw new AppError('forbidden', kind === 'ops' ? 'this route needs the operator key' : 'this route needs a client API key');
     req.caller = caller;
     limited(req, res, next);

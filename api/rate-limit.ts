@@ -65,13 +65,24 @@ export class RateLimiter {
   }
 }
 
+/** Takes a token for `key` or throws 429 `rate_limited`, setting `Retry-After` (whole seconds). */
+export function enforceRateLimit(limiter: RateLimiter, key: string, res: Response): void {
+  const waitMs = limiter.take(key);
+  if (waitMs === 0) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  throw new AppError('rate_limited', `too many requests for this API key (${limiter.settings.ratePerSecond}/s, bursts of ${limiter.settings.burst}); retry after ${retryAfterSeconds} s`);
+}
+
 /** Express middleware: limits by the key `keyOf` names (the authenticated API key). */
 export function rateLimit(limiter: RateLimiter, keyOf: (req: Request) => string) {
   return (req: Request, res: Response, next: NextFunction) => {
-    const waitMs = limiter.take(keyOf(req));
-    if (waitMs === 0) return next();
-    const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
-    res.setHeader('Retry-After', String(retryAfterSeconds));
-    next(new AppError('rate_limited', `too many requests for this API key (${limiter.settings.ratePerSecond}/s, bursts of ${limiter.settings.burst}); retry after ${retryAfterSeconds} s`));
+    try {
+      enforceRateLimit(limiter, keyOf(req), res);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    next();
   };
 }

@@ -55,7 +55,8 @@ describe('API: authentication, isolation and limits', () => {
       assert.equal(listed.status, 200);
       assert.deepEqual(
         listed.body.data.map((k: { id: string }) => k.id),
-        [client.keyId, issued.body.id],
+        [issued.body.id, client.keyId],
+        'newest first',
       );
       assert.ok(listed.body.data.every((k: Record<string, unknown>) => !('apiKey' in k) && !('keyHash' in k)), 'listings never show a key');
     });
@@ -204,6 +205,18 @@ describe('API: authentication, isolation and limits', () => {
       assert.equal(await stack.orm.em.fork().count(ApiKey, {}), clientsBefore + 3);
     });
 
+    it('limits requests without a valid key per source address, so keys cannot be guessed faster than the limit', async () => {
+      const valid = await newClient(stack, 'Honest');
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await call(limitedApi.url, 'GET', '/v1/balances', { key: `ry_client_guess${i}` })).status);
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+      const noKey = await call(limitedApi.url, 'GET', '/v1/balances');
+      assert.equal(noKey.status, 429);
+      assert.equal(noKey.body.error.code, 'rate_limited');
+      assert.ok(Number(noKey.headers.get('retry-after')) >= 1);
+      assert.equal((await call(limitedApi.url, 'GET', '/v1/balances', { key: valid.key })).status, 200, 'a valid key has its own bucket');
+    });
+
     it('validates the limits at start, naming the variable', () => {
       assert.throws(() => loadConfig({ RATE_LIMIT_PER_SECOND: '0' }), (err: Error) => err instanceof ConfigError && /RATE_LIMIT_PER_SECOND/.test(err.message));
       assert.throws(() => loadConfig({ RATE_LIMIT_BURST: '2.5' }), (err: Error) => err instanceof ConfigError && /RATE_LIMIT_BURST/.test(err.message));
@@ -232,6 +245,7 @@ describe('API: authentication, isolation and limits', () => {
         assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
         assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
         assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+        assert.doesNotMatch(res.headers.get('content-security-policy') ?? '', /upgrade-insecure-requests/, 'docs must load over plain HTTP too');
         assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=/);
         assert.equal(res.headers.get('x-powered-by'), null);
       }
