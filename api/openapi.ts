@@ -76,8 +76,17 @@ export function openApiDocument(): object {
     for (const [status, r] of Object.entries(doc.responses)) {
       responses[status] = r.schema ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } } : { description: r.description };
     }
+    if (doc.method === 'post') {
+      for (const r of Object.values(responses)) {
+        r.headers = { 'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } };
+      }
+    }
     for (const status of errorStatuses(doc)) {
-      responses[String(status)] = { description: ERROR_DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: errorResponse } } };
+      responses[String(status)] = {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: errorResponse } },
+        ...(status === 429 ? { headers: { 'Retry-After': { description: 'seconds until the key has a request to spend again', schema: { type: 'integer', minimum: 1 } } } } : {}),
+      };
     }
     registry.registerPath({
       method: doc.method,
