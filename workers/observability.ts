@@ -22,9 +22,10 @@ export interface WorkerMetrics {
   activityFailures: Counter<'activity_type'>;
 }
 
-export function createWorkerMetrics(): WorkerMetrics {
+/** `processMetrics: false` for a registry nobody serves (no event-loop monitor for nothing). */
+export function createWorkerMetrics(options: { processMetrics?: boolean } = {}): WorkerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const activityFailures = new Counter({
     name: 'railyard_activity_failures_total',
     help: 'Activity attempts that ended in an error, by activity type (each retry counts)',

@@ -32,7 +32,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     interceptors: {
       ...(options.workflowBundle ? {} : { workflowModules: workflowInterceptorModules() }),
-      activity: [activityInterceptors(options.metrics ?? createWorkerMetrics())],
+      activity: [activityInterceptors(options.metrics ?? createWorkerMetrics({ processMetrics: false }))],
     },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // On shutdown, running activities get this long to finish before they are cancelled; their

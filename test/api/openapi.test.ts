@@ -15,6 +15,7 @@ import { railTiming, TASK_QUEUE_TRANSFERS, TRANSFER_STATUSES } from '../../core/
 import { createRatesSource } from '../../fx/rates';
 import { BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, type ApiStack, type Reply } from '../support/api-stack';
+import { assertReplyDocumented } from '../support/openapi-check';
 
 type Doc = {
   openapi: string;
@@ -139,6 +140,15 @@ describe('API: OpenAPI document and /docs', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
     const missed = documented.filter((op) => !exercised.has(op));
     assert.deepEqual(missed, [], 'documented routes this test never saw succeed: add a call for each above');
+  });
+
+  it("refuses, in every suite's calls, an answer the document does not describe", async () => {
+    const balances = { object: 'list', data: [{ currency: 'USD', availableMinor: 100, heldMinor: 0 }], hasMore: false };
+    await assertReplyDocumented(stack.url, 'GET', '/v1/balances', 200, balances);
+    await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/balances', 200, { ...balances, data: [{ currency: 'USD', availableMinor: 1.5, heldMinor: 0 }] }), /availableMinor|must be integer/);
+    await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/balances', 200, { ...balances, secret: 'x' }), /additional properties/);
+    await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/transfers/tr_x', 418, {}), /answered 418, which \/openapi\.json does not list/);
+    await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/transfers?limit=1', 400, { error: { code: 'invalid_request' } }), /does not match/);
   });
 
   it('is the validation: a body the document refuses, the API refuses with 400 and the param; one it accepts, the API takes', async () => {
