@@ -19,7 +19,11 @@ interface Bucket {
   updatedMs: number;
 }
 
-/** Above this many buckets, full ones (idle long enough to refill) are dropped: they equal a fresh bucket. */
+/**
+ * At this many buckets, full ones (idle long enough to refill) are dropped: they equal a fresh
+ * bucket. If all are in use, the oldest go: memory stays bounded, at the price of a fresh burst for
+ * a key that was evicted.
+ */
 const BUCKETS_MAX = 10_000;
 
 export class RateLimiter {
@@ -61,6 +65,11 @@ export class RateLimiter {
     const fullAfterMs = (this.settings.burst * 1000) / this.settings.ratePerSecond;
     for (const [key, bucket] of this.buckets) {
       if (now - bucket.updatedMs >= fullAfterMs) this.buckets.delete(key);
+    }
+    // Map iteration follows insertion order: the first keys are the oldest buckets.
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < BUCKETS_MAX) break;
+      this.buckets.delete(key);
     }
   }
 }
