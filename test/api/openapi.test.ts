@@ -149,6 +149,8 @@ describe('API: OpenAPI document and /docs', () => {
     await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/balances', 200, { ...balances, secret: 'x' }), /additional properties/);
     await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/transfers/tr_x', 418, {}), /answered 418, which \/openapi\.json does not list/);
     await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/transfers?limit=1', 400, { error: { code: 'invalid_request' } }), /does not match/);
+    await assert.rejects(assertReplyDocumented(stack.url, 'GET', '/v1/undocumented', 200, {}), /not in \/openapi\.json: add a documentRoute\(\) call/);
+    await assertReplyDocumented(stack.url, 'GET', '/v1/undocumented', 404, { error: { type: 'invalid_request_error', code: 'not_found', message: 'no such route' } });
   });
 
   it('is the validation: a body the document refuses, the API refuses with 400 and the param; one it accepts, the API takes', async () => {
