@@ -41,6 +41,10 @@ function writeSecret(file: string, value: unknown): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The Temporal SDK binds its metrics port when the runtime starts; a taken port should fail here, by name.
+  for (const [name, port] of [['WORKER_METRICS_PORT', config.WORKER_METRICS_PORT], ['TEMPORAL_METRICS_PORT', config.TEMPORAL_METRICS_PORT]] as const) {
+    if (await portInUse(port)) throw new Error(`port ${port} is taken: set ${name}`);
+  }
   Runtime.install({
     logger: new DefaultLogger('WARN'),
     telemetryOptions: {
