@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Client as TemporalClient } from '@temporalio/client';
@@ -10,14 +11,33 @@ import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppError } from '../core/errors';
 import type { TransferTiming } from '../core/transfer';
-import { Transfer } from '../db/schema';
-import { balancesOf, createClient, deposit, depositView, findClientByKey } from '../services/clients';
+import { ApiKey, Transfer } from '../db/schema';
+import { apiKeyView, balancesOf, clientOrNotFound, createClient, deposit, depositView, findClientByKey, issueApiKey, revokeApiKey } from '../services/clients';
+import { documentRoute } from './openapi';
+import { mountDocs } from './docs';
+import { createApiMetrics } from './metrics';
+import { listQuery, pageOf } from './lists';
+import {
+  apiKeyListResponse,
+  apiKeyResponse,
+  balanceListResponse,
+  clientResponse,
+  depositResponse,
+  healthResponse,
+  issuedApiKeyResponse,
+  quoteResponse,
+  readinessResponse,
+  transferListResponse,
+  transferResponse,
+} from './responses';
+import { enforceRateLimit, RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { resumeTransfer, startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
+import { errorHandler, notFound, requireJsonBody } from './errors';
 import { withIdempotency } from './idempotency';
 import { webhookRoutes } from './routes-webhooks';
-import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
+import { createClientSchema, createQuoteSchema, createTransferDocSchema, createTransferSchema, depositSchema, emptyBodySchema, parse, parseBeneficiary, transferListQuery } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
 import { reconciliationRoutes } from './routes-reconciliation';
@@ -30,10 +50,26 @@ export interface AppDeps {
   timing: TransferTiming;
   rates: RatesSource;
   pricing: FxPricing;
+  rateLimit: RateLimitSettings;
   logger?: Logger;
 }
 
-type Caller = { kind: 'ops' } | { kind: 'client'; clientId: string };
+/** Who is calling: the operator, or a client through one of its keys. */
+export type Caller = { kind: 'ops' } | { kind: 'client'; clientId: string; keyId: string };
+
+/** A readiness check that takes longer than this counts as unreachable: orchestrators probe with short timeouts. */
+const READY_CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Requests bodies above this are refused with 413 before they are parsed. */
+export const BODY_LIMIT_BYTES = 100 * 1024;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -48,6 +84,11 @@ export function createApp(deps: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Helmet's defaults, except upgrade-insecure-requests: behind plain HTTP (docker compose, a
+  // private network) it would make browsers fetch /docs assets over HTTPS that is not there.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  const metrics = createApiMetrics(orm, logger);
+  app.use(metrics.middleware);
 
   app.use(
     pinoHttp({
@@ -60,64 +101,145 @@ export function createApp(deps: AppDeps) {
       },
     }),
   );
-  app.use(express.json({ limit: '100kb' }));
+  app.use(requireJsonBody, express.json({ limit: BODY_LIMIT_BYTES }));
 
+  documentRoute({ method: 'get', path: '/healthz', tag: 'health', auth: 'none', summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive', schema: healthResponse } } });
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  documentRoute({
+    method: 'get',
+    path: '/readyz',
+    tag: 'health',
+    auth: 'none',
+    summary: 'Readiness: the database and Temporal answer',
+    responses: { 200: { description: 'Ready', schema: readinessResponse }, 503: { description: 'A dependency is unreachable', schema: readinessResponse } },
+  });
+  app.get('/readyz', async (req, res) => {
+    // The checks say which dependency is down, not why: the why (hosts, driver errors) goes to the log.
     const checks: Record<string, string> = {};
     try {
-      await em().getConnection().execute('select 1');
+      await withTimeout(em().getConnection().execute('select 1'), READY_CHECK_TIMEOUT_MS, 'database check');
       checks.database = 'ok';
     } catch (err) {
-      checks.database = `unreachable: ${(err as Error).message}`;
+      req.log.warn({ err }, 'readiness: database unreachable');
+      checks.database = 'unreachable';
     }
     try {
-      await temporal.workflowService.getSystemInfo({});
+      await temporal.connection.withDeadline(Date.now() + READY_CHECK_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({}));
       checks.temporal = 'ok';
     } catch (err) {
-      checks.temporal = `unreachable: ${(err as Error).message}`;
+      req.log.warn({ err }, 'readiness: Temporal unreachable');
+      checks.temporal = 'unreachable';
     }
     const ok = Object.values(checks).every((v) => v === 'ok');
     res.status(ok ? 200 : 503).json({ ok, checks });
   });
 
-  async function authenticate(req: Request): Promise<Caller> {
+  mountDocs(app);
+  app.get('/metrics', metrics.handler);
+
+  // Limits count per key, after authentication, so one client's burst never spends another's budget.
+  const limiter = new RateLimiter(deps.rateLimit);
+
+  async function authenticate(req: Request, res: Response): Promise<Caller> {
     const header = req.get('Authorization') ?? '';
     const match = /^Bearer (\S+)$/.exec(header);
-    if (!match) throw new AppError('unauthenticated', 'send your API key as Authorization: Bearer <key>');
-    const key = match[1];
-    if (sameKey(key, deps.opsApiKey)) return { kind: 'ops' };
-    const client = await findClientByKey(em(), key);
-    if (!client) throw new AppError('unauthenticated', 'invalid API key');
-    return { kind: 'client', clientId: client.id };
+    const key = match?.[1];
+    if (key && sameKey(key, deps.opsApiKey)) return { kind: 'ops' };
+    const found = key ? await findClientByKey(em(), key) : null;
+    if (found) return { kind: 'client', ...found };
+    // Requests without a valid key spend a bucket per source address, so guessing keys is as slow
+    // as the rate limit.
+    enforceRateLimit(limiter, `unauthenticated:${req.ip}`, res);
+    if (!key) throw new AppError('unauthenticated', 'send your API key as Authorization: Bearer <key>');
+    // An unknown key and a revoked one get the same answer: which keys once existed does not leak.
+    throw new AppError('unauthenticated', 'invalid or revoked API key');
   }
 
-  const requireOps = async (req: Request, _res: Response, next: NextFunction) => {
-    const caller = await authenticate(req);
-    if (caller.kind !== 'ops') throw new AppError('forbidden', 'this route needs the operator key');
+  const limited = rateLimit(limiter, (req) => (req.caller?.kind === 'client' ? req.caller.keyId : 'ops'));
+
+  const requireKind = (kind: Caller['kind']) => async (req: Request, res: Response, next: NextFunction) => {
+    const caller = await authenticate(req, res);
+    if (caller.kind !== kind) throw new AppError('forbidden', kind === 'ops' ? 'this route needs the operator key' : 'this route needs a client API key');
     req.caller = caller;
-    next();
+    limited(req, res, next);
   };
-  const requireClient = async (req: Request, _res: Response, next: NextFunction) => {
-    const caller = await authenticate(req);
-    if (caller.kind !== 'client') throw new AppError('forbidden', 'this route needs a client API key');
-    req.caller = caller;
-    next();
-  };
+  const requireOps = requireKind('ops');
+  const requireClient = requireKind('client');
   const clientIdOf = (req: Request) => (req.caller as { clientId: string }).clientId;
 
   // --- ops ---
+  documentRoute({ method: 'post', path: '/v1/ops/clients', tag: 'ops', auth: 'ops', summary: 'Create a client and its first API key', body: createClientSchema, responses: { 201: { description: 'The client; `apiKey` is shown this once', schema: clientResponse } } });
   app.post('/v1/ops/clients', requireOps, async (req, res) => {
     await withIdempotency(orm, req, res, 'ops', async () => {
       const body = parse(createClientSchema, req.body);
-      const { client, apiKey } = await createClient(em(), body.name);
-      return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, createdAt: client.createdAt.toISOString() } };
+      const { client, apiKey, key } = await createClient(em(), body.name);
+      return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, apiKeyId: key.id, createdAt: client.createdAt.toISOString() } };
     });
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/ops/clients/:id/keys',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Issue an additional API key for a client (to rotate keys)',
+    responses: { 201: { description: 'The key; `apiKey` is shown this once', schema: issuedApiKeyResponse } },
+    errors: [404],
+  });
+  app.post('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
+    await withIdempotency(orm, req, res, 'ops', async () => {
+      parse(emptyBodySchema, req.body);
+      const { apiKey, key } = await issueApiKey(em(), String(req.params.id));
+      return { status: 201, body: { ...apiKeyView(key), apiKey } };
+    });
+  });
+
+  const keyListQuery = listQuery('key');
+  documentRoute({
+    method: 'get',
+    path: '/v1/ops/clients/:id/keys',
+    tag: 'ops',
+    auth: 'ops',
+    summary: "A client's API keys, revoked ones included (never the keys themselves)",
+    query: keyListQuery,
+    responses: { 200: { description: 'A page of keys, newest first', schema: apiKeyListResponse } },
+    errors: [404],
+  });
+  app.get('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
+    const query = parse(keyListQuery, req.query);
+    const clientId = String(req.params.id);
+    await clientOrNotFound(em(), clientId);
+    const page = await pageOf(em(), ApiKey, { clientId }, query);
+    res.json({ object: 'list', data: page.rows.map(apiKeyView), hasMore: page.hasMore });
+  });
+
+  documentRoute({
+    method: 'delete',
+    path: '/v1/ops/clients/:id/keys/:keyId',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Revoke an API key: from now on it gets 401',
+    responses: { 200: { description: 'The revoked key', schema: apiKeyResponse } },
+    errors: [404],
+  });
+  app.delete('/v1/ops/clients/:id/keys/:keyId', requireOps, async (req, res) => {
+    res.json(apiKeyView(await revokeApiKey(em(), String(req.params.id), String(req.params.keyId))));
+  });
+
+  documentRoute({
+    method: 'post',
+    path: '/v1/ops/clients/:id/deposits',
+    tag: 'ops',
+    auth: 'ops',
+    summary: "Credit a client's balance with an inbound deposit",
+    description: 'The reference is unique per client: repeating it with the same amount returns the first deposit, with another amount it is 409.',
+    body: depositSchema,
+    responses: { 201: { description: 'The deposit', schema: depositResponse } },
+    errors: [404],
+  });
   app.post('/v1/ops/clients/:id/deposits', requireOps, async (req, res) => {
     await withIdempotency(orm, req, res, 'ops', async () => {
       const body = parse(depositSchema, req.body);
@@ -127,10 +249,20 @@ export function createApp(deps: AppDeps) {
   });
 
   // --- clients ---
+  documentRoute({ method: 'get', path: '/v1/balances', tag: 'balances', auth: 'client', summary: 'Your balance in each currency (all in one page)', responses: { 200: { description: 'Balances by currency', schema: balanceListResponse } } });
   app.get('/v1/balances', requireClient, async (req, res) => {
-    res.json({ object: 'list', data: await balancesOf(em(), clientIdOf(req)) });
+    res.json({ object: 'list', data: await balancesOf(em(), clientIdOf(req)), hasMore: false });
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/fx/quotes',
+    tag: 'fx',
+    auth: 'client',
+    summary: 'Quote a conversion: a locked rate for one amount, for a limited time',
+    body: createQuoteSchema,
+    responses: { 201: { description: 'The quote', schema: quoteResponse } },
+  });
   app.post('/v1/fx/quotes', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
@@ -140,10 +272,21 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/transfers',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'Start a transfer',
+    description: 'Answers once the funds are held (201, status `funds_held` or later); the rest runs on in the workflow. `amountMinor`/`currency` is what your balance pays.',
+    body: createTransferDocSchema,
+    responses: { 201: { description: 'The transfer', schema: transferResponse } },
+    errors: [402, 404, 503],
+  });
   app.post('/v1/transfers', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async (idem) => {
-      const startDeps = { em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing };
+      const startDeps = { em: em(), temporal, taskQueue: deps.taskQueue, timing: deps.timing, rates: deps.rates, pricing: deps.pricing, requestId: String(req.id) };
       // A retry after a failed start resumes the transfer the first request recorded.
       if (idem.recoveryPoint) return { status: 201, body: await resumeTransfer(startDeps, clientId, idem.recoveryPoint) };
       const parsed = parse(createTransferSchema, req.body);
@@ -154,6 +297,15 @@ export function createApp(deps: AppDeps) {
     });
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/transfers/:id',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'A transfer with its events (status history) and attempts',
+    responses: { 200: { description: 'The transfer', schema: transferResponse } },
+    errors: [404],
+  });
   app.get('/v1/transfers/:id', requireClient, async (req, res) => {
     const view = await loadTransferView(em(), String(req.params.id), clientIdOf(req));
     // Another client's transfer is 404 as well: existence does not leak.
@@ -161,35 +313,26 @@ export function createApp(deps: AppDeps) {
     res.json(view);
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/transfers',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'Your transfers, newest first, filtered by status and creation time',
+    query: transferListQuery,
+    responses: { 200: { description: 'A page of transfers', schema: transferListResponse } },
+  });
   app.get('/v1/transfers', requireClient, async (req, res) => {
-    const query = parse(listSchema, req.query);
-    const where: Record<string, unknown> = { clientId: clientIdOf(req) };
-    if (query.status) where.status = query.status;
-    if (query.startingAfter) where.id = { $lt: query.startingAfter };
-    const rows = await em().find(Transfer, where, { orderBy: { id: 'desc' }, limit: query.limit + 1 });
-    const page = rows.slice(0, query.limit);
-    res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
+    const query = parse(transferListQuery, req.query);
+    const page = await pageOf(em(), Transfer, { clientId: clientIdOf(req), ...(query.status ? { status: query.status } : {}) }, query);
+    res.json({ object: 'list', data: await transferViews(em(), page.rows), hasMore: page.hasMore });
   });
 
   app.use(webhookRoutes(orm, requireClient, clientIdOf));
   app.use(reconciliationRoutes({ em, requireOps }));
 
-  app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));
-
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { type?: string; status?: number };
-    let appError: AppError;
-    if (err instanceof AppError) appError = err;
-    else if (e?.type === 'entity.parse.failed') appError = new AppError('invalid_request', 'request body is not valid JSON', { param: 'body' });
-    else if (e?.type === 'entity.too.large') appError = new AppError('payload_too_large', 'request body is larger than 100kb');
-    else if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') appError = new AppError('invalid_request', 'request body must be UTF-8 JSON', { param: 'body' });
-    else {
-      req.log?.error({ err }, 'unhandled error');
-      appError = new AppError('internal_error', 'an internal error occurred; it has been logged');
-    }
-    if (appError.status >= 500 && appError.cause) req.log?.error({ err: appError.cause }, appError.message);
-    res.status(appError.status).json(appError.toBody());
-  });
+  app.use(notFound);
+  app.use(errorHandler);
 
   return app;
 }

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { isValidBIC, isValidIBAN } from 'ibantools';
 import { AppError, invalid } from '../core/errors';
 import { isCurrency } from '../core/money';
-import { RAILS } from '../core/transfer';
+import { RAILS, TRANSFER_STATUSES } from '../core/transfer';
+import { listQuery } from './lists';
 import { abaChecksumValid } from '../rails/ach/nacha';
 
 const amountMinor = z
@@ -17,7 +18,8 @@ const safeAmountMinor = amountMinor.max(Number.MAX_SAFE_INTEGER, { error: 'is be
 
 const currency = z
   .string({ error: 'must be an ISO 4217 currency code' })
-  .refine(isCurrency, { error: 'must be a known upper-case ISO 4217 currency code' });
+  .refine(isCurrency, { error: 'must be a known upper-case ISO 4217 currency code' })
+  .meta({ description: 'upper-case ISO 4217 code', example: 'USD' });
 
 const printable = (max: number) =>
   z
@@ -28,6 +30,9 @@ const printable = (max: number) =>
     .regex(/^[\x20-\x7E\u00A0-\u024F]+$/, { error: 'contains characters banks do not accept' });
 
 export const createClientSchema = z.strictObject({ name: printable(200) });
+
+/** For POSTs that take no fields: an empty or absent body. */
+export const emptyBodySchema = z.strictObject({});
 
 export const depositSchema = z.strictObject({
   currency,
@@ -76,6 +81,17 @@ export const createTransferSchema = z.strictObject({
   metadata: z.record(z.string().max(40), z.string().max(500)).optional(),
 });
 
+/**
+ * The transfer body as documented: the beneficiary as one of its three shapes. Requests are checked
+ * by createTransferSchema and then parseBeneficiary, which picks the shape by its fields so that
+ * errors name the field at fault; both use the schemas below.
+ */
+export const createTransferDocSchema = createTransferSchema
+  .extend({
+    beneficiary: z.union([usBeneficiary.meta({ id: 'UsAccountBeneficiary' }), ibanBeneficiary.meta({ id: 'IbanBeneficiary' }), accountBeneficiary.meta({ id: 'BicAccountBeneficiary' })]),
+  })
+  .meta({ id: 'CreateTransfer' });
+
 export type Beneficiary = Record<string, string>;
 export type CreateTransferBody = Omit<z.infer<typeof createTransferSchema>, 'beneficiary'> & { beneficiary: Beneficiary };
 
@@ -102,11 +118,12 @@ export const createQuoteSchema = z.strictObject({
   sourceAmountMinor: safeAmountMinor,
 });
 
-export const listSchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-  startingAfter: z.string().optional(),
-  status: z.string().optional(),
+export const transferListQuery = listQuery('tr', {
+  status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional().meta({ description: 'only transfers in this status' }),
 });
+
+/** Any list of transfers (a client's, or every client's for ops) takes the same query. */
+export const listSchema = transferListQuery;
 
 /** Parses or throws the API's 400 with `param` naming the first offending field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

@@ -17,6 +17,10 @@ const schema = z.object({
   TASK_QUEUES: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, 'must be a comma-separated list of queue names').default('transfers'),
   /** The worker's /healthz port (0 picks a free one). */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** The worker's Prometheus /metrics port (activity failures, process metrics). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9465),
+  /** Where the Temporal SDK's own Prometheus exporter listens (in the worker process). */
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9466),
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   BANK_SIM_URL: z.url().default('http://127.0.0.1:4100'),
   BANK_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
@@ -37,6 +41,9 @@ const schema = z.object({
   /** `true` lets webhooks reach loopback and private addresses: for receivers on a development machine only. */
   WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false'),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
+  /** Per API key, in each API process: tokens refilled per second, and the bucket's size (the burst). */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive('must be greater than 0').max(100_000).default(25),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -29,7 +29,6 @@ const at = () => ({ type: 'datetime', length: 3 }) as const;
 export interface ClientRow {
   id: string;
   name: string;
-  apiKeyHash: string;
   createdAt: Date;
 }
 export const Client = new EntitySchema<ClientRow>({
@@ -38,7 +37,6 @@ export const Client = new EntitySchema<ClientRow>({
   properties: {
     id: id(),
     name: { type: 'string', length: 200 },
-    apiKeyHash: { type: 'string', length: 64, unique: true },
     createdAt: at(),
   },
 });
@@ -505,4 +503,31 @@ export const ReconciliationMatch = new EntitySchema<ReconciliationMatchRow>({
   },
 });
 
-export const ENTITIES = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery, ReconciliationBreak, ReconciliationMatch];
+/**
+ * A client's API keys: each stored only as its SHA-256, with the last four characters to tell keys
+ * apart in listings. A client may hold several (to rotate without downtime); a revoked key stays
+ * as a record of what existed and is refused from the moment it is revoked.
+ */
+export interface ApiKeyRow {
+  id: string;
+  clientId: string;
+  keyHash: string;
+  last4: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+export const ApiKey = new EntitySchema<ApiKeyRow>({
+  name: 'ApiKey',
+  tableName: 'api_keys',
+  indexes: [{ properties: ['clientId'] }],
+  properties: {
+    id: id(),
+    clientId: { type: 'string', length: 40 },
+    keyHash: { type: 'string', length: 64, unique: true },
+    last4: { type: 'string', length: 4 },
+    createdAt: at(),
+    revokedAt: { ...at(), nullable: true },
+  },
+});
+
+export const ENTITIES = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery, ReconciliationBreak, ReconciliationMatch, ApiKey];

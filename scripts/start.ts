@@ -26,6 +26,7 @@ import { ensureSearchAttributes } from '../workers/search-attributes';
 import { createWorker } from '../workers/worker';
 import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
 import { ensureReconciliationSchedule } from '../workers/schedules';
+import { createWorkerMetrics, startMetricsServer } from '../workers/observability';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -42,9 +43,16 @@ function writeSecret(file: string, value: unknown): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The Temporal SDK binds its metrics port when the runtime starts; a taken port should fail here, by name.
+  for (const [name, port] of [['WORKER_METRICS_PORT', config.WORKER_METRICS_PORT], ['TEMPORAL_METRICS_PORT', config.TEMPORAL_METRICS_PORT]] as const) {
+    if (await portInUse(port)) throw new Error(`port ${port} is taken: set ${name}`);
+  }
   Runtime.install({
     logger: new DefaultLogger('WARN'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      metrics: { prometheus: { bindAddress: `${config.HOST}:${config.TEMPORAL_METRICS_PORT}`, countersTotalSuffix: true } },
+    },
   });
   const dataDir = path.resolve(config.DATA_DIR);
   const logger = pino({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL });
@@ -128,7 +136,11 @@ async function main(): Promise<void> {
 
   // Worker and API in this process, sharing the database connection.
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  const workerMetrics = createWorkerMetrics();
+  const metricsServer = await startMetricsServer(workerMetrics.registry, config.HOST, config.WORKER_METRICS_PORT);
+  stoppers.push(async () => void metricsServer.close());
   const worker = await createWorker({
+    metrics: workerMetrics,
     connection: workerConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: TASK_QUEUE_TRANSFERS,
@@ -156,6 +168,8 @@ Railyard is running (RAIL_TIME=${config.RAIL_TIME}).
   Temporal        ${temporalAddress} (namespace ${config.TEMPORAL_NAMESPACE})
   Bank simulator  ${config.BANK_SIM_URL}
   Database        ${db}
+  Docs            ${api.url}/docs (OpenAPI ${api.url}/openapi.json)
+  Metrics         ${api.url}/metrics, worker http://${config.HOST}:${config.WORKER_METRICS_PORT}/metrics, Temporal SDK http://${config.HOST}:${config.TEMPORAL_METRICS_PORT}/metrics
 
   Demo client     ${demo.clientId} (funded with ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'USD')} USD and ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'EUR')} EUR)
   Demo client key ${demo.apiKey}

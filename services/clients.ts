@@ -1,19 +1,81 @@
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { AppError } from '../core/errors';
 import { newId } from '../core/ids';
-import { Account, Client, Deposit, type ClientRow, type DepositRow } from '../db/schema';
+import { Account, ApiKey, Client, Deposit, type ApiKeyRow, type ClientRow, type DepositRow } from '../db/schema';
 import { hashApiKey, newApiKey } from '../api/keys';
 import { SYSTEM_ACCOUNTS, clientAccountSpec, clientBalance, createPosting, ensureAccount, inTransaction, systemAccountSpec, type Balance } from '../ledger/ledger';
 
-export async function createClient(em: SqlEntityManager, name: string): Promise<{ client: ClientRow; apiKey: string }> {
-  const apiKey = newApiKey('client');
-  const client: ClientRow = { id: newId('cl'), name, apiKeyHash: hashApiKey(apiKey), createdAt: new Date() };
-  await em.fork().insert(Client, client);
-  return { client, apiKey };
+function newKeyRow(clientId: string, apiKey: string, now: Date): ApiKeyRow {
+  return { id: newId('key', now.getTime()), clientId, keyHash: hashApiKey(apiKey), last4: apiKey.slice(-4), createdAt: now, revokedAt: null };
 }
 
-export async function findClientByKey(em: SqlEntityManager, apiKey: string): Promise<ClientRow | null> {
-  return em.fork().findOne(Client, { apiKeyHash: hashApiKey(apiKey) });
+/** Creates a client with its first API key; the client and the key are written in one transaction. */
+export async function createClient(em: SqlEntityManager, name: string): Promise<{ client: ClientRow; apiKey: string; key: ApiKeyRow }> {
+  const apiKey = newApiKey('client');
+  const now = new Date();
+  const client: ClientRow = { id: newId('cl', now.getTime()), name, createdAt: now };
+  const key = newKeyRow(client.id, apiKey, now);
+  await em.fork().transactional(async (tx) => {
+    await tx.insert(Client, client);
+    await tx.insert(ApiKey, key);
+  });
+  return { client, apiKey, key };
+}
+
+/** The client and key an API key belongs to, if the key exists and has not been revoked. */
+export async function findClientByKey(em: SqlEntityManager, apiKey: string): Promise<{ clientId: string; keyId: string } | null> {
+  const key = await em.fork().findOne(ApiKey, { keyHash: hashApiKey(apiKey), revokedAt: null });
+  return key ? { clientId: key.clientId, keyId: key.id } : null;
+}
+
+export function apiKeyView(k: ApiKeyRow) {
+  return {
+    id: k.id,
+    object: 'api_key',
+    clientId: k.clientId,
+    last4: k.last4,
+    createdAt: k.createdAt.toISOString(),
+    revokedAt: k.revokedAt ? k.revokedAt.toISOString() : null,
+  };
+}
+
+/** Issues an additional key for a client, so that it can rotate: the new key works at once, the old ones until revoked. */
+export async function issueApiKey(em: SqlEntityManager, clientId: string): Promise<{ apiKey: string; key: ApiKeyRow }> {
+  const fork = em.fork();
+  if (!(await fork.findOne(Client, { id: clientId }))) throw new AppError('not_found', `no client ${clientId}`, { param: 'id' });
+  const active = await fork.count(ApiKey, { clientId, revokedAt: null });
+  if (active >= API_KEYS_PER_CLIENT_MAX) {
+    throw new AppError('invalid_state', `client ${clientId} already holds ${active} active keys (the limit); revoke one first`);
+  }
+  const apiKey = newApiKey('client');
+  const key = newKeyRow(clientId, apiKey, new Date());
+  await fork.insert(ApiKey, key);
+  return { apiKey, key };
+}
+
+/** Throws 404 (param `id`) unless the client exists. */
+export async function clientOrNotFound(em: SqlEntityManager, clientId: string): Promise<ClientRow> {
+  const client = await em.fork().findOne(Client, { id: clientId });
+  if (!client) throw new AppError('not_found', `no client ${clientId}`, { param: 'id' });
+  return client;
+}
+
+/** How many unrevoked keys a client may hold at once: enough to rotate, few enough to audit. */
+export const API_KEYS_PER_CLIENT_MAX = 10;
+
+/**
+ * Revokes a key: from this moment requests with it get 401. Revoking a revoked key answers with
+ * the key as it is (revocation is idempotent); a key of another client is not found.
+ */
+export async function revokeApiKey(em: SqlEntityManager, clientId: string, keyId: string, now = new Date()): Promise<ApiKeyRow> {
+  const fork = em.fork();
+  const key = await fork.findOne(ApiKey, { id: keyId, clientId });
+  if (!key) throw new AppError('not_found', `client ${clientId} has no key ${keyId}`, { param: 'keyId' });
+  if (!key.revokedAt) {
+    await fork.nativeUpdate(ApiKey, { id: keyId, revokedAt: null }, { revokedAt: now });
+    return (await fork.fork().findOneOrFail(ApiKey, { id: keyId }));
+  }
+  return key;
 }
 
 export function depositView(d: DepositRow) {

@@ -12,6 +12,7 @@
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { WithStartWorkflowOperation, type Client as TemporalClient, type WorkflowStartOptions } from '@temporalio/client';
 import { AppError, invalid } from '../core/errors';
+import { REQUEST_ID_MEMO_KEY } from '../core/request-id';
 import { newId } from '../core/ids';
 import {
   SEARCH_ATTRIBUTES,
@@ -52,6 +53,8 @@ export interface StartTransferDeps {
   pricing: FxPricing;
   /** START_DEADLINE_MS unless given (tests shorten it). */
   startDeadlineMs?: number;
+  /** The API request's ID, kept in the workflow's memo so workflow and activity logs carry it. */
+  requestId?: string;
 }
 
 /** The rail for the currency the beneficiary receives and the details the beneficiary gave. */
@@ -142,6 +145,7 @@ export function workflowStartOptions(
   transfer: TransferRow,
   taskQueue: string,
   timing: TransferTiming,
+  requestId?: string,
 ): WorkflowStartOptions<typeof transferWorkflow> & { workflowIdConflictPolicy: 'USE_EXISTING' } {
   const input: TransferWorkflowInput = {
     transferId: transfer.id,
@@ -160,6 +164,7 @@ export function workflowStartOptions(
     // A running workflow for this transfer is the one we want; a closed one is never started again.
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    ...(requestId ? { memo: { [REQUEST_ID_MEMO_KEY]: requestId } } : {}),
     staticSummary: crossCurrency
       ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${transfer.targetCurrency} (minor units) over ${transfer.rail} for ${transfer.clientId}`
       : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${transfer.rail} for ${transfer.clientId}`,
@@ -190,7 +195,7 @@ async function awaitHold(deps: StartTransferDeps, transfer: TransferRow): Promis
   try {
     outcome = await deps.temporal.withDeadline(Date.now() + (deps.startDeadlineMs ?? START_DEADLINE_MS), () =>
       deps.temporal.workflow.executeUpdateWithStart(fundsHeldUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing)),
+        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing, deps.requestId)),
       }),
     );
   } catch (err) {

@@ -1,11 +1,12 @@
 /** Worker process: polls every configured task queue with the real database and bank, and delivers webhooks. */
 import http from 'node:http';
-import { NativeConnection } from '@temporalio/worker';
+import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { TASK_QUEUE_TRANSFERS } from '../core/transfer';
 import { ensureReconciliationSchedule } from './schedules';
 import { loadConfig, taskQueues } from '../core/config';
+import { createWorkerMetrics, pinoTemporalLogger, startMetricsServer } from './observability';
 import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
 import { createWorker } from './worker';
@@ -13,6 +14,16 @@ import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatche
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
+  const logger = pino({ level: config.LOG_LEVEL });
+  // Before any connection: the runtime's logger and its Prometheus exporter are fixed at install.
+  Runtime.install({
+    logger: pinoTemporalLogger(logger),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) },
+      metrics: { prometheus: { bindAddress: `${config.HOST}:${config.TEMPORAL_METRICS_PORT}`, countersTotalSuffix: true } },
+    },
+  });
+  const metrics = createWorkerMetrics();
   const orm = await openOrm({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const activities = buildActivities(orm, config);
@@ -21,10 +32,10 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   await clientConnection.close();
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
-      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
+      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, metrics, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
-  const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), pino({ level: config.LOG_LEVEL }));
+  const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);
   signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   // Health for orchestrators: 200 while every worker is running.
   const health = http.createServer((req, res) => {
@@ -33,12 +44,17 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok, states }));
   });
   health.listen(config.WORKER_HEALTH_PORT, config.HOST);
-  console.log(`worker polling ${taskQueues(config).join(', ')} on ${config.TEMPORAL_ADDRESS}`);
+  const metricsServer = await startMetricsServer(metrics.registry, config.HOST, config.WORKER_METRICS_PORT);
+  logger.info(
+    { taskQueues: taskQueues(config), temporal: config.TEMPORAL_ADDRESS, metricsPort: config.WORKER_METRICS_PORT, temporalMetricsPort: config.TEMPORAL_METRICS_PORT },
+    `worker polling ${taskQueues(config).join(', ')} on ${config.TEMPORAL_ADDRESS}`,
+  );
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {
     health.close();
     await dispatcher.stop();
+    metricsServer.close();
     await connection.close();
     await orm.close();
   }

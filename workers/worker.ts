@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
+import { activityInterceptors, createWorkerMetrics, type WorkerMetrics } from './observability';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -9,10 +10,17 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled here. */
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Where the activity failure counter goes; a throwaway registry when the caller serves none. */
+  metrics?: WorkerMetrics;
 }
 
 export function workflowsPath(): string {
   return require.resolve('../workflows');
+}
+
+/** Workflow interceptor modules: bundled with the workflows (a prebuilt bundle must include them too). */
+export function workflowInterceptorModules(): string[] {
+  return [require.resolve('../workflows/interceptors')];
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
@@ -22,6 +30,10 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue,
     activities: options.activities,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    interceptors: {
+      ...(options.workflowBundle ? {} : { workflowModules: workflowInterceptorModules() }),
+      activity: [activityInterceptors(options.metrics ?? createWorkerMetrics({ processMetrics: false }))],
+    },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // On shutdown, running activities get this long to finish before they are cancelled; their
     // work is idempotent, so Temporal retries whatever did not finish on the next worker.

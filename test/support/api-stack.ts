@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { newApiKey } from '../../api/keys';
 import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
+import { assertReplyDocumented } from './openapi-check';
 import { devServer, mariadbOrm, memo, onTeardown, startSim, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
@@ -68,7 +69,10 @@ export interface Reply {
   body: any;
 }
 
-/** A small HTTP client for tests: JSON in, JSON out, an Idempotency-Key on every POST unless given. */
+/**
+ * A small HTTP client for tests: JSON in, JSON out, an Idempotency-Key on every POST unless given.
+ * Every answer on a documented route is checked against /openapi.json.
+ */
 export async function call(
   url: string,
   method: string,
@@ -85,7 +89,9 @@ export async function call(
     body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  const body = text ? JSON.parse(text) : undefined;
+  await assertReplyDocumented(url, method, path, res.status, body);
+  return { status: res.status, headers: res.headers, body };
 }
 
 export async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {

@@ -12,7 +12,7 @@ import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, 
 import { migrate, openOrm } from '../../db/orm';
 import { createBankSim } from '../../banksim/sim';
 import { findBinary, freePort, startDevServer, type DevServer } from '../../devtools/temporal';
-import { workflowsPath } from '../../workers/worker';
+import { workflowInterceptorModules, workflowsPath } from '../../workers/worker';
 import { ensureSearchAttributes } from '../../workers/search-attributes';
 
 const teardowns: (() => Promise<void>)[] = [];
@@ -75,7 +75,7 @@ export const timeSkippingEnv = memo(async (): Promise<TestWorkflowEnvironment> =
   return env;
 });
 
-export const workflowBundle = memo(async (): Promise<WorkflowBundleWithSourceMap> => bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quietLogger }));
+export const workflowBundle = memo(async (): Promise<WorkflowBundleWithSourceMap> => bundleWorkflowCode({ workflowsPath: workflowsPath(), workflowInterceptorModules: workflowInterceptorModules(), logger: quietLogger }));
 
 const quietLogger = {
   log: () => undefined,

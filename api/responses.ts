@@ -1,0 +1,118 @@
+/**
+ * Response schemas: what the API answers, as zod, so that the OpenAPI document describes responses
+ * as exactly as requests. Objects are strict: a field the code sends but the schema does not name
+ * fails test/api/openapi.test.ts, so the document cannot drift from the answers.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from '../core/errors';
+import { RAILS, TRANSFER_STATUSES } from '../core/transfer';
+
+const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 UTC timestamp' });
+const minor = z.int().meta({ description: 'integer amount in the currency’s minor unit' });
+const currency = z.string().regex(/^[A-Z]{3}$/).meta({ description: 'ISO 4217 code' });
+
+export const errorResponse = z
+  .strictObject({
+    error: z.strictObject({
+      type: z.enum([...new Set(Object.values(ERROR_CODES).map((c) => c.type))] as [string, ...string[]]),
+      code: z.enum(Object.keys(ERROR_CODES) as [string, ...string[]]),
+      message: z.string(),
+      param: z.string().optional().meta({ description: 'the request field, query parameter or header at fault' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const transferResponse = z
+  .strictObject({
+    id: z.string().meta({ example: 'tr_01jc9z3m0q4w8e2r6t1y5u7i9o' }),
+    object: z.literal('transfer'),
+    status: z.enum(TRANSFER_STATUSES),
+    amountMinor: minor,
+    currency,
+    targetCurrency: currency,
+    targetAmountMinor: minor,
+    fx: z.strictObject({ rate: z.string().meta({ description: 'decimal string' }), quoteId: z.string() }).nullable(),
+    feeMinor: minor,
+    rail: z.enum(RAILS),
+    beneficiary: z.record(z.string(), z.string()).meta({ description: 'as given, with account numbers and IBANs masked' }),
+    reference: z.string().nullable(),
+    metadata: z.record(z.string(), z.string()),
+    failure: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+    attempts: z.array(z.strictObject({ id: z.string(), rail: z.enum(RAILS), railReference: z.string(), status: z.string() })),
+    events: z.array(z.strictObject({ status: z.enum(TRANSFER_STATUSES), at: timestamp, reason: z.string().optional() })),
+    workflowId: z.string().meta({ description: 'transfer-<id>' }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'Transfer' });
+
+export function listResponse<T extends z.ZodType>(item: T, id: string) {
+  return z.strictObject({ object: z.literal('list'), data: z.array(item), hasMore: z.boolean() }).meta({ id });
+}
+
+export const transferListResponse = listResponse(transferResponse, 'TransferList');
+
+export const balanceListResponse = z
+  .strictObject({
+    object: z.literal('list'),
+    data: z.array(z.strictObject({ currency, availableMinor: minor, heldMinor: minor })),
+    hasMore: z.boolean(),
+  })
+  .meta({ id: 'BalanceList' });
+
+export const quoteResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('fx_quote'),
+    sourceCurrency: currency,
+    targetCurrency: currency,
+    rate: z.string().meta({ description: 'decimal string: target per source unit, after the spread' }),
+    sourceAmountMinor: minor,
+    targetAmountMinor: minor,
+    feeMinor: minor,
+    expiresAt: timestamp,
+    createdAt: timestamp,
+  })
+  .meta({ id: 'FxQuote' });
+
+export const clientResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('client'),
+    name: z.string(),
+    apiKey: z.string().meta({ description: 'shown once; only its hash is stored' }),
+    apiKeyId: z.string(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Client' });
+
+export const depositResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('deposit'),
+    clientId: z.string(),
+    currency,
+    amountMinor: minor,
+    reference: z.string(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'Deposit' });
+
+const apiKeyFields = {
+  id: z.string(),
+  object: z.literal('api_key'),
+  clientId: z.string(),
+  last4: z.string(),
+  createdAt: timestamp,
+  revokedAt: timestamp.nullable(),
+};
+export const apiKeyResponse = z.strictObject(apiKeyFields).meta({ id: 'ApiKey' });
+export const issuedApiKeyResponse = z
+  .strictObject({ ...apiKeyFields, apiKey: z.string().meta({ description: 'shown once; only its hash is stored' }) })
+  .meta({ id: 'IssuedApiKey' });
+export const apiKeyListResponse = listResponse(apiKeyResponse, 'ApiKeyList');
+
+export const healthResponse = z.strictObject({ ok: z.boolean() }).meta({ id: 'Health' });
+export const readinessResponse = z
+  .strictObject({ ok: z.boolean(), checks: z.record(z.string(), z.string()) })
+  .meta({ id: 'Readiness' });
