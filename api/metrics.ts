@@ -18,6 +18,7 @@ import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { TRANSFER_STATUSES } from '../core/transfer';
+import { webhookBacklog } from '../webhooks/outbox';
 
 export interface DbGauge {
   name: string;
@@ -39,7 +40,16 @@ const transfersByStatus: DbGauge = {
   },
 };
 
-export const DB_GAUGES: DbGauge[] = [transfersByStatus];
+const webhookBacklogGauge: DbGauge = {
+  name: 'railyard_webhook_backlog',
+  help: 'Webhook deliveries not yet delivered (pending, retries included)',
+  labelNames: [],
+  async read(em) {
+    return [{ labels: {}, value: await webhookBacklog(em) }];
+  },
+};
+
+export const DB_GAUGES: DbGauge[] = [transfersByStatus, webhookBacklogGauge];
 
 export interface ApiMetrics {
   registry: Registry;

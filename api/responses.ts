@@ -38,7 +38,17 @@ export const transferResponse = z
     reference: z.string().nullable(),
     metadata: z.record(z.string(), z.string()),
     failure: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
-    attempts: z.array(z.strictObject({ id: z.string(), rail: z.enum(RAILS), railReference: z.string(), status: z.string() })),
+    chargeBearer: z.enum(['OUR', 'SHA', 'BEN']).nullable().meta({ description: 'swift only: who pays the charges' }),
+    attempts: z.array(
+      z.strictObject({
+        id: z.string(),
+        rail: z.enum(RAILS),
+        railReference: z.string(),
+        status: z.string(),
+        beneficiaryReceivedMinor: minor.nullable().meta({ description: 'what reached the beneficiary, once matched on the bank statement' }),
+        chargesMinor: minor.nullable().meta({ description: 'charges the bank itemised for this attempt, once matched' }),
+      }),
+    ),
     events: z.array(z.strictObject({ status: z.enum(TRANSFER_STATUSES), at: timestamp, reason: z.string().optional() })),
     workflowId: z.string().meta({ description: 'transfer-<id>' }),
     createdAt: timestamp,
@@ -116,3 +126,35 @@ export const healthResponse = z.strictObject({ ok: z.boolean() }).meta({ id: 'He
 export const readinessResponse = z
   .strictObject({ ok: z.boolean(), checks: z.record(z.string(), z.string()) })
   .meta({ id: 'Readiness' });
+
+export const webhookEndpointResponse = z
+  .strictObject({ id: z.string(), object: z.literal('webhook_endpoint'), url: z.string(), events: z.array(z.string()), createdAt: timestamp })
+  .meta({ id: 'WebhookEndpoint' });
+export const createdWebhookEndpointResponse = webhookEndpointResponse
+  .extend({ secret: z.string().meta({ description: 'the signing secret (whsec_…), shown once' }) })
+  .meta({ id: 'CreatedWebhookEndpoint' });
+export const webhookEndpointListResponse = listResponse(webhookEndpointResponse, 'WebhookEndpointList');
+export const deletedWebhookEndpointResponse = z
+  .strictObject({ id: z.string(), object: z.literal('webhook_endpoint'), deleted: z.literal(true) })
+  .meta({ id: 'DeletedWebhookEndpoint' });
+
+export const reconciliationBreakResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('reconciliation_break'),
+    kind: z.enum(['amount_mismatch', 'unknown_reference', 'missing_from_statement', 'balance_mismatch']),
+    status: z.enum(['open', 'resolved']),
+    rail: z.string().nullable(),
+    currency,
+    statementDate: z.string().nullable(),
+    railReference: z.string().nullable(),
+    transferId: z.string().nullable(),
+    expectedMinor: minor.nullable(),
+    actualMinor: minor.nullable(),
+    detail: z.string(),
+    createdAt: timestamp,
+    resolvedAt: timestamp.nullable(),
+    resolution: z.string().nullable(),
+  })
+  .meta({ id: 'ReconciliationBreak' });
+export const reconciliationBreakListResponse = listResponse(reconciliationBreakResponse, 'ReconciliationBreakList');

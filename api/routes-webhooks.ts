@@ -14,7 +14,10 @@ import { WebhookDelivery, WebhookEndpoint, type WebhookEndpointRow } from '../db
 import { inTransaction } from '../ledger/ledger';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/outbox';
 import { withIdempotency } from './idempotency';
-import { listSchema, parse } from './schemas';
+import { documentRoute } from './openapi';
+import { createdWebhookEndpointResponse, deletedWebhookEndpointResponse, webhookEndpointListResponse } from './responses';
+import { listQuery, pageOf } from './lists';
+import { parse } from './schemas';
 
 /** Endpoints per client: enough for every environment a platform runs, few enough to fan out per change. */
 const ENDPOINTS_PER_CLIENT_MAX = 16;
@@ -34,6 +37,8 @@ const webhookUrl = z
     { error: 'must be an absolute http(s) URL without credentials or fragment' },
   );
 
+const endpointListQuery = listQuery('we');
+
 const createEndpointSchema = z.strictObject({
   url: webhookUrl,
   events: z
@@ -51,6 +56,15 @@ export function webhookRoutes(orm: MikroORM, requireClient: RequestHandler, clie
   const router = Router();
   const em = () => orm.em.fork() as SqlEntityManager;
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/webhook_endpoints',
+    tag: 'webhooks',
+    auth: 'client',
+    summary: 'Register a webhook endpoint; the signing secret is shown once',
+    body: createEndpointSchema,
+    responses: { 201: { description: 'The endpoint, with its secret', schema: createdWebhookEndpointResponse } },
+  });
   router.post('/v1/webhook_endpoints', requireClient, async (req, res) => {
     const clientId = clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
@@ -71,15 +85,30 @@ export function webhookRoutes(orm: MikroORM, requireClient: RequestHandler, clie
     });
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/webhook_endpoints',
+    tag: 'webhooks',
+    auth: 'client',
+    summary: "The client's webhook endpoints, newest first, without secrets",
+    query: endpointListQuery,
+    responses: { 200: { description: 'A page of endpoints', schema: webhookEndpointListResponse } },
+  });
   router.get('/v1/webhook_endpoints', requireClient, async (req, res) => {
-    const query = parse(listSchema, req.query);
-    if (query.status !== undefined) throw new AppError('invalid_request', 'webhook endpoints have no status filter', { param: 'status' });
-    const where: Record<string, unknown> = { clientId: clientIdOf(req) };
-    if (query.startingAfter) where.id = { $lt: query.startingAfter };
-    const rows = await em().find(WebhookEndpoint, where, { orderBy: { id: 'desc' }, limit: query.limit + 1 });
-    res.json({ object: 'list', data: rows.slice(0, query.limit).map(endpointView), hasMore: rows.length > query.limit });
+    const query = parse(endpointListQuery, req.query);
+    const { rows, hasMore } = await pageOf(em(), WebhookEndpoint, { clientId: clientIdOf(req) }, query);
+    res.json({ object: 'list', data: rows.map(endpointView), hasMore });
   });
 
+  documentRoute({
+    method: 'delete',
+    path: '/v1/webhook_endpoints/:id',
+    tag: 'webhooks',
+    auth: 'client',
+    summary: 'Delete a webhook endpoint; deliveries still owed to it are dropped',
+    responses: { 200: { description: 'Deleted', schema: deletedWebhookEndpointResponse } },
+    errors: [404],
+  });
   router.delete('/v1/webhook_endpoints/:id', requireClient, async (req, res) => {
     const id = String(req.params.id);
     const deleted = await inTransaction(em(), async (tx) => {

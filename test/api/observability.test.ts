@@ -88,6 +88,25 @@ describe('API: metrics, readiness and request IDs', () => {
       }
     });
 
+    it('reports the webhook backlog: deliveries not yet delivered', async () => {
+      const pending = async () => Number((await stack.orm.em.fork().getConnection().execute("select count(*) as n from webhook_deliveries where status = 'pending'"))[0].n);
+      // Deliveries of other suites come and go; compare a scrape taken between two equal reads.
+      for (let attempt = 0; ; attempt++) {
+        const first = await pending();
+        const { text } = await scrape(stack.url);
+        const second = await pending();
+        if (first !== second) {
+          assert.ok(attempt < 50, 'the webhook backlog never held still long enough to compare');
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        const line = text.split('\n').find((l) => l.startsWith('railyard_webhook_backlog '));
+        assert.ok(line, 'railyard_webhook_backlog is exported');
+        assert.equal(Number(line.slice(line.lastIndexOf(' ') + 1)), first);
+        break;
+      }
+    });
+
     it('includes the default process metrics', async () => {
       const { text } = await scrape(stack.url);
       for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {

@@ -81,10 +81,15 @@ describe('API: OpenAPI document and /docs', () => {
       rateLimit: { ratePerSecond: 1, burst: 1 },
     });
     const served = new Set<string>();
-    for (const layer of (app as unknown as { router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] } }).router.stack) {
-      if (!layer.route) continue;
-      for (const method of Object.keys(layer.route.methods)) served.add(`${method.toUpperCase()} ${layer.route.path}`);
-    }
+    // Routes registered on the app and in the routers it mounts at the root (ops, webhooks, reconciliation).
+    type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
+    const collect = (stack: Layer[]): void => {
+      for (const layer of stack) {
+        if (layer.route) for (const method of Object.keys(layer.route.methods)) served.add(`${method.toUpperCase()} ${layer.route.path}`);
+        else if (layer.handle?.stack) collect(layer.handle.stack);
+      }
+    };
+    collect((app as unknown as { router: { stack: Layer[] } }).router.stack);
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)));
     const undocumented = [...served].filter((r) => !documented.has(r) && !UNDOCUMENTED.has(r));
     const phantom = [...documented].filter((r) => !served.has(r));
@@ -136,6 +141,15 @@ describe('API: OpenAPI document and /docs', () => {
     await check('GET', '/v1/transfers', '/v1/transfers?limit=5&status=funds_held', key, 200);
     await check('GET', '/v1/transfers', '/v1/transfers', key, 200);
     await check('GET', '/v1/transfers', '/v1/transfers?status=lost', key, 400);
+
+    const endpoint = (await check('POST', '/v1/webhook_endpoints', '/v1/webhook_endpoints', { ...key, body: { url: 'https://hooks.example.com/railyard', events: ['transfer.updated'] } }, 201)).body;
+    await check('POST', '/v1/webhook_endpoints', '/v1/webhook_endpoints', { ...key, body: { url: 'not a url', events: ['transfer.updated'] } }, 400);
+    await check('GET', '/v1/webhook_endpoints', '/v1/webhook_endpoints?limit=1', key, 200);
+    await check('DELETE', '/v1/webhook_endpoints/:id', `/v1/webhook_endpoints/${endpoint.id}`, key, 200);
+    await check('DELETE', '/v1/webhook_endpoints/:id', `/v1/webhook_endpoints/${endpoint.id}`, key, 404);
+    await check('GET', '/v1/ops/reconciliation/breaks', '/v1/ops/reconciliation/breaks?status=open', ops, 200);
+    await check('GET', '/v1/ops/reconciliation/breaks', '/v1/ops/reconciliation/breaks?status=lost', ops, 400);
+    await check('GET', '/v1/ops/reconciliation/breaks', '/v1/ops/reconciliation/breaks', key, 403);
 
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
     const missed = documented.filter((op) => !exercised.has(op));
