@@ -176,7 +176,7 @@ export function createApp(deps: AppDeps) {
     await withIdempotency(orm, req, res, 'ops', async () => {
       const body = parse(createClientSchema, req.body);
       const { client, apiKey, key } = await createClient(em(), body.name);
-      return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, apiKeyId: key.id, createdAt: client.createdAt.toISOString() } };
+      return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, apiKeyId: key.id, createdAt: client.createdAt.toISOString() }, shownOnce: ['apiKey'] };
     });
   });
 
@@ -193,7 +193,7 @@ export function createApp(deps: AppDeps) {
     await withIdempotency(orm, req, res, 'ops', async () => {
       parse(emptyBodySchema, req.body);
       const { apiKey, key } = await issueApiKey(em(), String(req.params.id));
-      return { status: 201, body: { ...apiKeyView(key), apiKey } };
+      return { status: 201, body: { ...apiKeyView(key), apiKey }, shownOnce: ['apiKey'] };
     });
   });
 

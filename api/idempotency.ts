@@ -33,6 +33,17 @@ export const LEASE_MS = 60_000;
 export interface HandlerResult {
   status: number;
   body: unknown;
+  /**
+   * Top-level body fields shown once and never stored (an API key): the stored answer, and so a
+   * replay, leaves them out, so the idempotency table never holds a credential in the clear.
+   */
+  shownOnce?: readonly string[];
+}
+
+function storedBody(result: HandlerResult): string {
+  if (!result.shownOnce?.length || typeof result.body !== 'object' || result.body === null) return JSON.stringify(result.body);
+  const kept = Object.fromEntries(Object.entries(result.body).filter(([field]) => !result.shownOnce!.includes(field)));
+  return JSON.stringify(kept);
 }
 
 function canonical(value: unknown): string {
@@ -159,7 +170,7 @@ export async function withIdempotency(
   if (result.status >= 500) {
     await release();
   } else {
-    await em.nativeUpdate(IdempotencyKey, mine, { state: 'done', responseStatus: result.status, responseBody: JSON.stringify(result.body), lockToken: null, lockedUntil: null });
+    await em.nativeUpdate(IdempotencyKey, mine, { state: 'done', responseStatus: result.status, responseBody: storedBody(result), lockToken: null, lockedUntil: null });
   }
   res.status(result.status).json(result.body);
 }

@@ -90,7 +90,7 @@ export const clientResponse = z
     id: z.string(),
     object: z.literal('client'),
     name: z.string(),
-    apiKey: z.string().meta({ description: 'shown once; only its hash is stored' }),
+    apiKey: z.string().optional().meta({ description: 'shown once; only its hash is stored (absent from an idempotent replay)' }),
     apiKeyId: z.string(),
     createdAt: timestamp,
   })
@@ -118,7 +118,7 @@ const apiKeyFields = {
 };
 export const apiKeyResponse = z.strictObject(apiKeyFields).meta({ id: 'ApiKey' });
 export const issuedApiKeyResponse = z
-  .strictObject({ ...apiKeyFields, apiKey: z.string().meta({ description: 'shown once; only its hash is stored' }) })
+  .strictObject({ ...apiKeyFields, apiKey: z.string().optional().meta({ description: 'shown once; only its hash is stored (absent from an idempotent replay)' }) })
   .meta({ id: 'IssuedApiKey' });
 export const apiKeyListResponse = listResponse(apiKeyResponse, 'ApiKeyList');
 

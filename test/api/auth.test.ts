@@ -32,6 +32,22 @@ describe('API: authentication, isolation and limits', () => {
   });
 
   describe('client API keys', () => {
+    it('never stores a plaintext key with the idempotency record: a replay answers without it', async () => {
+      const idempotencyKey = `keys-${Date.now()}`;
+      const first = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Replayed Co' }, idempotencyKey });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      assert.match(first.body.apiKey, /^ry_client_/);
+      const stored: { response_body: string }[] = await stack.orm.em.fork().getConnection().execute('select response_body from idempotency_keys where idem_key = ?', [idempotencyKey]);
+      assert.equal(stored.length, 1);
+      assert.ok(!stored[0].response_body.includes(first.body.apiKey), 'the idempotency table holds no plaintext key');
+      const replay = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Replayed Co' }, idempotencyKey });
+      assert.equal(replay.status, 201);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.body.id, first.body.id);
+      assert.equal(replay.body.apiKey, undefined, 'the key was shown once');
+      assert.equal(replay.body.apiKeyId, first.body.apiKeyId);
+    });
+
     it('issues an additional key shown once and stored hashed; both keys work', async () => {
       const client = await newClient(stack, 'Rotating Co');
       assert.match(client.keyId, /^key_[0-9a-z]{26}$/);
