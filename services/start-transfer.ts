@@ -10,6 +10,7 @@ import { WithStartWorkflowOperation, type Client as TemporalClient } from '@temp
 import { AppError, invalid } from '../core/errors';
 import { newId } from '../core/ids';
 import {
+  FALLBACK_RAIL,
   SEARCH_ATTRIBUTES,
   railAccepts,
   routeRail,
@@ -26,6 +27,7 @@ import { clientAccountKey, clientBalance, inTransaction } from '../ledger/ledger
 import type { CreateTransferBody } from '../api/schemas';
 import { fundsHeldUpdate, transferWorkflow } from '../workflows/transfer';
 import { loadTransferView, type TransferView } from './transfers';
+import { railTextRefusal } from '../rails/text-rules';
 
 export interface StartTransferDeps {
   em: SqlEntityManager;
@@ -69,6 +71,11 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
       ? await usableQuote(deps.em, clientId, body.quoteId, { sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime())
       : priceQuote(deps.rates, deps.pricing, { clientId, sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime());
   const rail = chooseRail(body, targetCurrency, quote ? quote.targetAmountMinor : body.amountMinor);
+  // The text must fit the rail it goes out on, and the fallback rail it may go out on instead.
+  for (const carrier of [rail, FALLBACK_RAIL[rail]]) {
+    const refusal = carrier && railTextRefusal(carrier, { name: body.beneficiary.name, reference: body.reference });
+    if (refusal) throw invalid(refusal.param, refusal.message);
+  }
 
   // Refuse an unfunded transfer before writing anything. The hold itself is the real guard: a
   // balance spent between this read and the hold still fails there, with the transfer recorded failed.
