@@ -354,11 +354,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * A payout the bank returned after settlement: the money is back in our settlement account and
      * goes back to the client, in the currency it was paid out in, by a new posting. Key: `tr_…:return`.
      */
-    async recordReturn(input: { transferId: string; code: string }): Promise<void> {
+    async recordReturn(input: { transferId: string; code: string; reason?: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         await move(tx, transfer, 'return', transfer.targetCurrency, { name: SYSTEM_ACCOUNTS.bankSettlement(transfer.rail) }, { clientId: transfer.clientId }, transfer.targetAmountMinor, 'payout_return');
-        await moveStatus(tx, transfer.id, 'returned', `returned by the bank with ${input.code}`, { failureCode: input.code, failureMessage: `returned by the bank with ${input.code}` });
+        await moveStatus(tx, transfer.id, 'returned', input.reason ?? `returned by the bank with ${input.code}`, { failureCode: input.code, failureMessage: `returned by the bank with ${input.code}` });
       }).catch(nonRetryable);
     },
 

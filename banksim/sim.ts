@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { abaChecksumValid, NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
 import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028 } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
+import { buildPacs004 } from '../rails/iso20022/pacs004';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
@@ -446,6 +447,25 @@ export function createBankSim(options: BankSimOptions) {
       res.status(404).json({ error: { code: 'not_found', message: `no payment ${req.params.reference}` } });
       return;
     }
+    advance(p);
+    if (p.status === 'returned') {
+      // A SEPA return after settlement travels as a pacs.004 with the returned amount and reason.
+      const returnedOn = new Date(p.returnedAtMs ?? now()).toISOString().slice(0, 10);
+      res.type('application/xml').send(
+        buildPacs004({
+          messageId: `SIM-RTR-${randomUUID().slice(0, 26)}`,
+          createdAt: new Date(now()),
+          originalMessageId: p.reference,
+          originalMessageName: 'pain.001.001.10',
+          endToEndId: p.reference,
+          returnedAmountMinor: p.amountMinor,
+          currency: p.currency,
+          settlementDate: returnedOn,
+          reasonCode: p.code ?? 'NARR',
+        }),
+      );
+      return;
+    }
     res.type('application/xml').send(sepaReport(p.reference, p.reference));
   });
 
@@ -512,6 +532,26 @@ export function createBankSim(options: BankSimOptions) {
     }
     p.status = 'pending';
     p.settleAtMs = now() + options.settlementDelayMs;
+    res.json(view(p));
+  });
+
+  /**
+   * The beneficiary's bank returns a settled payment now, with `code`: lets a test choose the moment
+   * (say, on day 59 of a 60-day window on a server that skips time) instead of a delay fixed at submission.
+   */
+  app.post('/sim/payments/:reference/return', express.json(), (req, res) => {
+    const p = payments.get(req.params.reference);
+    const code = (req.body as { code?: unknown } | undefined)?.code;
+    if (typeof code !== 'string' || !/^[A-Z0-9]{2,4}$/.test(code)) {
+      res.status(400).json({ error: { code: 'invalid_return', message: 'code: a rail return code such as R01 or AC04 is required' } });
+      return;
+    }
+    if (!p || advance(p).status !== 'settled') {
+      res.status(409).json({ error: { code: 'not_settled', message: `payment ${req.params.reference} is not settled` } });
+      return;
+    }
+    p.returnAtMs = now();
+    p.returnCode = code;
     res.json(view(p));
   });
 

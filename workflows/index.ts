@@ -1,1 +1,2 @@
 export * from './transfer';
+export { returnDecisionSignal, type ReturnDecision } from './return-watch';
