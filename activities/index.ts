@@ -1,11 +1,12 @@
 import { createTransferActivities, type TransferActivityDeps } from './transfers';
 import { createReturnActivities } from './returns';
+import { createCorrectionActivities } from './corrections';
 
 export type ActivityDeps = TransferActivityDeps;
 
 /** Every activity the worker registers, built once from real dependencies (or test ones of the same type). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTransferActivities(deps), ...createReturnActivities(deps) };
+  return { ...createTransferActivities(deps), ...createReturnActivities(deps), ...createCorrectionActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

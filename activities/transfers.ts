@@ -288,12 +288,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     },
 
     /** Asks the bank where a submitted payment stands. Read-only; retryable when the bank is down. */
-    async checkPayout(input: { railReference: string; rail: string }): Promise<{ state: PayoutState; code: string | null }> {
+    async checkPayout(input: { railReference: string; rail: string }): Promise<{ state: PayoutState; code: string | null; correction?: { code: string; correctedData: string } }> {
       try {
         const answer = await railFor(input.rail).inquire(input.railReference);
         const state: PayoutState = answer.status === 'held' ? 'pending' : answer.status;
         Context.current().log.debug('payout inquiry', { railReference: input.railReference, state });
-        return { state, code: answer.code };
+        return answer.correction ? { state, code: answer.code, correction: answer.correction } : { state, code: answer.code };
       } catch (err) {
         if (err instanceof BankUnavailableError) throw unavailable(err);
         throw err;

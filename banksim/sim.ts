@@ -58,6 +58,8 @@ export interface SimPayment {
   returnCode: string | null;
   settledAtMs: number | null;
   returnedAtMs: number | null;
+  /** A notification of change the bank sends once the entry has settled (ACH COR entry). */
+  correction: { code: string; correctedData: string } | null;
 }
 
 export interface SimSubmission {
@@ -89,6 +91,16 @@ export const MAGIC_ACCOUNTS: Record<string, { behavior: SimBehavior; code?: stri
   '000333333335': { behavior: 'unavailable' },
   '000444444442': { behavior: 'timeout_after_accept' },
   '000555555550': { behavior: 'hold' },
+};
+
+/**
+ * Magic beneficiaries whose bank pays the entry, then sends a notification of change (NACHA COR
+ * entry) with the corrected data laid out as in the COR addenda.
+ */
+export const MAGIC_CORRECTIONS: Record<string, { code: string; correctedData: string }> = {
+  '000666666668': { code: 'C01', correctedData: '000666666669' },
+  '000777777771': { code: 'C02', correctedData: '021000021' },
+  '000888888885': { code: 'C03', correctedData: '021000021   000888888886' },
 };
 
 export function createBankSim(options: BankSimOptions) {
@@ -145,6 +157,8 @@ export function createBankSim(options: BankSimOptions) {
       receivedAt: iso(p.receivedAtMs),
       settledAt: iso(p.settledAtMs),
       returnedAt: iso(p.returnedAtMs),
+      // The COR entry follows the settled entry; before settlement there is nothing to correct yet.
+      correction: p.settledAtMs !== null ? p.correction : null,
     };
   }
 
@@ -204,6 +218,7 @@ export function createBankSim(options: BankSimOptions) {
       returnCode: null,
       settledAtMs: null,
       returnedAtMs: null,
+      correction: c.rail === 'ach' ? (MAGIC_CORRECTIONS[c.accountNumber] ?? null) : null,
     };
     if (!c.credit) {
       payment.status = 'rejected';

@@ -319,4 +319,32 @@ export const FxQuote = new EntitySchema<FxQuoteRow>({
   },
 });
 
-export const ENTITIES = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote];
+export const ENTITIES: EntitySchema<any>[] = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote];
+
+/** A notification of change (NACHA COR entry) on a paid ACH entry: kept once per trace number and code. */
+export interface AchCorrectionRow {
+  id: string;
+  transferId: string;
+  traceNumber: string;
+  code: string;
+  /** The COR addenda's corrected data, as the bank sent it (29 positions at most). */
+  correctedData: string;
+  receivedAt: Date;
+}
+export const AchCorrection = new EntitySchema<AchCorrectionRow>({
+  name: 'AchCorrection',
+  tableName: 'ach_corrections',
+  indexes: [{ properties: ['transferId'] }],
+  uniques: [{ properties: ['traceNumber', 'code'] }],
+  properties: {
+    id: id(),
+    transferId: { type: 'string', length: 40 },
+    traceNumber: { type: 'string', length: 15 },
+    code: { type: 'string', length: 3 },
+    correctedData: { type: 'string', length: 29 },
+    receivedAt: at(),
+  },
+});
+
+// Registered here, beside its definition, so tables added by parallel work merge without touching one line.
+ENTITIES.push(AchCorrection);

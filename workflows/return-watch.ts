@@ -8,7 +8,8 @@
  * and waits, at most OPERATOR_WAIT, for an operator's `returnDecision` signal: `accept` credits
  * the client back as for a timely return, `dishonor` leaves the payout completed.
  *
- * A bank that does not answer a look is asked again at the next one: the transfer stays completed.
+ * A notification of change (ACH COR entry) seen on a look is recorded on the transfer, once; the
+ * payout stays completed. A bank that does not answer a look is asked again at the next one.
  */
 import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -56,6 +57,7 @@ export async function watchForReturns(watch: ReturnWatch, setStatus: (status: Tr
     if (awaitingDecision && (d.decision === 'accept' || d.decision === 'dishonor')) decision = d;
   });
 
+  const corrections = new Set<string>();
   const looks = Math.ceil(watch.timing.returnWindowMs / watch.timing.returnPollIntervalMs);
   for (let look = 0; look < looks; look++) {
     await sleep(watch.timing.returnPollIntervalMs);
@@ -65,6 +67,10 @@ export async function watchForReturns(watch: ReturnWatch, setStatus: (status: Tr
     } catch (err) {
       if (err instanceof ActivityFailure) continue;
       throw err;
+    }
+    if (answer.correction && !corrections.has(answer.correction.code)) {
+      await returnDb.recordCorrection({ transferId: watch.transferId, traceNumber: watch.railReference, ...answer.correction });
+      corrections.add(answer.correction.code);
     }
     if (answer.state !== 'returned' && answer.state !== 'rejected') continue;
 
