@@ -16,6 +16,7 @@ import { abaChecksumValid, NachaError, parseNacha, CREDIT_CODES } from '../rails
 import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028 } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
 import { buildPacs004 } from '../rails/iso20022/pacs004';
+import { settlementAtMs, type RailTime, type SettlementClock } from './settlement';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
@@ -75,7 +76,10 @@ export interface SimSubmission {
 }
 
 export interface BankSimOptions {
+  /** Under RAIL_TIME=demo, how long one calendar day of settlement lasts (banksim/settlement.ts). */
   settlementDelayMs: number;
+  /** `real` settles on the rails' calendars; `demo` (the default) compresses the same waits. */
+  railTime?: RailTime;
   /** How long a `timeout_after_accept` request is left hanging before the socket is dropped. */
   hangMs?: number;
   nowMs?: () => number;
@@ -106,6 +110,7 @@ export const MAGIC_CORRECTIONS: Record<string, { code: string; correctedData: st
 export function createBankSim(options: BankSimOptions) {
   const now = options.nowMs ?? (() => Date.now());
   const hangMs = options.hangMs ?? 30_000;
+  const clock: SettlementClock = { railTime: options.railTime ?? 'demo', demoDayMs: options.settlementDelayMs };
   const rules: SimRule[] = [];
   const payments = new Map<string, SimPayment>();
   const submissions: SimSubmission[] = [];
@@ -192,7 +197,7 @@ export function createBankSim(options: BankSimOptions) {
    * Books one payment instruction, at most once per end-to-end reference. Returns what the bank
    * answers, and whether the answer never comes (`timeout_after_accept`).
    */
-  function receive(c: Candidate, raw: string, receivedAt: string, settlementDelayMs = options.settlementDelayMs) {
+  function receive(c: Candidate, raw: string, receivedAt: string) {
     const existing = payments.get(c.reference);
     if (existing) {
       submission(c, advance(existing).status, true, raw, receivedAt);
@@ -213,7 +218,7 @@ export function createBankSim(options: BankSimOptions) {
       status: 'pending',
       code: null,
       receivedAtMs: t,
-      settleAtMs: t + settlementDelayMs,
+      settleAtMs: settlementAtMs(c.rail, t, c.amountMinor, clock),
       returnAtMs: null,
       returnCode: null,
       settledAtMs: null,
@@ -301,7 +306,7 @@ export function createBankSim(options: BankSimOptions) {
    * One ISO 20022 payment per message: read and check it (an IsoMessageError rejects it whole with
    * the field at fault), book it, and answer with the rail's status report.
    */
-  function isoPaymentEndpoint(rail: string, read: (raw: string) => IsoPayment, answer: (reference: string, messageId: string) => string, settlementDelayMs = options.settlementDelayMs) {
+  function isoPaymentEndpoint(rail: string, read: (raw: string) => IsoPayment, answer: (reference: string, messageId: string) => string) {
     return (req: Request, res: Response) => {
       const raw = typeof req.body === 'string' ? req.body : '';
       const receivedAt = new Date(now()).toISOString();
@@ -328,7 +333,7 @@ export function createBankSim(options: BankSimOptions) {
       };
       if (payment.uetr) uetrs.set(payment.endToEndId, payment.uetr);
       if (refuseIfDown([candidate], raw, receivedAt, res)) return;
-      const result = receive(candidate, raw, receivedAt, settlementDelayMs);
+      const result = receive(candidate, raw, receivedAt);
       if (result.hang) return hangUp(req);
       res.status(200).type('application/xml').send(answer(payment.endToEndId, payment.messageId));
     };
@@ -392,7 +397,6 @@ export function createBankSim(options: BankSimOptions) {
         return fromPacs008(ct);
       },
       (reference, messageId) => statusReport(reference, messageId),
-      0,
     ),
   );
 
@@ -430,7 +434,6 @@ export function createBankSim(options: BankSimOptions) {
         return { ...fromPacs008(ct), bic: ct.creditor.routingNumber };
       },
       (reference, messageId) => statusReport(reference, messageId),
-      0,
     ),
   );
   app.post('/rtp/pacs028', express.text({ type: '*/*', limit: '1mb' }), statusRequestEndpoint('rtp'));
@@ -546,7 +549,7 @@ export function createBankSim(options: BankSimOptions) {
       return;
     }
     p.status = 'pending';
-    p.settleAtMs = now() + options.settlementDelayMs;
+    p.settleAtMs = settlementAtMs(p.rail, now(), p.amountMinor, clock);
     res.json(view(p));
   });
 
