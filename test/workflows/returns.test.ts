@@ -8,6 +8,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TransferTiming } from '../../core/transfer';
+import { addBankingDays, eastern, easternInstant } from '../../core/calendar';
 import { Transfer, TransferEvent } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
@@ -68,13 +69,18 @@ describe('returns after settlement in their windows (time-skipping server)', () 
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000102' }, LONG_WATCH);
     const state = await runner.run(input, async (handle) => {
       await statusReached(handle, 'completed');
-      // Ten calendar days always hold at least three banking days, holidays and weekends included.
-      await env.sleep('10 days');
+      // Skip to the start of the third banking day after settlement, on the server's clock.
+      const settledOn = eastern(new Date(await env.currentTimeMs())).date;
+      const third = addBankingDays(settledOn, 3);
+      await env.sleep(easternInstant(third, '00:01').getTime() - (await env.currentTimeMs()));
       await bankReturns((await handle.query(statusQuery)).railReference!, 'R01');
-      await env.sleep('1 day');
+      await env.sleep('1 day'); // the next daily look sees it
       await statusReached(handle, 'needs_attention');
       const parked = await handle.query(statusQuery);
-      assert.match(parked.reason!, /^late return R01 \(Insufficient funds\) received \d{4}-\d{2}-\d{2}; the entry settled \d{4}-\d{2}-\d{2} and its return deadline was \d{4}-\d{2}-\d{2}/);
+      const m = /^late return R01 \(Insufficient funds\) received (\d{4}-\d{2}-\d{2}); the entry settled (\d{4}-\d{2}-\d{2}) and its return deadline was (\d{4}-\d{2}-\d{2})/.exec(parked.reason!);
+      assert.ok(m, parked.reason!);
+      assert.deepEqual([m[2], m[3]], [settledOn, addBankingDays(settledOn, 2)]);
+      assert.ok(m[1] >= third, `seen on ${m[1]}, at or after the third banking day ${third}`);
       // Nothing moved: the client still has paid out.
       assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
       assert.equal((await orm.em.fork().findOneOrFail(Transfer, { id: input.transferId })).status, 'needs_attention');
