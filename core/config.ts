@@ -29,6 +29,10 @@ const schema = z.object({
   FX_SPREAD_BPS: z.coerce.number().int().min(0).max(500).default(30),
   FX_FEE_BPS: z.coerce.number().int().min(0).max(500).default(25),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
+  /** ACH: one NACHA file per payout, or one per cut-off window carrying every entry queued in it. */
+  ACH_FILE_MODE: z.enum(['per_payout', 'per_window']).default('per_payout'),
+  /** Under RAIL_TIME=demo, how often an ACH file window closes (per_window mode). */
+  ACH_DEMO_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,2 +1,3 @@
 export * from './transfer';
 export { returnDecisionSignal, type ReturnDecision } from './return-watch';
+export { achBatchWorkflow } from './ach-batch';
