@@ -58,8 +58,8 @@ function affected(result: unknown): number {
   return (result as { affectedRows: number }).affectedRows;
 }
 
-/** Inside a transaction: the entry for `traceNumber` in the first open window from `atMs`. */
-async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, traceNumber: string, atMs: number): Promise<AchFileWindow> {
+/** Inside a transaction: the entry for `traceNumber` in the first open window from `atMs` (exported for tests). */
+export async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, traceNumber: string, atMs: number): Promise<AchFileWindow> {
   const existing = await tx.findOne(AchEntry, { traceNumber });
   if (existing) {
     const w = await tx.findOneOrFail(AchWindow, { id: existing.windowId });
