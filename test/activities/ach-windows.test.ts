@@ -36,7 +36,7 @@ for (const dialect of ['MariaDB', 'SQLite'] as const) {
     async function attempt(): Promise<string> {
       const clientId = await fundedClient(orm, 0);
       const input = await createdTransfer(orm, clientId, 1_000);
-      const traceNumber = `99999999${String(++trace).padStart(7, "0")}`;
+      const traceNumber = `99999999${String(++trace).padStart(7, '0')}`;
       const now = new Date();
       await orm.em.fork().insert(Attempt, { id: newId('att'), transferId: input.transferId, attemptNo: 1, rail: 'ach', railReference: traceNumber, status: 'pending', failureCode: null, createdAt: now, updatedAt: now });
       return traceNumber;
