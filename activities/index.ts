@@ -1,11 +1,21 @@
 import { createTransferActivities, type TransferActivityDeps } from './transfers';
 import { createReconciliationActivities, type ReconciliationActivityDeps } from './reconciliation';
+import { createReturnActivities } from './returns';
+import { createCorrectionActivities } from './corrections';
+import { createAchWindowActivities, type AchWindowDeps } from './ach-windows';
 
-export type ActivityDeps = TransferActivityDeps & ReconciliationActivityDeps;
+/** `achWindows`: set when ACH entries go out per window (ACH_FILE_MODE=per_window). */
+export type ActivityDeps = TransferActivityDeps & ReconciliationActivityDeps & { achWindows?: AchWindowDeps };
 
 /** Every activity the worker registers, built once from real dependencies (or test ones of the same type). */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTransferActivities(deps), ...createReconciliationActivities(deps) };
+  return {
+    ...createTransferActivities(deps),
+    ...createReconciliationActivities(deps),
+    ...createReturnActivities(deps),
+    ...createCorrectionActivities(deps),
+    ...createAchWindowActivities(deps.achWindows),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

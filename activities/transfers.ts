@@ -289,12 +289,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     },
 
     /** Asks the bank where a submitted payment stands. Read-only; retryable when the bank is down. */
-    async checkPayout(input: { railReference: string; rail: string }): Promise<{ state: PayoutState; code: string | null }> {
+    async checkPayout(input: { railReference: string; rail: string }): Promise<{ state: PayoutState; code: string | null; correction?: { code: string; correctedData: string } }> {
       try {
         const answer = await railFor(input.rail).inquire(input.railReference);
         const state: PayoutState = answer.status === 'held' ? 'pending' : answer.status;
         Context.current().log.debug('payout inquiry', { railReference: input.railReference, state });
-        return { state, code: answer.code };
+        return answer.correction ? { state, code: answer.code, correction: answer.correction } : { state, code: answer.code };
       } catch (err) {
         if (err instanceof BankUnavailableError) throw unavailable(err);
         throw err;
@@ -355,11 +355,11 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * A payout the bank returned after settlement: the money is back in our settlement account and
      * goes back to the client, in the currency it was paid out in, by a new posting. Key: `tr_…:return`.
      */
-    async recordReturn(input: { transferId: string; code: string }): Promise<void> {
+    async recordReturn(input: { transferId: string; code: string; reason?: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         await move(tx, transfer, 'return', transfer.targetCurrency, { name: SYSTEM_ACCOUNTS.bankSettlement(transfer.rail) }, { clientId: transfer.clientId }, transfer.targetAmountMinor, 'payout_return');
-        await moveStatus(tx, transfer.id, 'returned', `returned by the bank with ${input.code}`, { failureCode: input.code, failureMessage: `returned by the bank with ${input.code}` });
+        await moveStatus(tx, transfer.id, 'returned', input.reason ?? `returned by the bank with ${input.code}`, { failureCode: input.code, failureMessage: `returned by the bank with ${input.code}` });
       }).catch(nonRetryable);
     },
 

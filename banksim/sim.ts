@@ -15,6 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { abaChecksumValid, NachaError, parseNacha, CREDIT_CODES } from '../rails/ach/nacha';
 import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028, type ChargeBearer } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
+import { buildPacs004 } from '../rails/iso20022/pacs004';
+import { settlementAtMs, type RailTime, type SettlementClock } from './settlement';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
@@ -77,6 +79,8 @@ export interface SimPayment {
   chargesMinor: number;
   statementAmountMinor: number | null;
   omitFromStatement: boolean;
+  /** A notification of change the bank sends once the entry has settled (ACH COR entry). */
+  correction: { code: string; correctedData: string } | null;
 }
 
 export interface SimSubmission {
@@ -92,7 +96,10 @@ export interface SimSubmission {
 }
 
 export interface BankSimOptions {
+  /** Under RAIL_TIME=demo, how long one calendar day of settlement lasts (banksim/settlement.ts). */
   settlementDelayMs: number;
+  /** `real` settles on the rails' calendars; `demo` (the default) compresses the same waits. */
+  railTime?: RailTime;
   /** How long a `timeout_after_accept` request is left hanging before the socket is dropped. */
   hangMs?: number;
   nowMs?: () => number;
@@ -112,9 +119,20 @@ export const MAGIC_ACCOUNTS: Record<string, { behavior: SimBehavior; code?: stri
   '000555555550': { behavior: 'hold' },
 };
 
+/**
+ * Magic beneficiaries whose bank pays the entry, then sends a notification of change (NACHA COR
+ * entry) with the corrected data laid out as in the COR addenda.
+ */
+export const MAGIC_CORRECTIONS: Record<string, { code: string; correctedData: string }> = {
+  '000666666668': { code: 'C01', correctedData: '000666666669' },
+  '000777777771': { code: 'C02', correctedData: '021000021' },
+  '000888888885': { code: 'C03', correctedData: '021000021   000888888886' },
+};
+
 export function createBankSim(options: BankSimOptions) {
   const now = options.nowMs ?? (() => Date.now());
   const hangMs = options.hangMs ?? 30_000;
+  const clock: SettlementClock = { railTime: options.railTime ?? 'demo', demoDayMs: options.settlementDelayMs };
   const rules: SimRule[] = [];
   const payments = new Map<string, SimPayment>();
   const submissions: SimSubmission[] = [];
@@ -169,6 +187,8 @@ export function createBankSim(options: BankSimOptions) {
       receivedAt: iso(p.receivedAtMs),
       settledAt: iso(p.settledAtMs),
       returnedAt: iso(p.returnedAtMs),
+      // The COR entry follows the settled entry; before settlement there is nothing to correct yet.
+      correction: p.settledAtMs !== null ? p.correction : null,
     };
   }
 
@@ -203,7 +223,7 @@ export function createBankSim(options: BankSimOptions) {
    * Books one payment instruction, at most once per end-to-end reference. Returns what the bank
    * answers, and whether the answer never comes (`timeout_after_accept`).
    */
-  function receive(c: Candidate, raw: string, receivedAt: string, settlementDelayMs = options.settlementDelayMs) {
+  function receive(c: Candidate, raw: string, receivedAt: string) {
     const existing = payments.get(c.reference);
     if (existing) {
       submission(c, advance(existing).status, true, raw, receivedAt);
@@ -224,7 +244,7 @@ export function createBankSim(options: BankSimOptions) {
       status: 'pending',
       code: null,
       receivedAtMs: t,
-      settleAtMs: t + settlementDelayMs,
+      settleAtMs: settlementAtMs(c.rail, t, c.amountMinor, clock),
       returnAtMs: null,
       returnCode: null,
       settledAtMs: null,
@@ -234,6 +254,7 @@ export function createBankSim(options: BankSimOptions) {
       chargesMinor: c.chargeBearer ? Math.min(rule?.chargesMinor ?? Math.floor((c.amountMinor * (options.swiftChargeBps ?? 0)) / 10_000), c.amountMinor - 1) : 0,
       statementAmountMinor: rule?.statement?.amountMinor ?? null,
       omitFromStatement: rule?.statement?.omit === true,
+      correction: c.rail === 'ach' ? (MAGIC_CORRECTIONS[c.accountNumber] ?? null) : null,
     };
     if (!c.credit) {
       payment.status = 'rejected';
@@ -317,7 +338,7 @@ export function createBankSim(options: BankSimOptions) {
    * One ISO 20022 payment per message: read and check it (an IsoMessageError rejects it whole with
    * the field at fault), book it, and answer with the rail's status report.
    */
-  function isoPaymentEndpoint(rail: string, read: (raw: string) => IsoPayment, answer: (reference: string, messageId: string) => string, settlementDelayMs = options.settlementDelayMs) {
+  function isoPaymentEndpoint(rail: string, read: (raw: string) => IsoPayment, answer: (reference: string, messageId: string) => string) {
     return (req: Request, res: Response) => {
       const raw = typeof req.body === 'string' ? req.body : '';
       const receivedAt = new Date(now()).toISOString();
@@ -345,7 +366,7 @@ export function createBankSim(options: BankSimOptions) {
       };
       if (payment.uetr) uetrs.set(payment.endToEndId, payment.uetr);
       if (refuseIfDown([candidate], raw, receivedAt, res)) return;
-      const result = receive(candidate, raw, receivedAt, settlementDelayMs);
+      const result = receive(candidate, raw, receivedAt);
       if (result.hang) return hangUp(req);
       res.status(200).type('application/xml').send(answer(payment.endToEndId, payment.messageId));
     };
@@ -409,7 +430,6 @@ export function createBankSim(options: BankSimOptions) {
         return fromPacs008(ct);
       },
       (reference, messageId) => statusReport(reference, messageId),
-      0,
     ),
   );
 
@@ -447,7 +467,6 @@ export function createBankSim(options: BankSimOptions) {
         return { ...fromPacs008(ct), bic: ct.creditor.routingNumber };
       },
       (reference, messageId) => statusReport(reference, messageId),
-      0,
     ),
   );
   app.post('/rtp/pacs028', express.text({ type: '*/*', limit: '1mb' }), statusRequestEndpoint('rtp'));
@@ -477,6 +496,25 @@ export function createBankSim(options: BankSimOptions) {
     const p = payments.get(req.params.reference);
     if (!p || p.rail !== 'sepa') {
       res.status(404).json({ error: { code: 'not_found', message: `no payment ${req.params.reference}` } });
+      return;
+    }
+    advance(p);
+    if (p.status === 'returned') {
+      // A SEPA return after settlement travels as a pacs.004 with the returned amount and reason.
+      const returnedOn = new Date(p.returnedAtMs ?? now()).toISOString().slice(0, 10);
+      res.type('application/xml').send(
+        buildPacs004({
+          messageId: `SIM-RTR-${randomUUID().slice(0, 26)}`,
+          createdAt: new Date(now()),
+          originalMessageId: p.reference,
+          originalMessageName: 'pain.001.001.10',
+          endToEndId: p.reference,
+          returnedAmountMinor: p.amountMinor,
+          currency: p.currency,
+          settlementDate: returnedOn,
+          reasonCode: p.code ?? 'NARR',
+        }),
+      );
       return;
     }
     res.type('application/xml').send(sepaReport(p.reference, p.reference));
@@ -592,7 +630,27 @@ export function createBankSim(options: BankSimOptions) {
       return;
     }
     p.status = 'pending';
-    p.settleAtMs = now() + options.settlementDelayMs;
+    p.settleAtMs = settlementAtMs(p.rail, now(), p.amountMinor, clock);
+    res.json(view(p));
+  });
+
+  /**
+   * The beneficiary's bank returns a settled payment now, with `code`: lets a test choose the moment
+   * (say, on day 59 of a 60-day window on a server that skips time) instead of a delay fixed at submission.
+   */
+  app.post('/sim/payments/:reference/return', express.json(), (req, res) => {
+    const p = payments.get(req.params.reference);
+    const code = (req.body as { code?: unknown } | undefined)?.code;
+    if (typeof code !== 'string' || !/^[A-Z0-9]{2,4}$/.test(code)) {
+      res.status(400).json({ error: { code: 'invalid_return', message: 'code: a rail return code such as R01 or AC04 is required' } });
+      return;
+    }
+    if (!p || advance(p).status !== 'settled') {
+      res.status(409).json({ error: { code: 'not_settled', message: `payment ${req.params.reference} is not settled` } });
+      return;
+    }
+    p.returnAtMs = now();
+    p.returnCode = code;
     res.json(view(p));
   });
 

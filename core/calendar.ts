@@ -1,6 +1,7 @@
 /**
- * The US ACH calendar: Federal Reserve banking days, the same-day and next-day windows, and
- * return deadlines. Pure functions of an instant; times are US Eastern, as the Fed's schedule is.
+ * The US ACH calendar: Federal Reserve banking days and the same-day and next-day windows (return
+ * deadlines, which count in these days, are in ach-returns.ts). Pure functions of an instant;
+ * times are US Eastern, as the Fed's schedule is.
  * `Intl` is used here only for the time zone, never for money.
  */
 
@@ -16,9 +17,6 @@ export const SAME_DAY_WINDOWS = [
 export const NEXT_DAY_SETTLES = '08:30';
 /** NACHA's per-entry limit for same-day ACH: $1,000,000.00. */
 export const SAME_DAY_AMOUNT_MAX_MINOR = 100_000_000;
-
-/** Return reason codes for unauthorized debits: 60 calendar days; all others 2 banking days. */
-export const UNAUTHORIZED_RETURN_CODES = new Set(['R05', 'R07', 'R10', 'R11', 'R29', 'R51']);
 
 const easternParts = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
@@ -150,9 +148,4 @@ export function achSchedule(at: Date, amountMinor: number, sameDay: boolean): Ac
   const base = isBankingDay(date) && time < lastDeadline ? date : nextBankingDay(date);
   const effectiveDate = nextBankingDay(base);
   return { window: 'next_day', effectiveDate, settlesAt: easternInstant(effectiveDate, NEXT_DAY_SETTLES) };
-}
-
-/** The last day the RDFI may return an entry settled on `settledOn`. */
-export function returnDeadline(settledOn: IsoDate, code: string): IsoDate {
-  return UNAUTHORIZED_RETURN_CODES.has(code) ? addDays(settledOn, 60) : addBankingDays(settledOn, 2);
 }

@@ -44,6 +44,10 @@ const schema = z.object({
   /** Per API key, in each API process: tokens refilled per second, and the bucket's size (the burst). */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive('must be greater than 0').max(100_000).default(25),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** ACH: one NACHA file per payout, or one per cut-off window carrying every entry queued in it. */
+  ACH_FILE_MODE: z.enum(['per_payout', 'per_window']).default('per_payout'),
+  /** Under RAIL_TIME=demo, how often an ACH file window closes (per_window mode). */
+  ACH_DEMO_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,7 +3,7 @@
  *
  *   created → funds_held → [fx_locked] → submitted → settled → completed
  *   any non-terminal → needs_attention | unknown → (back into the flow) | failed | canceled
- *   completed → returned
+ *   completed → returned; completed → needs_attention (a late return) → returned | completed
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
@@ -31,9 +31,10 @@ const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   submitted: ['settled', 'failed', 'needs_attention', 'unknown'],
   unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
-  needs_attention: ['funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown'],
+  // returned: a late return an operator accepted.
+  needs_attention: ['funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
   settled: ['completed', 'returned', 'needs_attention'],
-  completed: ['returned'],
+  completed: ['returned', 'needs_attention'],
   failed: [],
   canceled: [],
   returned: [],

@@ -530,4 +530,95 @@ export const ApiKey = new EntitySchema<ApiKeyRow>({
   },
 });
 
-export const ENTITIES = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery, ReconciliationBreak, ReconciliationMatch, ApiKey];
+export const ENTITIES: EntitySchema<any>[] = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery, ReconciliationBreak, ReconciliationMatch, ApiKey];
+
+/** A notification of change (NACHA COR entry) on a paid ACH entry: kept once per trace number and code. */
+export interface AchCorrectionRow {
+  id: string;
+  transferId: string;
+  traceNumber: string;
+  code: string;
+  /** The COR addenda's corrected data, as the bank sent it (29 positions at most). */
+  correctedData: string;
+  receivedAt: Date;
+}
+export const AchCorrection = new EntitySchema<AchCorrectionRow>({
+  name: 'AchCorrection',
+  tableName: 'ach_corrections',
+  indexes: [{ properties: ['transferId'] }],
+  uniques: [{ properties: ['traceNumber', 'code'] }],
+  properties: {
+    id: id(),
+    transferId: { type: 'string', length: 40 },
+    traceNumber: { type: 'string', length: 15 },
+    code: { type: 'string', length: 3 },
+    correctedData: { type: 'string', length: 29 },
+    receivedAt: at(),
+  },
+});
+
+// Registered here, beside its definition, so tables added by parallel work merge without touching one line.
+ENTITIES.push(AchCorrection);
+
+/** An ACH file window: entries queue in it until its cut-off, then go out in one file, once. */
+export interface AchWindowRow {
+  /** `ach-YYYYMMDDTHHMMZ` or `ach-demo-<ms>` (core/ach-windows.ts). */
+  id: string;
+  cutoffAt: Date;
+  /** open → closed (no more entries; the file is being sent) → sent. */
+  status: 'open' | 'closed' | 'sent';
+  /** Fixed, with the file ID modifier, before the file is sent: a retry inquires before resending. */
+  fileId: string | null;
+  entryCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export const AchWindow = new EntitySchema<AchWindowRow>({
+  name: 'AchWindow',
+  tableName: 'ach_windows',
+  properties: {
+    id: { type: 'string', length: 40, primary: true },
+    cutoffAt: at(),
+    status: { type: 'string', length: 12 },
+    fileId: { type: 'string', length: 40, nullable: true },
+    entryCount: { type: 'integer' },
+    createdAt: at(),
+    updatedAt: at(),
+  },
+});
+
+/** One payout's entry in an ACH window: the intent, written before the file, unique per attempt. */
+export interface AchEntryRow {
+  attemptId: string;
+  transferId: string;
+  traceNumber: string;
+  windowId: string;
+  entryClass: 'PPD' | 'CCD';
+  amountMinor: number;
+  /** queued → in_file → accepted | rejected (with the bank's code). */
+  status: 'queued' | 'in_file' | 'accepted' | 'rejected';
+  code: string | null;
+  effectiveDate: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export const AchEntry = new EntitySchema<AchEntryRow>({
+  name: 'AchEntry',
+  tableName: 'ach_entries',
+  indexes: [{ properties: ['windowId', 'status'] }],
+  properties: {
+    attemptId: { type: 'string', length: 40, primary: true },
+    transferId: { type: 'string', length: 40 },
+    traceNumber: { type: 'string', length: 15, unique: true },
+    windowId: { type: 'string', length: 40 },
+    entryClass: { type: 'string', length: 3 },
+    amountMinor: { type: new BigIntType('number') },
+    status: { type: 'string', length: 12 },
+    code: { type: 'string', length: 8, nullable: true },
+    effectiveDate: { type: 'string', length: 10, nullable: true },
+    createdAt: at(),
+    updatedAt: at(),
+  },
+});
+
+ENTITIES.push(AchWindow, AchEntry);

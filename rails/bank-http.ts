@@ -42,6 +42,8 @@ export async function bankFetch(baseUrl: string, path: string, init: RequestInit
 export interface PaymentStatusAnswer {
   status: 'pending' | 'held' | 'settled' | 'rejected' | 'returned' | 'not_found';
   code: string | null;
+  /** ACH: a notification of change on a paid entry (change code and the COR addenda's corrected data). */
+  correction?: { code: string; correctedData: string } | null;
 }
 
 /** `fallback`: the rail could not reach the beneficiary, nothing was paid, another rail may try. */

@@ -15,6 +15,7 @@ import { AppError, invalid } from '../core/errors';
 import { REQUEST_ID_MEMO_KEY } from '../core/request-id';
 import { newId } from '../core/ids';
 import {
+  FALLBACK_RAIL,
   SEARCH_ATTRIBUTES,
   railAccepts,
   routeRail,
@@ -43,6 +44,7 @@ export const START_DEADLINE_MS = 20_000;
 export interface RecoveryPoint {
   saveRecoveryPoint(tx: SqlEntityManager, transferId: string): Promise<void>;
 }
+import { railTextRefusal } from '../rails/text-rules';
 
 export interface StartTransferDeps {
   em: SqlEntityManager;
@@ -91,6 +93,11 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
       : priceQuote(deps.rates, deps.pricing, { clientId, sourceCurrency: body.currency, targetCurrency, sourceAmountMinor: body.amountMinor }, now.getTime());
   const rail = chooseRail(body, targetCurrency, quote ? quote.targetAmountMinor : body.amountMinor);
   if (body.chargeBearer !== undefined && rail !== 'swift') throw invalid('chargeBearer', `chargeBearer applies to swift payouts only; this one goes over ${rail}`);
+  // The text must fit the rail it goes out on, and the fallback rail it may go out on instead.
+  for (const carrier of [rail, FALLBACK_RAIL[rail]]) {
+    const refusal = carrier && railTextRefusal(carrier, { name: body.beneficiary.name, reference: body.reference });
+    if (refusal) throw invalid(refusal.param, refusal.message);
+  }
 
   // Refuse an unfunded transfer before writing anything. The hold itself is the real guard: a
   // balance spent between this read and the hold still fails there, with the transfer recorded failed.

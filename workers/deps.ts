@@ -8,6 +8,7 @@ import type { Config } from '../core/config';
 import { createRatesSource } from '../fx/rates';
 import { createStatementSource } from '../rails/statements';
 import { railTiming } from '../core/transfer';
+import { createWindowedAchRail, type AchWindowDeps } from '../activities/ach-windows';
 
 /** Railyard's own ACH identity at its partner bank (the simulator plays that bank). */
 export const ACH_ORIGINATOR: AchOriginator = {
@@ -25,12 +26,15 @@ export const SEPA_ORIGINATOR: SepaOriginator = { name: 'Railyard Europe', iban: 
 /** Railyard's own account and BIC for SWIFT payments. */
 export const SWIFT_ORIGINATOR: SwiftOriginator = { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' };
 
-export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'> & Partial<Pick<Config, 'RAIL_TIME'>>) {
+export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'> & Partial<Pick<Config, 'RAIL_TIME' | 'ACH_FILE_MODE' | 'ACH_DEMO_WINDOW_MS'>>) {
   const railTime = config.RAIL_TIME ?? 'demo';
+  const achWindows: AchWindowDeps = { orm, baseUrl: config.BANK_SIM_URL, originator: ACH_ORIGINATOR, railTime, demoWindowMs: config.ACH_DEMO_WINDOW_MS ?? 2_000 };
+  const perWindow = config.ACH_FILE_MODE === 'per_window';
   return createActivities({
     orm,
+    achWindows,
     rails: {
-      ach: createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR),
+      ach: perWindow ? createWindowedAchRail(achWindows) : createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR),
       sepa: createSepaRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
       sepa_instant: createInstantRail({ baseUrl: config.BANK_SIM_URL, pathPrefix: '/sepa-instant', currency: 'EUR', debtor: SEPA_ORIGINATOR }),
       rtp: createInstantRail({ baseUrl: config.BANK_SIM_URL, pathPrefix: '/rtp', currency: 'USD', debtor: { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' } }),

@@ -16,8 +16,9 @@
  *                        with our amount; a break (amount differs, never on the statement) →
  *                        needs_attention naming the break; an operator's retry looks again
  *   5. completeTransfer  settled → completed
- *   6. checkPayout loop  through the return window (timing.returnWindowMs): a return moves the
- *                        transfer to returned and credits the client back with new postings
+ *   6. watchForReturns   through the return window (timing.returnWindowMs), see return-watch.ts: a
+ *                        timely return moves the transfer to returned and credits the client back
+ *                        with new postings; a late one waits in needs_attention for an operator
  *
  * Compensation: while the bank has not settled, any ending other than settlement undoes what was
  * done, in reverse order, in one activity and one transaction (non-cancellable): unwind the
@@ -42,6 +43,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { watchForReturns } from './return-watch';
 import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
 
 /** Database steps: fast, retried briefly; a broken invariant is non-retryable and surfaces. */
@@ -267,25 +269,10 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     setStatus('completed', null);
 
     // The bank may still return the payment: watch through the return window (timers cost nothing).
-    const returnPolls = Math.ceil(input.timing.returnWindowMs / input.timing.returnPollIntervalMs);
-    for (let poll = 0; poll < returnPolls; poll++) {
-      await sleep(input.timing.returnPollIntervalMs);
-      let answer;
-      try {
-        answer = await bank.checkPayout({ railReference: submission.railReference, rail });
-      } catch (err) {
-        // A bank that does not answer now is asked again at the next look; the transfer stays completed.
-        if (err instanceof ActivityFailure) continue;
-        throw err;
-      }
-      if (answer.state === 'returned' || answer.state === 'rejected') {
-        const code = answer.code ?? 'returned';
-        await db.recordReturn({ transferId: input.transferId, code });
-        state.failureCode = code;
-        setStatus('returned', `returned by the bank (${code})`);
-        return state;
-      }
-    }
+    await watchForReturns({ transferId: input.transferId, rail, railReference: submission.railReference, timing: input.timing, settledAtMs: Date.now() }, (status, reason, failureCode) => {
+      if (failureCode) state.failureCode = failureCode;
+      setStatus(status, reason);
+    });
     return state;
   } catch (err) {
     if (err instanceof OperatorCanceled) {

@@ -57,7 +57,7 @@ export function createAchRail(baseUrl: string, originator: AchOriginator, reques
       }
       if (res.status !== 200) throw new Error(`unexpected bank answer ${res.status} to an inquiry`);
       const body = (await res.json()) as PaymentStatusAnswer;
-      return { status: body.status, code: body.code ?? null };
+      return { status: body.status, code: body.code ?? null, correction: body.correction ?? null };
     },
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { achSchedule, addBankingDays, easternInstant, fedHolidays, isBankingDay, nextBankingDay, returnDeadline } from '../../core/calendar';
+import { achSchedule, addBankingDays, easternInstant, fedHolidays, isBankingDay, nextBankingDay } from '../../core/calendar';
+import { returnDeadline } from '../../core/ach-returns';
 
 describe('ACH calendar', () => {
   it('knows the Federal Reserve holidays, with Sunday holidays observed on Monday', () => {

@@ -9,7 +9,7 @@ import { clientAccountKey, clientBalance, type Balance } from '../../ledger/ledg
 import { createClient, deposit } from '../../services/clients';
 
 export const BENEFICIARY = { name: 'Ada Lovelace', country: 'US', accountNumber: '000123456789', routingNumber: '110000000' };
-export const IBAN_BENEFICIARY = { name: 'Émilie du Châtelet', country: 'DE', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX' };
+export const IBAN_BENEFICIARY = { name: 'Emilie du Chatelet', country: 'DE', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX' };
 export const GB_BENEFICIARY = { name: 'Mary Somerville', country: 'GB', iban: 'GB29NWBK60161331926819', bic: 'NWBKGB2LXXX' };
 export const JP_BENEFICIARY = { name: 'Seki Takakazu', country: 'JP', accountNumber: '1234567', bic: 'BOTKJPJTXXX' };
 export const KW_BENEFICIARY = { name: 'Ibn al-Haytham', country: 'KW', iban: 'KW81CBKU0000000000001234560101', bic: 'CBKUKWKWXXX' };

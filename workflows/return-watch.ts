@@ -1,0 +1,110 @@
+/**
+ * The return watch that follows a completed payout (deterministic workflow code).
+ *
+ * Through the return window the workflow asks the bank, every `returnPollIntervalMs`, whether the
+ * payment came back. A return is checked against its rail's window on the workflow's clock
+ * (`assessReturn`): a timely one moves the transfer to `returned` and credits the client back; a
+ * late one (or a code that is not a return of an original entry) moves it to `needs_attention`
+ * and waits, at most OPERATOR_WAIT, for an operator's `returnDecision` signal: `accept` credits
+ * the client back as for a timely return, `dishonor` leaves the payout completed.
+ *
+ * A notification of change (ACH COR entry) seen on a look is recorded on the transfer, once; the
+ * payout stays completed. A bank that does not answer a look is asked again at the next one.
+ */
+import { ActivityFailure, ApplicationFailure, condition, defineSignal, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Rail, TransferStatus, TransferTiming } from '../core/transfer';
+
+/** Database steps of the return watch: fast, retried briefly; a broken invariant is non-retryable. */
+const returnDb = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
+});
+
+/** One look at the bank: short, since the next look comes anyway. */
+const returnLook = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+});
+
+export interface ReturnDecision {
+  decision: 'accept' | 'dishonor';
+  reason: string;
+  operator: string;
+}
+
+/** An operator's answer to a late return: `temporal workflow signal --name returnDecision --input '{"decision":"accept",…}'`. */
+export const returnDecisionSignal = defineSignal<[ReturnDecision]>('returnDecision');
+
+/**
+ * Histories recorded before return windows and notifications of change were checked replay
+ * without the two new activities: a return there was taken as it came.
+ */
+const RETURN_WINDOWS_PATCH = 'ach-return-windows-and-noc';
+
+/** How long a late return waits for an operator before the workflow gives up loudly. */
+const DECISION_WAIT = '90 days';
+
+export interface ReturnWatch {
+  transferId: string;
+  rail: Rail;
+  railReference: string;
+  timing: TransferTiming;
+  /** When the workflow saw the payout settle, on its own clock. */
+  settledAtMs: number;
+}
+
+export async function watchForReturns(watch: ReturnWatch, setStatus: (status: TransferStatus, reason: string, failureCode?: string) => void): Promise<void> {
+  let awaitingDecision = false;
+  let decision: ReturnDecision | undefined;
+  setHandler(returnDecisionSignal, (d) => {
+    if (awaitingDecision && (d.decision === 'accept' || d.decision === 'dishonor')) decision = d;
+  });
+
+  const corrections = new Set<string>();
+  const looks = Math.ceil(watch.timing.returnWindowMs / watch.timing.returnPollIntervalMs);
+  for (let look = 0; look < looks; look++) {
+    await sleep(watch.timing.returnPollIntervalMs);
+    let answer;
+    try {
+      answer = await returnLook.checkPayout({ railReference: watch.railReference, rail: watch.rail });
+    } catch (err) {
+      if (err instanceof ActivityFailure) continue;
+      throw err;
+    }
+    if (answer.correction && !corrections.has(answer.correction.code) && patched(RETURN_WINDOWS_PATCH)) {
+      await returnDb.recordCorrection({ transferId: watch.transferId, traceNumber: watch.railReference, ...answer.correction });
+      corrections.add(answer.correction.code);
+    }
+    if (answer.state !== 'returned' && answer.state !== 'rejected') continue;
+
+    const code = answer.code ?? 'returned';
+    // Workflow time: on a server that skips time, the skipped days count.
+    const verdict = patched(RETURN_WINDOWS_PATCH)
+      ? await returnDb.assessReturn({ transferId: watch.transferId, rail: watch.rail, code, settledAtMs: watch.settledAtMs, receivedAtMs: Date.now() })
+      : { take: true as const };
+    if (verdict.take) {
+      await returnDb.recordReturn({ transferId: watch.transferId, code });
+      setStatus('returned', `returned by the bank (${code})`, code);
+      return;
+    }
+    setStatus('needs_attention', verdict.reason);
+    awaitingDecision = true;
+    if (!(await condition(() => decision !== undefined, DECISION_WAIT))) {
+      throw ApplicationFailure.nonRetryable(`late return ${code} on transfer ${watch.transferId} waited ${DECISION_WAIT} for an operator`, 'operator_timeout');
+    }
+    awaitingDecision = false;
+    const d = decision!;
+    if (d.decision === 'accept') {
+      const reason = `late return ${code} accepted by ${d.operator}: ${d.reason}`;
+      await returnDb.recordReturn({ transferId: watch.transferId, code, reason });
+      setStatus('returned', reason, code);
+    } else {
+      await returnDb.dishonorReturn({ transferId: watch.transferId, code, operator: d.operator, reason: d.reason });
+      setStatus('completed', `return ${code} dishonored by ${d.operator}: ${d.reason}`);
+    }
+    return;
+  }
+}
