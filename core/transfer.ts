@@ -31,7 +31,7 @@ const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   submitted: ['settled', 'failed', 'needs_attention', 'unknown'],
   unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
-  needs_attention: ['funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown'],
+  needs_attention: ['created', 'funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown'],
   settled: ['completed', 'returned', 'needs_attention'],
   completed: ['returned'],
   failed: [],

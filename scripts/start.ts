@@ -24,6 +24,7 @@ import { bootstrapTools, findBinary, portInUse, startDevServer, type DevServer }
 import { buildActivities } from '../workers/deps';
 import { ensureSearchAttributes } from '../workers/search-attributes';
 import { createWorker } from '../workers/worker';
+import { auditSinks } from '../workers/audit-sink';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: TASK_QUEUE_TRANSFERS,
     activities: buildActivities(orm, config),
+    sinks: auditSinks(orm),
     maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY,
   });
   const workerRun = worker.run();

@@ -5,6 +5,7 @@ import { loadConfig, taskQueues } from '../core/config';
 import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
 import { createWorker } from './worker';
+import { auditSinks } from './audit-sink';
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
@@ -13,7 +14,7 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const activities = buildActivities(orm, config);
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
-      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
+      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, sinks: auditSinks(orm), maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
   signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));

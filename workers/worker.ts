@@ -1,5 +1,6 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
+import type { AuditSinks } from '../workflows/transfer';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -9,6 +10,8 @@ export interface WorkerOptions {
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled here. */
   workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Where refused operator Updates are written (workers/audit-sink.ts). */
+  sinks: InjectedSinks<AuditSinks>;
 }
 
 export function workflowsPath(): string {
@@ -21,6 +24,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    sinks: options.sinks,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // On shutdown, running activities get this long to finish before they are cancelled; their

@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { newApiKey } from '../../api/keys';
 import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
+import { auditSinks } from '../../workers/audit-sink';
 import { devServer, mariadbOrm, memo, onTeardown, startSim, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
@@ -41,6 +42,7 @@ async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
     namespace: 'default',
     taskQueue: TASK_QUEUE_TRANSFERS,
     activities: buildActivities(orm, config),
+    sinks: auditSinks(orm),
     workflowBundle: bundle,
   });
   const workerRun = worker.run();
