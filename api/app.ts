@@ -16,6 +16,7 @@ import { startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { withIdempotency } from './idempotency';
+import { registerOpsRoutes } from './routes-ops';
 import { createClientSchema, createQuoteSchema, createTransferSchema, depositSchema, listSchema, parse, parseBeneficiary } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
@@ -165,6 +166,8 @@ export function createApp(deps: AppDeps) {
     const page = rows.slice(0, query.limit);
     res.json({ object: 'list', data: await transferViews(em(), page), hasMore: rows.length > query.limit });
   });
+
+  registerOpsRoutes(app, { orm, temporal, requireOps, requireClient, clientIdOf });
 
   app.use((_req, _res, next) => next(new AppError('not_found', 'no such route')));
 

@@ -117,6 +117,15 @@ const OPERATOR_RESULT_WAIT = '15 minutes';
 /** How long the flow waits for an operator action being written to the audit log (AUDIT_RECORD's own bound). */
 const AUDIT_WAIT = '3 minutes';
 
+/**
+ * An activity failure short enough for a status reason: the cause's message, its middle cut when
+ * long (a failed SQL statement is quoted first and the database's error comes last).
+ */
+function failureText(err: ActivityFailure): string {
+  const text = err.cause?.message ?? err.message;
+  return text.length > 200 ? `${text.slice(0, 60)} … ${text.slice(-130)}` : text;
+}
+
 class OperatorCancel extends Error {
   constructor(readonly command: OperatorCommand) {
     super(`canceled by ${command.operator}: ${command.reason}`);
@@ -169,17 +178,22 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     setCurrentDetails(lines.join('\n\n'));
   }
 
-  function setStatus(status: TransferStatus, reason: string | null): void {
-    state.status = status;
-    state.reason = reason;
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
-    describe();
-  }
-
   /** Answers every applied action's Update with where the transfer now stands. */
   function answer(message: string): void {
     for (const action of awaiting) answers.set(action.id, { action: action.kind, accepted: true, status: state.status, message });
     awaiting = [];
+  }
+
+  /**
+   * Every status change goes to the search attributes and the UI's current details, and answers the
+   * operator actions that led to it (unless `quiet`: a retry's resumption is not yet its result).
+   */
+  function setStatus(status: TransferStatus, reason: string | null, quiet = false): void {
+    state.status = status;
+    state.reason = reason;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
+    describe();
+    if (!quiet) answer(reason ? `${status}: ${reason}` : status);
   }
 
   /** Why `kind` is refused in the current state, or undefined when it is allowed. Synchronous: the Update validators use it. */
@@ -221,7 +235,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       await audit.recordOperatorAction(record(id, kind, command, via, 'accepted', `accepted while ${state.status}`));
     } catch (err) {
       if (err instanceof ActivityFailure) {
-        throw ApplicationFailure.nonRetryable(`the audit log could not record this ${kind}, so nothing was done: ${err.cause?.message ?? err.message}`, 'audit_unavailable');
+        throw ApplicationFailure.nonRetryable(`the audit log could not record this ${kind}, so nothing was done: ${failureText(err)}`, 'audit_unavailable');
       }
       throw err;
     } finally {
@@ -284,12 +298,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       // The database did not take the status change: the workflow still stops and says so.
-      recorded = `${reason} (the database row was not updated: ${err.cause?.message ?? err.message})`;
+      recorded = `${reason} (the database row was not updated: ${failureText(err)})`;
     }
     parked = p;
     state.waitingFor = { step: p.step, retry: p.retryMeans, cancel: p.cancelRefusal ? `refused: ${p.cancelRefusal}` : 'undoes what was done and ends the transfer canceled' };
     setStatus('needs_attention', recorded);
-    answer(`the transfer needs attention: ${recorded}`);
     while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
       if (workflowInfo().continueAsNewSuggested) {
         // A parked transfer adds a handful of events a week; a history this large means something
@@ -305,11 +318,10 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     if (action.kind === 'cancel') throw new OperatorCancel(action.command);
     if (p.resumeStatus) {
       await ledger.resumeStatus({ transferId, status: p.resumeStatus, reason: `retry by ${action.command.operator}: ${action.command.reason}` });
-      setStatus(p.resumeStatus, `retry by ${action.command.operator}: ${action.command.reason}`);
+      setStatus(p.resumeStatus, `retry by ${action.command.operator}: ${action.command.reason}`, true);
     } else {
       describe();
     }
-    answer(`retrying: ${p.retryMeans}`);
     return 'retry';
   }
 
@@ -331,7 +343,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         return await run();
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
-        await park({ step: name, resumeStatus, retryMeans: `runs ${name} again`, cancelRefusal: cancelRefusal(err) }, `${name} failed after its retries: ${err.cause?.message ?? err.message}`);
+        await park({ step: name, resumeStatus, retryMeans: `runs ${name} again`, cancelRefusal: cancelRefusal(err) }, `${name} failed after its retries: ${failureText(err)}`);
       }
     }
   }
@@ -342,7 +354,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   const submitCancel = (err: ActivityFailure) =>
     err.cause instanceof ApplicationFailure && err.cause.type === 'BankUnavailable'
       ? undefined
-      : `the last submission ended without the bank's answer (${err.cause?.message ?? err.message}); the bank may have the payment, so retry sends it again under the same reference`;
+      : `the last submission ended without the bank's answer (${failureText(err)}); the bank may have the payment, so retry sends it again under the same reference`;
 
   /**
    * Runs the registered compensations last-first, then ends the transfer, none of it cancellable.
@@ -367,14 +379,13 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
           const failed = compensations.at(-1)?.name ?? next;
           await park(
             { step: `compensation ${failed}`, resumeStatus: null, retryMeans: `runs the compensation ${failed} and what follows it again`, cancelRefusal: `compensations are in progress (${failed} failed); fix the cause and retry them` },
-            `compensation ${failed} could not complete: ${err.cause?.message ?? err.message}; the transfer ends ${status} once it does`,
+            `compensation ${failed} could not complete: ${failureText(err)}; the transfer ends ${status} once it does`,
           );
         }
       }
     });
     state.failureCode = code;
     setStatus(status, message);
-    answer(`${status}: ${message}`);
     return state;
   }
 
@@ -457,6 +468,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
               { step: 'inquiry', resumeStatus: 'unknown', retryMeans: 'inquires again under the same reference', cancelRefusal: `the bank has not confirmed that ${submission.railReference} is dead; retry inquires again` },
               `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`,
             );
+            answer('inquiring again under the same reference');
             notFound = 0;
             waitedMs = 0;
             continue;
@@ -477,6 +489,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         { step: 'settlement', resumeStatus: unknown ? 'unknown' : 'submitted', retryMeans: 'keeps asking the bank for another settlement window', cancelRefusal: sentToBank() },
         `no settlement within ${input.timing.settlementTimeoutMs} ms for reference ${submission.railReference}`,
       );
+      answer('asking the bank again for another settlement window');
     }
 
     // --- After settlement: post the hold, complete, then watch for returns. ---
