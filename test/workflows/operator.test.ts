@@ -247,6 +247,25 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
     assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'unknown', 'submitted', 'settled', 'completed']);
   });
 
+  it("a bank's 429 Retry-After sets the next retry's delay instead of the 2 s backoff", async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000003' });
+    await rule({ match: { accountNumber: '720000003' }, behavior: 'rate_limited', delayMs: 300_000, times: 1 });
+    const seen = () => bank.sim.submissions.filter((s) => s.raw.includes('720000003')).map((s) => s.status);
+    const state = await runner.run(input, async () => {
+      const deadline = Date.now() + 10_000;
+      while (seen().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(seen(), ['rate_limited']);
+      // Five real seconds and two skipped minutes: a 2 s backoff would have retried long ago.
+      await new Promise((r) => setTimeout(r, 5_000));
+      await env.sleep('2 minutes');
+      assert.deepEqual(seen(), ['rate_limited'], 'no retry before the Retry-After of 300 s');
+      await env.sleep('4 minutes');
+    });
+    assert.equal(state.status, 'completed');
+    assert.deepEqual(seen(), ['rate_limited', 'pending']);
+  });
+
   it('cancel before submission while parked on a failing hold: canceled, nothing held, nothing sent', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000);
