@@ -294,7 +294,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   async function park(p: Parked, reason: string): Promise<'retry'> {
     let recorded = reason;
     try {
-      await ledger.markNeedsAttention({ transferId, reason });
+      await ledger.markNeedsAttention.executeWithOptions({ ...LEDGER_STEP, summary: `needs attention: ${p.step}` }, [{ transferId, reason }]);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       // The database did not take the status change: the workflow still stops and says so.
@@ -372,7 +372,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
             await compensations.at(-1)!.run();
             compensations.pop();
           }
-          await compensation.endTransfer({ transferId, status, code, message, attemptId });
+          await compensation.endTransfer.executeWithOptions({ ...LEDGER_COMPENSATION, summary: `end the transfer ${status} (${code})` }, [{ transferId, status, code, message, attemptId }]);
           return;
         } catch (err) {
           if (!(err instanceof ActivityFailure)) throw err;
@@ -391,8 +391,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
 
   describe();
   try {
-    compensations.push({ name: 'voidHold', run: () => compensation.voidHold({ transferId }) });
-    const hold = await step('holdFunds', 'created', cancelAllowed, () => ledger.holdFunds({ transferId }));
+    compensations.push({ name: 'voidHold', run: () => compensation.voidHold.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: void the hold' }, [{ transferId }]) });
+    const hold = await step('holdFunds', 'created', cancelAllowed, () => ledger.holdFunds.executeWithOptions({ ...LEDGER_STEP, summary: `hold ${input.amountMinor} ${input.currency} (minor units)` }, [{ transferId }]));
     holdOutcome = hold;
     if (!hold.held) {
       state.failureCode = hold.failureCode ?? null;
@@ -403,8 +403,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     cancelIfAsked();
 
     if (input.targetCurrency !== input.currency) {
-      compensations.push({ name: 'unwindFx', run: () => compensation.unwindFx({ transferId }) });
-      await step('convertFunds', 'funds_held', cancelAllowed, () => ledger.convertFunds({ transferId }));
+      compensations.push({ name: 'unwindFx', run: () => compensation.unwindFx.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: unwind the conversion' }, [{ transferId }]) });
+      await step('convertFunds', 'funds_held', cancelAllowed, () => ledger.convertFunds.executeWithOptions({ ...LEDGER_STEP, summary: `convert ${input.currency} to ${input.targetCurrency} at the quote` }, [{ transferId }]));
       setStatus('fx_locked', null);
       cancelIfAsked();
     }
@@ -417,7 +417,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     let attemptNo = 1;
     const preSubmitStatus: TransferStatus = input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held';
     const submit = () =>
-      step('submitPayout', state.status === 'unknown' ? 'unknown' : preSubmitStatus, submitCancel, () => bankSubmit.submitPayout({ transferId, attemptNo }));
+      step('submitPayout', state.status === 'unknown' ? 'unknown' : preSubmitStatus, submitCancel, () => bankSubmit.submitPayout.executeWithOptions({ ...BANK_SUBMIT, summary: `submit attempt ${attemptNo} over ${rail}` }, [{ transferId, attemptNo }]));
     let submission = await submit();
     const fallback = FALLBACK_RAIL[rail];
     if (submission.outcome === 'rejected' && submission.fallback && fallback) {
@@ -450,7 +450,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
           pending = undefined;
           awaiting.push(asked);
         }
-        const answerNow = await step('checkPayout', unknown ? 'unknown' : 'submitted', sentToBank, () => bankInquiry.checkPayout({ railReference: submission.railReference, rail }));
+        const answerNow = await step('checkPayout', unknown ? 'unknown' : 'submitted', sentToBank, () => bankInquiry.checkPayout.executeWithOptions({ ...BANK_INQUIRY, summary: `ask the bank about ${submission.railReference}` }, [{ railReference: submission.railReference, rail }]));
         if (unknown && answerNow.state !== 'not_found') {
           // The inquiry found the payment under our reference: the submission did land.
           await ledger.resumeStatus({ transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` });
