@@ -143,6 +143,9 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
   } catch (err) {
     throw new AppError('service_unavailable', `transfer ${transfer.id} was recorded but its workflow could not be started; retry with the same Idempotency-Key`, { cause: err });
   }
+  if (!outcome.held && outcome.status === 'canceled') {
+    throw new AppError('invalid_state', `transfer ${transfer.id} was canceled by an operator before its funds were held`);
+  }
   if (!outcome.held) {
     throw new AppError('insufficient_funds', `the balance no longer covers amountMinor ${body.amountMinor}; transfer ${transfer.id} is recorded as failed`, { param: 'amountMinor' });
   }

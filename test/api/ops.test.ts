@@ -61,10 +61,10 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
   const sentTo = (accountNumber: string) => stack.bank.sim.submissions.filter((s) => s.raw.includes(accountNumber) && s.status !== 'unavailable').length;
   const auditOf = async (transferId: string) => (await call(stack.url, 'GET', `/v1/ops/audit?transferId=${transferId}&limit=100`, { key: stack.opsKey })).body.data;
 
-  async function temporalCli(...args: string[]): Promise<void> {
+  async function temporalCli(...args: string[]): Promise<{ stdout: string; stderr: string }> {
     const binary = findBinary('temporal');
     assert.ok(binary, 'the temporal CLI is installed (scripts/bootstrap-tools.sh)');
-    await promisify(execFile)(binary, [...args, '--address', stack.env.address, '--namespace', 'default'], { timeout: 30_000 });
+    return promisify(execFile)(binary, [...args, '--address', stack.env.address, '--namespace', 'default'], { timeout: 30_000 });
   }
 
   it('lists stuck transfers of any client for ops, and refuses clients and unknown statuses', async () => {
@@ -201,5 +201,24 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     ]);
     assert.match(entries.find((e: Record<string, string>) => e.outcome === 'refused').detail, /reason is required/);
     assert.deepEqual(await auditLedger(stack.orm.em), []);
+  });
+
+  it('an Update from the CLI that the state does not allow is refused with the reason, and audited by the worker', async () => {
+    const { clientId } = await client();
+    const accountNumber = `75${String(++seq).padStart(7, '0')}`;
+    const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
+    await rule({ match: { accountNumber }, behavior: 'hold' });
+    const handle = await stack.start(input);
+    await statusReached(handle, 'submitted');
+    const failed = await temporalCli('workflow', 'update', 'execute', '--workflow-id', `transfer-${input.transferId}`, '--name', 'cancel', '--input', '{"reason":"client asked","operator":"olga"}').then(
+      () => assert.fail('the CLI update was accepted'),
+      (err: { stderr?: string; stdout?: string }) => `${err.stderr ?? ''}${err.stdout ?? ''}`,
+    );
+    assert.match(failed, /cannot recall it/);
+    const rows = await until('the refusal in the audit log', () => auditOf(input.transferId), (r) => r.length === 1);
+    assert.deepEqual([rows[0].action, rows[0].outcome, rows[0].operator, rows[0].channel, rows[0].via], ['cancel', 'refused', 'olga', 'temporal', 'update']);
+    const { railReference } = await handle.query(statusQuery);
+    await fetch(`${stack.bank.url}/sim/payments/${railReference}/release`, { method: 'POST' });
+    assert.equal((await handle.result()).status, 'completed');
   });
 });
