@@ -395,6 +395,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     const hold = await step('holdFunds', 'created', cancelAllowed, () => ledger.holdFunds.executeWithOptions({ ...LEDGER_STEP, summary: `hold ${input.amountMinor} ${input.currency} (minor units)` }, [{ transferId }]));
     holdOutcome = hold;
     if (!hold.held) {
+      // A cancel accepted while the hold was being tried is answered with the failure.
+      if (pending) awaiting.push(pending);
+      pending = undefined;
       state.failureCode = hold.failureCode ?? null;
       setStatus(hold.status, hold.failureCode ?? null);
       return state;
