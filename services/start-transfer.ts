@@ -131,6 +131,8 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
         staticSummary: crossCurrency
           ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${targetCurrency} (minor units) over ${rail} for ${clientId}`
           : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${rail} for ${clientId}`,
+        // IDs, amounts and where to look; never account numbers or names.
+        staticDetails: `Transfer ${transfer.id} of client ${clientId}. API: GET /v1/transfers/${transfer.id}. Operators: query \`status\`; updates or signals \`retry\` and \`cancel\` with {reason, operator}; audit at GET /v1/ops/audit?transferId=${transfer.id}.`,
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTES.status, value: 'created' },
           { key: SEARCH_ATTRIBUTES.rail, value: rail },

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { findBinary } from '../../devtools/temporal';
+import { SEARCH_ATTRIBUTES } from '../../core/transfer';
 import { auditLedger } from '../../ledger/auditor';
 import { createClient, deposit } from '../../services/clients';
 import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
@@ -68,7 +69,8 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
   }
 
   it('lists stuck transfers of any client for ops, and refuses clients and unknown statuses', async () => {
-    const { key, transferId } = await stuck();
+    const { key, transferId, handle } = await stuck();
+    assert.equal((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.status), 'needs_attention', 'TransferStatus is current');
     const list = await call(stack.url, 'GET', '/v1/ops/transfers?status=needs_attention&limit=100', { key: stack.opsKey });
     assert.equal(list.status, 200);
     assert.equal(list.body.object, 'list');
