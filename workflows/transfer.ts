@@ -57,6 +57,7 @@ import {
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
+  allHandlersFinished,
   type Sinks,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -305,8 +306,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     setStatus('needs_attention', recorded);
     while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
       if (workflowInfo().continueAsNewSuggested) {
-        // A parked transfer adds a handful of events a week; a history this large means something
-        // else is wrong, and the operator is told rather than the state being dropped.
+        // Parking adds five events a week, so this takes decades; it would mean operator traffic
+        // far beyond normal. The saga's position is not carried across a continue-as-new, so the
+        // workflow keeps waiting and says so in the worker's log.
         log.warn('parked transfer with a large history', { transferId, historyLength: workflowInfo().historyLength });
       }
     }
@@ -317,7 +319,12 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     awaiting.push(action);
     if (action.kind === 'cancel') throw new OperatorCancel(action.command);
     if (p.resumeStatus) {
-      await ledger.resumeStatus({ transferId, status: p.resumeStatus, reason: `retry by ${action.command.operator}: ${action.command.reason}` });
+      try {
+        await ledger.resumeStatus({ transferId, status: p.resumeStatus, reason: `retry by ${action.command.operator}: ${action.command.reason}` });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        return park(p, `resuming ${p.step} after the retry failed: ${failureText(err)}`);
+      }
       setStatus(p.resumeStatus, `retry by ${action.command.operator}: ${action.command.reason}`, true);
     } else {
       describe();
@@ -366,7 +373,6 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     holdOutcome ??= { held: false, status, failureCode: code };
     await CancellationScope.nonCancellable(async () => {
       for (;;) {
-        const next = compensations.at(-1)?.name ?? 'endTransfer';
         try {
           while (compensations.length > 0) {
             await compensations.at(-1)!.run();
@@ -376,7 +382,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
           return;
         } catch (err) {
           if (!(err instanceof ActivityFailure)) throw err;
-          const failed = compensations.at(-1)?.name ?? next;
+          const failed = compensations.at(-1)?.name ?? 'endTransfer';
           await park(
             { step: `compensation ${failed}`, resumeStatus: null, retryMeans: `runs the compensation ${failed} and what follows it again`, cancelRefusal: `compensations are in progress (${failed} failed); fix the cause and retry them` },
             `compensation ${failed} could not complete: ${failureText(err)}; the transfer ends ${status} once it does`,
@@ -390,143 +396,155 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   }
 
   describe();
-  try {
-    compensations.push({ name: 'voidHold', run: () => compensation.voidHold.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: void the hold' }, [{ transferId }]) });
-    const hold = await step('holdFunds', 'created', cancelAllowed, () => ledger.holdFunds.executeWithOptions({ ...LEDGER_STEP, summary: `hold ${input.amountMinor} ${input.currency} (minor units)` }, [{ transferId }]));
-    holdOutcome = hold;
-    if (!hold.held) {
-      // A cancel accepted while the hold was being tried is answered with the failure.
-      if (pending) awaiting.push(pending);
-      pending = undefined;
-      state.failureCode = hold.failureCode ?? null;
-      setStatus(hold.status, hold.failureCode ?? null);
-      return state;
-    }
-    setStatus('funds_held', null);
-    cancelIfAsked();
+  const result = await flow();
+  // An action accepted but overtaken by the end (a retry while unknown, then the bank's rejection) is answered with it.
+  if (pending) awaiting.push(pending);
+  pending = undefined;
+  answer(`the transfer ended ${state.status}`);
+  // An operator action still being written to the audit log is finished before the workflow closes.
+  if (!allHandlersFinished()) await condition(allHandlersFinished, AUDIT_WAIT);
+  return result;
 
-    if (input.targetCurrency !== input.currency) {
-      compensations.push({ name: 'unwindFx', run: () => compensation.unwindFx.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: unwind the conversion' }, [{ transferId }]) });
-      await step('convertFunds', 'funds_held', cancelAllowed, () => ledger.convertFunds.executeWithOptions({ ...LEDGER_STEP, summary: `convert ${input.currency} to ${input.targetCurrency} at the quote` }, [{ transferId }]));
-      setStatus('fx_locked', null);
-      cancelIfAsked();
-    }
-
-    // The last moment a cancel can still undo everything: wait out one being written to the log.
-    if (claim) await condition(() => claim === undefined, AUDIT_WAIT);
-    cancelIfAsked();
-    submitStarted = true;
-
-    let attemptNo = 1;
-    const preSubmitStatus: TransferStatus = input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held';
-    const submit = () =>
-      step('submitPayout', state.status === 'unknown' ? 'unknown' : preSubmitStatus, submitCancel, () => bankSubmit.submitPayout.executeWithOptions({ ...BANK_SUBMIT, summary: `submit attempt ${attemptNo} over ${rail}` }, [{ transferId, attemptNo }]));
-    let submission = await submit();
-    const fallback = FALLBACK_RAIL[rail];
-    if (submission.outcome === 'rejected' && submission.fallback && fallback) {
-      // The rail could not reach the beneficiary and nothing was paid: a new attempt on the fallback rail.
-      await ledger.switchRail({ transferId, rail: fallback, reason: `${rail} could not reach the beneficiary (${submission.code}); retrying over ${fallback}` });
-      rail = fallback;
-      attemptNo = 2;
-      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.rail, value: rail }]);
-      submission = await submit();
-    }
-    state.railReference = submission.railReference;
-    if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
-    let unknown = submission.outcome === 'unknown';
-    setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
-
-    // From here the bank may have paid: compensations run only on the bank's word that it did not.
-    let settled = false;
-    let notFound = 0;
-    let resends = 0;
-    for (;;) {
-      let waitedMs = 0;
-      while (waitedMs < input.timing.settlementTimeoutMs && !settled) {
-        answerStaleRetry();
-        const delayMs = unknown ? Math.min(input.timing.pollIntervalMs * 2 ** notFound, input.timing.pollIntervalMs * INQUIRY_BACKOFF_MAX) : input.timing.pollIntervalMs;
-        // An operator's retry while the outcome is unknown asks the bank at once.
-        await condition(() => unknown && pending?.kind === 'retry', delayMs);
-        waitedMs += delayMs;
-        const asked = unknown && pending?.kind === 'retry' ? pending : undefined;
-        if (asked) {
-          pending = undefined;
-          awaiting.push(asked);
-        }
-        const answerNow = await step('checkPayout', unknown ? 'unknown' : 'submitted', sentToBank, () => bankInquiry.checkPayout.executeWithOptions({ ...BANK_INQUIRY, summary: `ask the bank about ${submission.railReference}` }, [{ railReference: submission.railReference, rail }]));
-        if (unknown && answerNow.state !== 'not_found') {
-          // The inquiry found the payment under our reference: the submission did land.
-          await ledger.resumeStatus({ transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` });
-          await ledger.confirmAttempt({ attemptId: submission.attemptId });
-          unknown = false;
-          setStatus('submitted', null);
-        }
-        if (asked) answer(`inquired again: the bank answered ${answerNow.state}`);
-        if (answerNow.state === 'settled') settled = true;
-        else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
-          return await compensate('failed', answerNow.code ?? answerNow.state, `the bank ${answerNow.state} the payment (${answerNow.code ?? 'no code'})`, submission.attemptId);
-        } else if (answerNow.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
-          if (resends >= MAX_RESENDS) {
-            await park(
-              { step: 'inquiry', resumeStatus: 'unknown', retryMeans: 'inquires again under the same reference', cancelRefusal: `the bank has not confirmed that ${submission.railReference} is dead; retry inquires again` },
-              `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`,
-            );
-            answer('inquiring again under the same reference');
-            notFound = 0;
-            waitedMs = 0;
-            continue;
-          }
-          // Proven not received: send again under the same reference, which the bank dedupes.
-          resends++;
-          notFound = 0;
-          submission = await submit();
-          if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
-          unknown = submission.outcome === 'unknown';
-          setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
-        }
-      }
-      answerStaleRetry();
-      if (settled) break;
-      // Funds may already be at the beneficiary: never compensate here. An operator decides.
-      await park(
-        { step: 'settlement', resumeStatus: unknown ? 'unknown' : 'submitted', retryMeans: 'keeps asking the bank for another settlement window', cancelRefusal: sentToBank() },
-        `no settlement within ${input.timing.settlementTimeoutMs} ms for reference ${submission.railReference}`,
-      );
-      answer('asking the bank again for another settlement window');
-    }
-
-    // --- After settlement: post the hold, complete, then watch for returns. ---
-    compensations.length = 0;
-    await step('settlePayout', 'submitted', sentToBank, () => ledger.settlePayout({ transferId, attemptId: submission.attemptId }));
-    setStatus('settled', null);
-    await step('completeTransfer', 'settled', sentToBank, () => ledger.completeTransfer({ transferId }));
-    setStatus('completed', null);
-
-    // The bank may still return the payment: watch through the return window (timers cost nothing).
-    const returnPolls = Math.ceil(input.timing.returnWindowMs / input.timing.returnPollIntervalMs);
-    for (let poll = 0; poll < returnPolls; poll++) {
-      await sleep(input.timing.returnPollIntervalMs);
-      let answerNow;
-      try {
-        answerNow = await returnWatch.checkPayout({ railReference: submission.railReference, rail });
-      } catch (err) {
-        // A bank that does not answer now is asked again at the next look; the transfer stays completed.
-        if (err instanceof ActivityFailure) continue;
-        throw err;
-      }
-      if (answerNow.state === 'returned' || answerNow.state === 'rejected') {
-        const code = answerNow.code ?? 'returned';
-        await ledger.recordReturn({ transferId, code });
-        state.failureCode = code;
-        setStatus('returned', `returned by the bank (${code})`);
+  async function flow(): Promise<TransferState> {
+    try {
+      compensations.push({ name: 'voidHold', run: () => compensation.voidHold.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: void the hold' }, [{ transferId }]) });
+      const hold = await step('holdFunds', 'created', cancelAllowed, () => ledger.holdFunds.executeWithOptions({ ...LEDGER_STEP, summary: `hold ${input.amountMinor} ${input.currency} (minor units)` }, [{ transferId }]));
+      holdOutcome = hold;
+      if (!hold.held) {
+        // A cancel accepted while the hold was being tried is answered with the failure.
+        if (pending) awaiting.push(pending);
+        pending = undefined;
+        state.failureCode = hold.failureCode ?? null;
+        setStatus(hold.status, hold.failureCode ?? null);
         return state;
       }
+      setStatus('funds_held', null);
+      cancelIfAsked();
+
+      if (input.targetCurrency !== input.currency) {
+        compensations.push({ name: 'unwindFx', run: () => compensation.unwindFx.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: unwind the conversion' }, [{ transferId }]) });
+        await step('convertFunds', 'funds_held', cancelAllowed, () => ledger.convertFunds.executeWithOptions({ ...LEDGER_STEP, summary: `convert ${input.currency} to ${input.targetCurrency} at the quote` }, [{ transferId }]));
+        setStatus('fx_locked', null);
+        cancelIfAsked();
+      }
+
+      // The last moment a cancel can still undo everything: wait out one being written to the log.
+      if (claim) await condition(() => claim === undefined, AUDIT_WAIT);
+      cancelIfAsked();
+      submitStarted = true;
+
+      let attemptNo = 1;
+      const preSubmitStatus: TransferStatus = input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held';
+      const submit = () =>
+        step('submitPayout', state.status === 'unknown' ? 'unknown' : preSubmitStatus, submitCancel, () => bankSubmit.submitPayout.executeWithOptions({ ...BANK_SUBMIT, summary: `submit attempt ${attemptNo} over ${rail}` }, [{ transferId, attemptNo }]));
+      let submission = await submit();
+      const fallback = FALLBACK_RAIL[rail];
+      if (submission.outcome === 'rejected' && submission.fallback && fallback) {
+        // The rail could not reach the beneficiary and nothing was paid: a new attempt on the fallback rail.
+        const rejectedCode = submission.code;
+        await step('switchRail', preSubmitStatus, cancelAllowed, () => ledger.switchRail({ transferId, rail: fallback, reason: `${rail} could not reach the beneficiary (${rejectedCode}); retrying over ${fallback}` }));
+        rail = fallback;
+        attemptNo = 2;
+        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.rail, value: rail }]);
+        submission = await submit();
+      }
+      state.railReference = submission.railReference;
+      if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
+      let unknown = submission.outcome === 'unknown';
+      setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
+
+      // From here the bank may have paid: compensations run only on the bank's word that it did not.
+      let settled = false;
+      let notFound = 0;
+      let resends = 0;
+      for (;;) {
+        let waitedMs = 0;
+        while (waitedMs < input.timing.settlementTimeoutMs && !settled) {
+          answerStaleRetry();
+          const delayMs = unknown ? Math.min(input.timing.pollIntervalMs * 2 ** notFound, input.timing.pollIntervalMs * INQUIRY_BACKOFF_MAX) : input.timing.pollIntervalMs;
+          // An operator's retry while the outcome is unknown asks the bank at once.
+          await condition(() => unknown && pending?.kind === 'retry', delayMs);
+          waitedMs += delayMs;
+          const asked = unknown && pending?.kind === 'retry' ? pending : undefined;
+          if (asked) {
+            pending = undefined;
+            awaiting.push(asked);
+          }
+          const answerNow = await step('checkPayout', unknown ? 'unknown' : 'submitted', sentToBank, () => bankInquiry.checkPayout.executeWithOptions({ ...BANK_INQUIRY, summary: `ask the bank about ${submission.railReference}` }, [{ railReference: submission.railReference, rail }]));
+          if (unknown && answerNow.state !== 'not_found') {
+            // The inquiry found the payment under our reference: the submission did land.
+            await step('confirmSubmission', 'unknown', sentToBank, () => ledger.resumeStatus({ transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` }));
+            await step('confirmAttempt', 'submitted', sentToBank, () => ledger.confirmAttempt({ attemptId: submission.attemptId }));
+            unknown = false;
+            setStatus('submitted', null);
+          }
+          if (asked) answer(`inquired again: the bank answered ${answerNow.state}`);
+          if (answerNow.state === 'settled') settled = true;
+          else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
+            return await compensate('failed', answerNow.code ?? answerNow.state, `the bank ${answerNow.state} the payment (${answerNow.code ?? 'no code'})`, submission.attemptId);
+          } else if (answerNow.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
+            if (resends >= MAX_RESENDS) {
+              await park(
+                { step: 'inquiry', resumeStatus: 'unknown', retryMeans: 'inquires again under the same reference', cancelRefusal: `the bank has not confirmed that ${submission.railReference} is dead; retry inquires again` },
+                `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`,
+              );
+              answer('inquiring again under the same reference');
+              notFound = 0;
+              waitedMs = 0;
+              continue;
+            }
+            // Proven not received: send again under the same reference, which the bank dedupes.
+            resends++;
+            notFound = 0;
+            submission = await submit();
+            if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
+            unknown = submission.outcome === 'unknown';
+            setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
+          }
+        }
+        answerStaleRetry();
+        if (settled) break;
+        // Funds may already be at the beneficiary: never compensate here. An operator decides.
+        await park(
+          { step: 'settlement', resumeStatus: unknown ? 'unknown' : 'submitted', retryMeans: 'keeps asking the bank for another settlement window', cancelRefusal: sentToBank() },
+          `no settlement within ${input.timing.settlementTimeoutMs} ms for reference ${submission.railReference}`,
+        );
+        answer('asking the bank again for another settlement window');
+      }
+
+      // --- After settlement: post the hold, complete, then watch for returns. ---
+      compensations.length = 0;
+      await step('settlePayout', 'submitted', sentToBank, () => ledger.settlePayout({ transferId, attemptId: submission.attemptId }));
+      setStatus('settled', null);
+      await step('completeTransfer', 'settled', sentToBank, () => ledger.completeTransfer({ transferId }));
+      setStatus('completed', null);
+
+      // The bank may still return the payment: watch through the return window (timers cost nothing).
+      const returnPolls = Math.ceil(input.timing.returnWindowMs / input.timing.returnPollIntervalMs);
+      for (let poll = 0; poll < returnPolls; poll++) {
+        await sleep(input.timing.returnPollIntervalMs);
+        let answerNow;
+        try {
+          answerNow = await returnWatch.checkPayout({ railReference: submission.railReference, rail });
+        } catch (err) {
+          // A bank that does not answer now is asked again at the next look; the transfer stays completed.
+          if (err instanceof ActivityFailure) continue;
+          throw err;
+        }
+        if (answerNow.state === 'returned' || answerNow.state === 'rejected') {
+          const code = answerNow.code ?? 'returned';
+          await ledger.recordReturn({ transferId, code });
+          state.failureCode = code;
+          setStatus('returned', `returned by the bank (${code})`);
+          return state;
+        }
+      }
+      return state;
+    } catch (err) {
+      if (err instanceof OperatorCancel) return await compensate('canceled', 'canceled', err.message);
+      // A bug (not an activity's exhausted retries, which park): undo what can be undone, then fail loudly.
+      if (!submitStarted && compensations.length > 0) await compensate('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
+      throw err;
     }
-    return state;
-  } catch (err) {
-    if (err instanceof OperatorCancel) return await compensate('canceled', 'canceled', err.message);
-    // A bug (not an activity's exhausted retries, which park): undo what can be undone, then fail loudly.
-    if (!submitStarted && compensations.length > 0) await compensate('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
-    throw err;
   }
 }
