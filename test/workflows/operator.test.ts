@@ -192,6 +192,10 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
     let result;
     const state = await runner.run(input, async (handle) => {
       await parkedByBank(handle);
+      // The Temporal UI's current details say what is stuck and what each operator action would do.
+      const metadata = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')) ?? {};
+      assert.match(metadata.currentDetails ?? '', /\*\*needs_attention\*\* — submitPayout failed after its retries/);
+      assert.match(metadata.currentDetails ?? '', /waiting for an operator: retry runs submitPayout again; cancel undoes what was done/);
       result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'beneficiary bank down for the week', operator: 'bob' }] });
     });
     assert.equal(state.status, 'canceled');
