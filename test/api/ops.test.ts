@@ -142,6 +142,13 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     assert.equal(twice.body.error.code, 'invalid_state');
     const mismatch = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'x', operator: 'bob' }, headers: { 'x-operator': 'eve' } });
     assert.equal(mismatch.status, 400);
+    const page1 = await call(stack.url, 'GET', `/v1/ops/audit?transferId=${transferId}&limit=1`, { key: stack.opsKey });
+    assert.equal(page1.body.hasMore, true);
+    const page2 = await call(stack.url, 'GET', `/v1/ops/audit?transferId=${transferId}&limit=1&startingAfter=${page1.body.data[0].id}`, { key: stack.opsKey });
+    assert.equal(page2.body.hasMore, false);
+    assert.equal(page2.body.data.length, 1);
+    assert.notEqual(page2.body.data[0].id, page1.body.data[0].id);
+    assert.equal((await call(stack.url, 'GET', `/v1/ops/audit?startingAfter=nope`, { key: stack.opsKey })).body.error.param, 'startingAfter');
     assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator]).sort(), [
       ['cancel', 'accepted', 'bob'],
       ['cancel', 'refused', 'bob'],
