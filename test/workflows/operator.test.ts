@@ -270,6 +270,34 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
     assert.deepEqual(seen(), ['rate_limited', 'pending']);
   });
 
+  it('cancel while the hold is still being placed: taken before submission, the hold voided, nothing sent', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000004' });
+    // A slow ledger: the hold's posting takes three seconds, long enough for an operator to act.
+    const name = `slow_hold_${input.transferId.slice(-8)}`;
+    const connection = orm.em.getConnection();
+    await connection.execute(`create trigger ${name} before insert on postings for each row begin if new.transfer_id = '${input.transferId}' and new.kind = 'pending' then set @slept = sleep(3); end if; end`);
+    let result;
+    try {
+      const state = await runner.run(input, async (handle) => {
+        await new Promise((r) => setTimeout(r, 1_000));
+        assert.equal((await handle.query(statusQuery)).status, 'created', 'the hold is still being placed');
+        result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'wrong beneficiary', operator: 'judy' }] });
+      });
+      assert.equal(state.status, 'canceled');
+    } finally {
+      await connection.execute(`drop trigger if exists ${name}`);
+    }
+    assert.equal((result as unknown as { status: string }).status, 'canceled');
+    assert.deepEqual(await postingsOf(orm, input.transferId), [
+      { kind: 'pending', code: 'payout_hold', amountMinor: 1_000 },
+      { kind: 'void_pending', code: 'payout_hold_voided', amountMinor: 1_000 },
+    ]);
+    assert.equal(bank.sim.submissions.filter((s) => s.raw.includes('720000004')).length, 0, 'nothing reached the bank');
+    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'canceled']);
+    assert.deepEqual(await auditLedger(orm.em), []);
+  });
+
   it('cancel before submission while parked on a failing hold: canceled, nothing held, nothing sent', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000);
