@@ -15,7 +15,8 @@
  *      A submission whose answer never came is `unknown`: the loop inquires under the same
  *      reference, backing off from pollIntervalMs to 16 × pollIntervalMs; found → submitted; not
  *      found three times → resent under the same reference (the bank dedupes), at most twice, then
- *      needs_attention, where an operator's retry inquires again. Never a new reference.
+ *      needs_attention, where an operator's retry starts another round of inquiries and resends
+ *      under the same reference. Never a new reference.
  *   4. settlePayout      submitted → settled             the hold is posted
  *   5. completeTransfer  settled → completed
  *   6. checkPayout loop  through the return window (timing.returnWindowMs): a return moves the
@@ -485,11 +486,13 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
           } else if (answerNow.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
             if (resends >= MAX_RESENDS) {
               await park(
-                { step: 'inquiry', resumeStatus: 'unknown', retryMeans: 'inquires again under the same reference', cancelRefusal: `the bank has not confirmed that ${submission.railReference} is dead; retry inquires again` },
+                { step: 'inquiry', resumeStatus: 'unknown', retryMeans: 'inquires again under the same reference, resending under it if the bank still has nothing', cancelRefusal: `the bank has not confirmed that ${submission.railReference} is dead; retry inquires again` },
                 `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`,
               );
               answer('inquiring again under the same reference');
+              // Another round: inquiries, then resends under the same reference if the bank still has nothing.
               notFound = 0;
+              resends = 0;
               waitedMs = 0;
               continue;
             }

@@ -78,6 +78,17 @@ export const PATHS: RecordedPath[] = [
   },
   { name: 'unknown', status: 'completed', run: (r) => payout(r, '790000006', { behavior: 'timeout_after_accept' }) },
   {
+    name: 'unknown-resolved-by-operator',
+    status: 'completed',
+    run: (r) =>
+      payout(r, '790000007', { behavior: 'timeout_before_accept' }, async (handle) => {
+        await r.env.sleep('1 hour');
+        await statusReached(handle, 'needs_attention');
+        await r.clearRules();
+        await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its intake', operator: 'recorder' }] });
+      }),
+  },
+  {
     name: 'fx-rejection',
     status: 'failed',
     run: async (r) => {

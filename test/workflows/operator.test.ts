@@ -298,6 +298,33 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
     assert.deepEqual(await auditLedger(orm.em), []);
   });
 
+  it('an outcome the bank never confirms: inquiries and resends under the same reference, then needs_attention; a retry resolves it, never under a new reference', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000005' });
+    await rule({ match: { accountNumber: '720000005' }, behavior: 'timeout_before_accept' });
+    let result;
+    const state = await runner.run(input, async (handle) => {
+      await env.sleep('1 hour');
+      await statusReached(handle, 'needs_attention');
+      const parked = await handle.query(statusQuery);
+      assert.match(parked.reason ?? '', /the bank has no record of \S+ after 2 resends under the same reference/);
+      assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'give up', operator: 'kim' }] })), /has not confirmed that \S+ is dead/);
+      await runner.clearRules();
+      result = await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its intake', operator: 'kim' }] });
+    });
+    assert.equal(state.status, 'completed');
+    assert.deepEqual(result, { action: 'retry', accepted: true, status: 'unknown', message: 'inquiring again under the same reference' });
+    const attempts = await orm.em.fork().find(Attempt, { transferId: input.transferId });
+    assert.equal(attempts.length, 1, 'one attempt, one reference');
+    assert.deepEqual(
+      bank.sim.submissions.filter((s) => s.reference === attempts[0].railReference).map((s) => [s.status, s.duplicate]),
+      [['dropped', false], ['dropped', false], ['dropped', false], ['pending', false]],
+      'sent three times into the void, then once taken: never paid twice',
+    );
+    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'unknown', 'needs_attention', 'unknown', 'submitted', 'settled', 'completed']);
+    assert.deepEqual(await auditLedger(orm.em), []);
+  });
+
   it('cancel before submission while parked on a failing hold: canceled, nothing held, nothing sent', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000);
