@@ -114,6 +114,8 @@ const INQUIRY_BACKOFF_MAX = 16;
  * under 3,000; the workflow still continues as new where the server suggests it (see park()).
  */
 const OPERATOR_WAIT_SLICE = '7 days';
+/** How long the API's start (the fundsHeld update) waits for the hold: one transaction, unless the ledger is in trouble. */
+const FUNDS_HELD_WAIT = '30 seconds';
 /** How long an Update waits for its action to take effect before answering with where things stand. */
 const OPERATOR_RESULT_WAIT = '15 minutes';
 /** How long the flow waits for an operator action being written to the audit log (AUDIT_RECORD's own bound). */
@@ -169,7 +171,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
 
   setHandler(statusQuery, () => state);
   setHandler(fundsHeldUpdate, async () => {
-    await condition(() => holdOutcome !== undefined);
+    if (!(await condition(() => holdOutcome !== undefined, FUNDS_HELD_WAIT))) {
+      throw ApplicationFailure.nonRetryable(`the hold for ${transferId} is not placed yet (the transfer is ${state.status}); ask again later`, 'hold_pending');
+    }
     return holdOutcome!;
   });
 
