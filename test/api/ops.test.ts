@@ -14,7 +14,7 @@ import { SEARCH_ATTRIBUTES } from '../../core/transfer';
 import { auditLedger } from '../../ledger/auditor';
 import { createClient, deposit } from '../../services/clients';
 import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
-import { call, until } from '../support/api-stack';
+import { apiStack, call, until, type ApiStack } from '../support/api-stack';
 import { BENEFICIARY, balanceOf, createdTransfer, transferRow } from '../support/fixtures';
 import { opsStack, type OpsStack } from '../support/ops-stack';
 
@@ -229,5 +229,37 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     const { railReference } = await handle.query(statusQuery);
     await fetch(`${stack.bank.url}/sim/payments/${railReference}/release`, { method: 'POST' });
     assert.equal((await handle.result()).status, 'completed');
+  });
+});
+
+describe('ops API on the Temporal dev server (the npm start stack)', () => {
+  let stack: ApiStack;
+
+  before(async () => {
+    stack = await apiStack();
+  });
+
+  it('refuses retry and cancel of a completed payout with 409 and the reason, and audits both', async () => {
+    const created = await call(stack.url, 'POST', '/v1/ops/clients', { key: stack.opsKey, body: { name: 'Dev Server Ops' } });
+    const key = created.body.apiKey;
+    await call(stack.url, 'POST', `/v1/ops/clients/${created.body.id}/deposits`, { key: stack.opsKey, body: { currency: 'USD', amountMinor: 10_000, reference: 'wire-ops-1' } });
+    const transfer = await call(stack.url, 'POST', '/v1/transfers', { key, body: { amountMinor: 1_000, currency: 'USD', beneficiary: BENEFICIARY } });
+    assert.equal(transfer.status, 201, JSON.stringify(transfer.body));
+    const id = transfer.body.id;
+    await until('completed', () => call(stack.url, 'GET', `/v1/transfers/${id}`, { key }), (r) => r.body.status === 'completed');
+
+    const retry = await call(stack.url, 'POST', `/v1/ops/transfers/${id}/retry`, { key: stack.opsKey, body: { reason: 'just in case' }, headers: { 'x-operator': 'pat' } });
+    assert.equal(retry.status, 409);
+    assert.equal(retry.body.error.code, 'invalid_state');
+    assert.match(retry.body.error.message, /is completed; there is nothing to retry/);
+    const cancel = await call(stack.url, 'POST', `/v1/transfers/${id}/cancel`, { key });
+    assert.equal(cancel.status, 409);
+    assert.match(cancel.body.error.message, /is completed; there is nothing to cancel/);
+
+    const audit = await until('two audit rows', () => call(stack.url, 'GET', `/v1/ops/audit?transferId=${id}`, { key: stack.opsKey }), (r) => r.body.data.length === 2);
+    assert.deepEqual(audit.body.data.map((e: Record<string, string>) => [e.action, e.outcome, e.statusBefore]).sort(), [
+      ['cancel', 'refused', 'completed'],
+      ['retry', 'refused', 'completed'],
+    ]);
   });
 });
