@@ -3,6 +3,7 @@ import { createReconciliationActivities, type ReconciliationActivityDeps } from 
 import { createReturnActivities } from './returns';
 import { createCorrectionActivities } from './corrections';
 import { createAchWindowActivities, type AchWindowDeps } from './ach-windows';
+import { createOperatorActivities } from './operator';
 
 /** `achWindows`: set when ACH entries go out per window (ACH_FILE_MODE=per_window). */
 export type ActivityDeps = TransferActivityDeps & ReconciliationActivityDeps & { achWindows?: AchWindowDeps };
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReturnActivities(deps),
     ...createCorrectionActivities(deps),
     ...createAchWindowActivities(deps.achWindows),
+    ...createOperatorActivities(deps),
   };
 }
 

@@ -320,24 +320,56 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     },
 
     /**
-     * Undoes what the transfer did and ends it failed or canceled, in one transaction:
-     * a standing hold is voided (`tr_…:hold:void`); a conversion is unwound at the current mid rate —
-     * the target amount and the spread go back to FX liquidity, the source amount comes back, the
-     * difference is booked to FX gain/loss, the fee is refunded — and the client is credited back
-     * in full (`tr_…:fx:unwind:*`, `tr_…:refund`). Refuses once the payout has settled.
+     * Compensation for the conversion: reverses it at the current mid rate and credits the client
+     * back — the target amount and the spread go back to FX liquidity, the source amount comes back,
+     * the difference is booked to FX gain/loss, the fee is refunded (`tr_…:fx:unwind:*`,
+     * `tr_…:refund`), in one transaction. Nothing to do when no conversion was booked or it was
+     * already unwound. Final: the payout has settled (`hold_already_resolved`).
      */
-    async failTransfer(input: { transferId: string; status: 'failed' | 'canceled'; code: string; message: string; attemptId?: string }): Promise<void> {
+    async unwindFx(input: { transferId: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         if (await tx.findOne(Posting, { externalId: `${transfer.id}:settle` })) {
-          throw new LedgerError('hold_already_resolved', `transfer ${transfer.id} has settled; it cannot simply fail`);
+          throw new LedgerError('hold_already_resolved', `transfer ${transfer.id} has settled; its conversion cannot be unwound`);
         }
-        const hold = await tx.findOne(Posting, { externalId: holdKey(transfer.id) });
+        const converted = await tx.findOne(Posting, { externalId: `${transfer.id}:fx:source` });
+        if (!converted || (await tx.findOne(Posting, { externalId: `${transfer.id}:refund` }))) return;
+        await unwindConversion(tx, transfer);
+      }).catch(nonRetryable);
+    },
+
+    /**
+     * Compensation for the hold: voids it (`tr_…:hold:void`). Nothing to do when no hold was placed,
+     * it is already voided, or it was posted by a conversion that has since been unwound and
+     * refunded. Final: the hold was posted and the money not given back (`hold_already_resolved`).
+     */
+    async voidHold(input: { transferId: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const hold = await tx.findOne(Posting, { externalId: holdKey(input.transferId) });
+        if (!hold) return;
+        const resolution = await tx.findOne(Posting, { pendingId: hold.id });
+        if (!resolution) {
+          await resolveHold(tx, { externalId: `${holdKey(input.transferId)}:void`, kind: 'void_pending', pendingId: hold.id, code: 'payout_hold_voided' });
+          return;
+        }
+        if (resolution.kind === 'post_pending' && !(await tx.findOne(Posting, { externalId: `${input.transferId}:refund` }))) {
+          throw new LedgerError('hold_already_resolved', `the hold of ${input.transferId} was posted and the money was not given back; it cannot be voided`);
+        }
+      }).catch(nonRetryable);
+    },
+
+    /**
+     * Ends a transfer failed or canceled once its compensations are done, and marks the attempt
+     * the bank refused. Refuses while the client's money is still held or out (a compensation
+     * missing), so a transfer never reads `failed` with its money unaccounted for.
+     */
+    async endTransfer(input: { transferId: string; status: 'failed' | 'canceled'; code: string; message: string; attemptId?: string }): Promise<void> {
+      await inTransaction(em(), async (tx) => {
+        const hold = await tx.findOne(Posting, { externalId: holdKey(input.transferId) });
         const resolution = hold ? await tx.findOne(Posting, { pendingId: hold.id }) : null;
-        if (hold && !resolution) {
-          await resolveHold(tx, { externalId: `${holdKey(transfer.id)}:void`, kind: 'void_pending', pendingId: hold.id, code: 'payout_hold_voided' });
-        } else if (resolution?.kind === 'post_pending' && !(await tx.findOne(Posting, { externalId: `${transfer.id}:refund` }))) {
-          await unwindConversion(tx, transfer);
+        const refunded = await tx.findOne(Posting, { externalId: `${input.transferId}:refund` });
+        if (hold && (!resolution || (resolution.kind === 'post_pending' && !refunded))) {
+          throw new LedgerError('hold_already_resolved', `transfer ${input.transferId} still holds the client's money; its compensations have not run`);
         }
         if (input.attemptId) {
           const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });

@@ -37,6 +37,7 @@ import { sameKey } from './keys';
 import { errorHandler, notFound, requireJsonBody } from './errors';
 import { withIdempotency } from './idempotency';
 import { webhookRoutes } from './routes-webhooks';
+import { registerOpsRoutes } from './routes-ops';
 import { createClientSchema, createQuoteSchema, createTransferDocSchema, createTransferSchema, depositSchema, emptyBodySchema, parse, parseBeneficiary, transferListQuery } from './schemas';
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
@@ -330,6 +331,7 @@ export function createApp(deps: AppDeps) {
 
   app.use(webhookRoutes(orm, requireClient, clientIdOf));
   app.use(reconciliationRoutes({ em, requireOps }));
+  registerOpsRoutes(app, { orm, temporal, requireOps, requireClient, clientIdOf });
 
   app.use(notFound);
   app.use(errorHandler);

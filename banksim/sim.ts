@@ -20,7 +20,7 @@ import { settlementAtMs, type RailTime, type SettlementClock } from './settlemen
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
-export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
+export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'rate_limited', 'timeout_before_accept', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
 export type SimBehavior = (typeof SIM_BEHAVIORS)[number];
 
 const ruleSchema = z.object({
@@ -276,9 +276,22 @@ export function createBankSim(options: BankSimOptions) {
 
   /** A bank that is down takes nothing: decided before anything is booked. */
   function refuseIfDown(candidates: Candidate[], raw: string, receivedAt: string, res: Response): boolean {
-    const down = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'unavailable');
+    const down = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'unavailable' || r?.behavior === 'rate_limited' || r?.behavior === 'timeout_before_accept');
     if (!down) return false;
     consume(down as SimRule);
+    if (down.behavior === 'timeout_before_accept') {
+      // The instruction is lost on the way in: nothing is booked and no answer ever comes.
+      for (const c of candidates) submission(c, 'dropped', false, raw, receivedAt);
+      setTimeout(() => res.socket?.destroy(), hangMs).unref();
+      return true;
+    }
+    if (down.behavior === 'rate_limited') {
+      // 429 with the rule's delay as Retry-After (whole seconds, at least one).
+      for (const c of candidates) submission(c, 'rate_limited', false, raw, receivedAt);
+      const retryAfterS = Math.max(1, Math.ceil((down.delayMs ?? 1_000) / 1_000));
+      res.status(429).set('Retry-After', String(retryAfterS)).json({ error: { code: 'rate_limited', message: `too many requests; retry after ${retryAfterS} s` } });
+      return true;
+    }
     for (const c of candidates) submission(c, 'unavailable', false, raw, receivedAt);
     res.status(503).set('Retry-After', '1').json({ error: { code: 'unavailable', message: 'bank is temporarily unavailable' } });
     return true;
@@ -679,7 +692,7 @@ export function createBankSim(options: BankSimOptions) {
     const reference = typeof req.query.reference === 'string' ? req.query.reference : undefined;
     const data = submissions.filter((s) => reference === undefined || s.reference === reference);
     const counts: Record<string, number> = {};
-    for (const s of data) if (s.reference && s.status !== 'unavailable') counts[s.reference] = (counts[s.reference] ?? 0) + 1;
+    for (const s of data) if (s.reference && s.status !== 'unavailable' && s.status !== 'rate_limited' && s.status !== 'dropped') counts[s.reference] = (counts[s.reference] ?? 0) + 1;
     res.json({ data, counts, duplicateCount: data.filter((s) => s.duplicate).length });
   });
 

@@ -31,8 +31,8 @@ const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   submitted: ['settled', 'failed', 'needs_attention', 'unknown'],
   unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
-  // returned: a late return an operator accepted.
-  needs_attention: ['funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
+  // created: a retry of a failed hold; returned: a late return an operator accepted.
+  needs_attention: ['created', 'funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
   settled: ['completed', 'returned', 'needs_attention'],
   completed: ['returned', 'needs_attention'],
   failed: [],
@@ -107,10 +107,10 @@ export interface TransferTiming {
   returnPollIntervalMs: number;
   /**
    * After settlement, how long the payment has to appear on the bank's statement before it is a
-   * break, and how often we look. Optional: inputs written before reconciliation existed lack them.
+   * break, and how often we look.
    */
-  reconcileWindowMs?: number;
-  reconcilePollIntervalMs?: number;
+  reconcileWindowMs: number;
+  reconcilePollIntervalMs: number;
 }
 
 export function railTiming(railTime: 'demo' | 'real'): TransferTiming {

@@ -622,3 +622,46 @@ export const AchEntry = new EntitySchema<AchEntryRow>({
 });
 
 ENTITIES.push(AchWindow, AchEntry);
+
+/**
+ * Operator actions on transfers (retry, cancel), accepted or refused, through the API or straight
+ * through Temporal. The ID is the action's own: the Temporal update ID, or an ID the workflow drew
+ * for a signal, so recording the same action twice finds the row already there.
+ */
+export interface OperatorActionRow {
+  id: string;
+  transferId: string;
+  action: string;
+  operator: string;
+  reason: string;
+  /** `api` when the ops or client API sent it; `temporal` for a signal or update sent directly. */
+  channel: string;
+  /** `update` or `signal`. */
+  via: string;
+  outcome: 'accepted' | 'refused';
+  /** What the workflow answered: the status it moved to, or why it refused. */
+  detail: string;
+  /** The transfer's status when the action arrived. */
+  statusBefore: string;
+  at: Date;
+}
+export const OperatorAction = new EntitySchema<OperatorActionRow>({
+  name: 'OperatorAction',
+  tableName: 'operator_actions',
+  indexes: [{ properties: ['transferId', 'at'] }],
+  properties: {
+    id: { type: 'string', length: 100, primary: true },
+    transferId: { type: 'string', length: 40 },
+    action: { type: 'string', length: 16 },
+    operator: { type: 'string', length: 100 },
+    reason: { type: 'string', length: 500 },
+    channel: { type: 'string', length: 16 },
+    via: { type: 'string', length: 16 },
+    outcome: { type: 'string', length: 16 },
+    detail: { type: 'string', length: 500 },
+    statusBefore: { type: 'string', length: 24 },
+    at: at(),
+  },
+});
+
+ENTITIES.push(OperatorAction);

@@ -27,6 +27,7 @@ import { createWorker } from '../workers/worker';
 import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
 import { ensureReconciliationSchedule } from '../workers/schedules';
 import { createWorkerMetrics, startMetricsServer } from '../workers/observability';
+import { auditSinks } from '../workers/audit-sink';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: TASK_QUEUE_TRANSFERS,
     activities: buildActivities(orm, config),
+    sinks: auditSinks(orm),
     maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY,
   });
   const workerRun = worker.run();

@@ -175,6 +175,8 @@ export function workflowStartOptions(
     staticSummary: crossCurrency
       ? `Payout ${transfer.amountMinor} ${transfer.currency} → ${transfer.targetAmountMinor} ${transfer.targetCurrency} (minor units) over ${transfer.rail} for ${transfer.clientId}`
       : `Payout ${transfer.amountMinor} ${transfer.currency} minor units over ${transfer.rail} for ${transfer.clientId}`,
+    // IDs, amounts and where to look; never account numbers or names.
+    staticDetails: `Transfer ${transfer.id} of client ${transfer.clientId}. API: GET /v1/transfers/${transfer.id}. Operators: query \`status\`; updates or signals \`retry\` and \`cancel\` with {reason, operator}; audit at GET /v1/ops/audit?transferId=${transfer.id}.`,
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.status, value: 'created' },
       { key: SEARCH_ATTRIBUTES.rail, value: transfer.rail },
@@ -207,6 +209,9 @@ async function awaitHold(deps: StartTransferDeps, transfer: TransferRow): Promis
     );
   } catch (err) {
     throw new AppError('service_unavailable', `transfer ${transfer.id} was recorded but its workflow could not be started or did not confirm the hold in time; retry with the same Idempotency-Key`, { cause: err });
+  }
+  if (!outcome.held && outcome.status === 'canceled') {
+    throw new AppError('invalid_state', `transfer ${transfer.id} was canceled by an operator before its funds were held`);
   }
   if (!outcome.held) return refusedAtHold(transfer);
   return answerFor(deps, transfer);

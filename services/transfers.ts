@@ -30,6 +30,9 @@ export async function moveStatus(
   if (transfer.status === to) return transfer;
   if (!canMove(transfer.status as TransferStatus, to)) throw new InvalidTransitionError(transfer.status, to, transferId);
   const at = new Date();
+  // Reasons quote errors that can be long (a failed SQL statement); the column keeps 500 characters.
+  if (reason !== null && reason.length > 500) reason = `${reason.slice(0, 499)}…`;
+  if (patch.failureMessage && patch.failureMessage.length > 500) patch = { ...patch, failureMessage: `${patch.failureMessage.slice(0, 499)}…` };
   transfer.status = to;
   transfer.updatedAt = at;
   Object.assign(transfer, patch);

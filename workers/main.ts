@@ -11,6 +11,7 @@ import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
 import { createWorker } from './worker';
 import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
+import { auditSinks } from './audit-sink';
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
@@ -32,7 +33,7 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   await clientConnection.close();
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
-      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, metrics, maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
+      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, metrics, sinks: auditSinks(orm), maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
   const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);

@@ -1,6 +1,7 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import { activityInterceptors, createWorkerMetrics, type WorkerMetrics } from './observability';
+import type { AuditSinks } from '../workflows/transfer';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -12,6 +13,8 @@ export interface WorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** Where the activity failure counter goes; a throwaway registry when the caller serves none. */
   metrics?: WorkerMetrics;
+  /** Where refused operator Updates are written (workers/audit-sink.ts). */
+  sinks: InjectedSinks<AuditSinks>;
 }
 
 export function workflowsPath(): string {
@@ -29,6 +32,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    sinks: options.sinks,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     interceptors: {
       ...(options.workflowBundle ? {} : { workflowModules: workflowInterceptorModules() }),

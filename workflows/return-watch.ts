@@ -11,23 +11,14 @@
  * A notification of change (ACH COR entry) seen on a look is recorded on the transfer, once; the
  * payout stays completed. A bank that does not answer a look is asked again at the next one.
  */
-import { ActivityFailure, ApplicationFailure, condition, defineSignal, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { BANK_RETURN_WATCH, LEDGER_STEP } from './activity-options';
 import type { Rail, TransferStatus, TransferTiming } from '../core/transfer';
 
-/** Database steps of the return watch: fast, retried briefly; a broken invariant is non-retryable. */
-const returnDb = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '5m',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
-
+const returnDb = proxyActivities<Activities>(LEDGER_STEP);
 /** One look at the bank: short, since the next look comes anyway. */
-const returnLook = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '2m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
-});
+const returnLook = proxyActivities<Activities>(BANK_RETURN_WATCH);
 
 export interface ReturnDecision {
   decision: 'accept' | 'dishonor';
@@ -37,12 +28,6 @@ export interface ReturnDecision {
 
 /** An operator's answer to a late return: `temporal workflow signal --name returnDecision --input '{"decision":"accept",…}'`. */
 export const returnDecisionSignal = defineSignal<[ReturnDecision]>('returnDecision');
-
-/**
- * Histories recorded before return windows and notifications of change were checked replay
- * without the two new activities: a return there was taken as it came.
- */
-const RETURN_WINDOWS_PATCH = 'ach-return-windows-and-noc';
 
 /** How long a late return waits for an operator before the workflow gives up loudly. */
 const DECISION_WAIT = '90 days';
@@ -74,7 +59,7 @@ export async function watchForReturns(watch: ReturnWatch, setStatus: (status: Tr
       if (err instanceof ActivityFailure) continue;
       throw err;
     }
-    if (answer.correction && !corrections.has(answer.correction.code) && patched(RETURN_WINDOWS_PATCH)) {
+    if (answer.correction && !corrections.has(answer.correction.code)) {
       await returnDb.recordCorrection({ transferId: watch.transferId, traceNumber: watch.railReference, ...answer.correction });
       corrections.add(answer.correction.code);
     }
@@ -82,9 +67,7 @@ export async function watchForReturns(watch: ReturnWatch, setStatus: (status: Tr
 
     const code = answer.code ?? 'returned';
     // Workflow time: on a server that skips time, the skipped days count.
-    const verdict = patched(RETURN_WINDOWS_PATCH)
-      ? await returnDb.assessReturn({ transferId: watch.transferId, rail: watch.rail, code, settledAtMs: watch.settledAtMs, receivedAtMs: Date.now() })
-      : { take: true as const };
+    const verdict = await returnDb.assessReturn({ transferId: watch.transferId, rail: watch.rail, code, settledAtMs: watch.settledAtMs, receivedAtMs: Date.now() });
     if (verdict.take) {
       await returnDb.recordReturn({ transferId: watch.transferId, code });
       setStatus('returned', `returned by the bank (${code})`, code);

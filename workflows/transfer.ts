@@ -1,15 +1,22 @@
 /**
  * Payout workflow: one per transfer, ID `transfer-<transferId>`.
  *
- * Steps (activity → status):
+ * Steps (activity → status), each compensation registered before its risky step:
  *   1. holdFunds         created → funds_held            insufficient funds → failed
+ *                        registers: voidHold
  *   1b. convertFunds     funds_held → fx_locked          cross-currency only, at the quoted rate
- *   2. submitPayout      funds_held → submitted          bank rejection → failed (hold voided)
- *   3. checkPayout loop  every timing.pollIntervalMs, at most timing.settlementTimeoutMs
- *                        rejected/returned before settlement → failed (hold voided)
+ *                        registers: unwindFx
+ *   2. submitPayout      → submitted                     bank rejection → compensations → failed
+ *                        From here the bank may have the payment: nothing is compensated unless the
+ *                        bank says it did not pay (a rejection), and nothing is canceled (no rail
+ *                        in this build can recall, see RAIL_CAN_RECALL).
+ *   3. checkPayout loop  every timing.pollIntervalMs up to timing.settlementTimeoutMs
+ *                        rejected/returned before settlement → compensations → failed
  *      A submission whose answer never came is `unknown`: the loop inquires under the same
- *      reference; found → submitted; not found three times → resent under the same reference
- *      (the bank dedupes), at most twice, then needs_attention. Never a new reference.
+ *      reference, backing off from pollIntervalMs to 16 × pollIntervalMs; found → submitted; not
+ *      found three times → resent under the same reference (the bank dedupes), at most twice, then
+ *      needs_attention, where an operator's retry starts another round of inquiries and resends
+ *      under the same reference. Never a new reference.
  *   4. settlePayout      submitted → settled             the hold is posted
  *   4b. reconcileAttempt loop  every timing.reconcilePollIntervalMs, at most timing.reconcileWindowMs:
  *                        settled becomes completed only once the bank's statement shows the payment
@@ -18,63 +25,72 @@
  *   5. completeTransfer  settled → completed
  *   6. watchForReturns   through the return window (timing.returnWindowMs), see return-watch.ts: a
  *                        timely return moves the transfer to returned and credits the client back
- *                        with new postings; a late one waits in needs_attention for an operator
+ *                        with new postings; a late one waits in needs_attention for an operator's
+ *                        returnDecision signal
  *
- * Compensation: while the bank has not settled, any ending other than settlement undoes what was
- * done, in reverse order, in one activity and one transaction (non-cancellable): unwind the
- * conversion (at the then-current rate, gain or loss booked explicitly) and credit the client back,
- * or void the hold. Once the bank may have paid, nothing is undone automatically: an operator decides.
+ * Compensations run last-registered first (unwind the conversion, then void the hold), then
+ * endTransfer ends the transfer failed or canceled, all in a non-cancellable scope. A compensation
+ * that cannot complete within its retries moves the transfer to needs_attention, naming it; an
+ * operator's retry runs the remaining compensations again (each is idempotent).
  *
- * When a step's retry budget runs out (the bank stays down, say) the transfer moves to
- * needs_attention and waits for an operator's `retry` or `cancel` signal; waiting costs nothing.
+ * When a step's retries run out (the bank stays down, say) the transfer moves to needs_attention
+ * and waits for an operator, for as long as it takes: bounded waits in a loop, each ending with a
+ * look at the history size (continue-as-new is suggested long before a parked transfer could need
+ * it; see OPERATOR_WAIT_SLICE).
+ *
+ * Operators act through the Updates `retry` and `cancel` (validated against the current state,
+ * answered with the result) or signals of the same names. Every action, accepted or refused, is
+ * written once to the audit log (core/operator.ts).
+ *
+ * Determinism: the histories under test/histories/ are replayed against this code by
+ * test/workflows/replay.test.ts. From now on a change to the commands this workflow issues goes
+ * behind `patched('<change-name>')`, and `npm run histories:record` adds histories of the new path.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
+  currentUpdateInfo,
   defineQuery,
   defineSignal,
   defineUpdate,
-  patched,
+  log,
   proxyActivities,
+  proxySinks,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  allHandlersFinished,
+  type Sinks,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { commandProblem, RAIL_CAN_RECALL, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult } from '../core/operator';
+import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, TERMINAL_STATUSES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
+import { AUDIT_RECORD, BANK_INQUIRY, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
 import { watchForReturns } from './return-watch';
-import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
 
-/** Database steps: fast, retried briefly; a broken invariant is non-retryable and surfaces. */
-const db = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '5m',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
-});
+const ledger = proxyActivities<Activities>(LEDGER_STEP);
+const compensation = proxyActivities<Activities>(LEDGER_COMPENSATION);
+const bankSubmit = proxyActivities<Activities>(BANK_SUBMIT);
+const bankInquiry = proxyActivities<Activities>(BANK_INQUIRY);
+const statements = proxyActivities<Activities>(STATEMENT_READ);
+const audit = proxyActivities<Activities>(AUDIT_RECORD);
 
-/** Bank calls: a bank that answers 5xx or not at all is retried with backoff, then handed to ops. */
-const bank = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 8 },
-});
-
-/** Statement reads: a bank that does not answer is retried, then handed to ops like any bank call. */
-const recon = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 8 },
-});
-
-/** Reconciliation timing for inputs written before it was part of the timing (the demo values). */
-const RECONCILE_WINDOW_MS_FALLBACK = 60_000;
-const RECONCILE_POLL_INTERVAL_MS_FALLBACK = 2_000;
-
-export interface OperatorCommand {
-  reason: string;
-  operator: string;
+/**
+ * An Update refused by its validator leaves no trace in the workflow's history, so the workflow
+ * cannot record it with an activity; the worker writes it from this sink instead, under the
+ * update's ID (workers/audit-sink.ts). Validators never run on replay, so it is written once.
+ */
+export interface AuditSinks extends Sinks {
+  audit: { refused(record: OperatorActionRecord): void };
 }
+const sinks = proxySinks<AuditSinks>();
+
+export type { OperatorCommand, OperatorResult };
 
 export interface TransferState {
   transferId: string;
@@ -82,204 +98,480 @@ export interface TransferState {
   reason: string | null;
   railReference: string | null;
   failureCode: string | null;
+  /** While in needs_attention: the step that stopped, and what retry and cancel would do. */
+  waitingFor: { step: string; retry: string; cancel: string } | null;
 }
 
 export const statusQuery = defineQuery<TransferState>('status');
 export const fundsHeldUpdate = defineUpdate<HoldOutcome>('fundsHeld');
+export const retryUpdate = defineUpdate<OperatorResult, [OperatorCommand]>('retry');
+export const cancelUpdate = defineUpdate<OperatorResult, [OperatorCommand]>('cancel');
 export const retrySignal = defineSignal<[OperatorCommand]>('retry');
 export const cancelSignal = defineSignal<[OperatorCommand]>('cancel');
 
 /** After a submission without an answer: inquiries that find nothing before resending under the same reference, and how often. */
 const NOT_FOUND_BEFORE_RESEND = 3;
 const MAX_RESENDS = 2;
+/** While the outcome is unknown, inquiries back off from the poll interval up to this multiple of it. */
+const INQUIRY_BACKOFF_MAX = 16;
 
-/** How long a stuck transfer waits for an operator before the workflow gives up loudly. */
-const OPERATOR_WAIT = '90 days';
+/**
+ * A parked transfer waits for an operator in slices of this length. Each slice adds five events to
+ * the history (timer started and fired, a workflow task), so a transfer parked for ten years adds
+ * under 3,000; the workflow still continues as new where the server suggests it (see park()).
+ */
+const OPERATOR_WAIT_SLICE = '7 days';
+/** How long the API's start (the fundsHeld update) waits for the hold: one transaction, unless the ledger is in trouble. */
+const FUNDS_HELD_WAIT = '30 seconds';
+/** How long an Update waits for its action to take effect before answering with where things stand. */
+const OPERATOR_RESULT_WAIT = '15 minutes';
+/** How long the flow waits for an operator action being written to the audit log (AUDIT_RECORD's own bound). */
+const AUDIT_WAIT = '3 minutes';
 
-class OperatorCanceled extends Error {}
+/**
+ * An activity failure short enough for a status reason: the cause's message, its middle cut when
+ * long (a failed SQL statement is quoted first and the database's error comes last).
+ */
+function failureText(err: ActivityFailure): string {
+  const text = err.cause?.message ?? err.message;
+  return text.length > 200 ? `${text.slice(0, 60)} … ${text.slice(-130)}` : text;
+}
+
+class OperatorCancel extends Error {
+  constructor(readonly command: OperatorCommand) {
+    super(`canceled by ${command.operator}: ${command.reason}`);
+  }
+}
+
+interface Parked {
+  step: string;
+  /** Status a retry resumes from (the database row too); null when the step resumes without one. */
+  resumeStatus: TransferStatus | null;
+  retryMeans: string;
+  /** Why cancel is refused here, or undefined when it is allowed. */
+  cancelRefusal: string | undefined;
+}
+
+interface Accepted {
+  id: string;
+  kind: OperatorActionKind;
+  command: OperatorCommand;
+}
 
 export async function transferWorkflow(input: TransferWorkflowInput): Promise<TransferState> {
-  const state: TransferState = { transferId: input.transferId, status: 'created', reason: null, railReference: null, failureCode: null };
+  const transferId = input.transferId;
+  const state: TransferState = { transferId, status: 'created', reason: null, railReference: null, failureCode: null, waitingFor: null };
   let holdOutcome: HoldOutcome | undefined;
-  let operatorCommand: { kind: 'retry' | 'cancel'; command: OperatorCommand } | undefined;
-  /** True while the hold (or conversion) may be undone: before anything was sent to the bank. */
-  let undoPossible = false;
+  let rail = input.rail;
+  /** Compensations, each registered before the step it undoes; run last-first. */
+  const compensations: { name: string; run: () => Promise<void> }[] = [];
+  let parked: Parked | undefined;
+  /** Set just before the first submission: from then on the bank may have the payment. */
+  let submitStarted = false;
+  /** An operator action being written to the audit log: it blocks others until it is accepted. */
+  let claim: OperatorActionKind | undefined;
+  /** An accepted operator action the flow has not applied yet. */
+  let pending: Accepted | undefined;
+  /** Applied actions waiting for their answer, and the answers. */
+  let awaiting: Accepted[] = [];
+  const answers = new Map<string, OperatorResult>();
 
   setHandler(statusQuery, () => state);
   setHandler(fundsHeldUpdate, async () => {
-    await condition(() => holdOutcome !== undefined);
+    if (!(await condition(() => holdOutcome !== undefined, FUNDS_HELD_WAIT))) {
+      throw ApplicationFailure.nonRetryable(`the hold for ${transferId} is not placed yet (the transfer is ${state.status}); ask again later`, 'hold_pending');
+    }
     return holdOutcome!;
   });
-  setHandler(retrySignal, (command) => {
-    if (state.status === 'needs_attention') operatorCommand = { kind: 'retry', command };
-  });
-  setHandler(cancelSignal, (command) => {
-    // Cancel only while nothing can have reached the beneficiary; after submission it is refused.
-    if (state.status === 'needs_attention' && undoPossible) operatorCommand = { kind: 'cancel', command };
-  });
 
-  function setStatus(status: TransferStatus, reason: string | null): void {
+  function describe(): void {
+    const lines = [`**${state.status}**${state.reason ? ` — ${state.reason}` : ''}`, `rail ${rail}${state.railReference ? `, reference ${state.railReference}` : ''}`];
+    if (state.waitingFor) lines.push(`waiting for an operator: retry ${state.waitingFor.retry}; cancel ${state.waitingFor.cancel}`);
+    if (state.failureCode) lines.push(`failure code ${state.failureCode}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  /** Answers every applied action's Update with where the transfer now stands. */
+  function answer(message: string): void {
+    for (const action of awaiting) answers.set(action.id, { action: action.kind, accepted: true, status: state.status, message });
+    awaiting = [];
+  }
+
+  /**
+   * Every status change goes to the search attributes and the UI's current details, and answers the
+   * operator actions that led to it (unless `quiet`: a retry's resumption is not yet its result).
+   */
+  function setStatus(status: TransferStatus, reason: string | null, quiet = false): void {
     state.status = status;
     state.reason = reason;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.status, value: status }]);
+    describe();
+    if (!quiet) answer(reason ? `${status}: ${reason}` : status);
   }
 
-  /** Runs a step; when its retries are exhausted, parks the transfer for an operator. */
-  async function step<T>(name: string, resumeStatus: TransferStatus, run: () => Promise<T>): Promise<T> {
+  /** Why `kind` is refused in the current state, or undefined when it is allowed. Synchronous: the Update validators use it. */
+  function refusal(kind: OperatorActionKind, command: unknown): string | undefined {
+    const problem = commandProblem(command);
+    if (problem) return problem;
+    if (claim || pending) return `another operator action (${claim ?? pending!.kind}) is being applied to ${transferId}; try again once it is done`;
+    if (TERMINAL_STATUSES.includes(state.status)) return `transfer ${transferId} is ${state.status}; there is nothing to ${kind}`;
+    if (kind === 'retry') {
+      if (parked || state.status === 'unknown') return undefined;
+      return `retry applies to a transfer in needs_attention or unknown; ${transferId} is ${state.status} and progressing on its own`;
+    }
+    if (parked) return parked.cancelRefusal;
+    if (!submitStarted) return undefined;
+    const sent = `the payment was sent to the bank over ${rail}${state.railReference ? ` under ${state.railReference}` : ''}`;
+    return RAIL_CAN_RECALL[rail] ? `${sent}; recalling it is not offered for ${transferId}` : `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+  }
+
+  function record(id: string, kind: OperatorActionKind, command: OperatorCommand, via: 'update' | 'signal', outcome: 'accepted' | 'refused', detail: string): OperatorActionRecord {
+    return {
+      id,
+      transferId,
+      action: kind,
+      operator: String(command?.operator ?? ''),
+      reason: String(command?.reason ?? ''),
+      channel: command?.channel === 'api' ? 'api' : 'temporal',
+      via,
+      outcome,
+      detail,
+      statusBefore: state.status,
+      at: new Date().toISOString(),
+    };
+  }
+
+  /** Writes an accepted action to the audit log, then hands it to the flow. Nothing happens if the log cannot be written. */
+  async function accept(id: string, kind: OperatorActionKind, command: OperatorCommand, via: 'update' | 'signal'): Promise<void> {
+    claim = kind;
+    try {
+      await audit.recordOperatorAction(record(id, kind, command, via, 'accepted', `accepted while ${state.status}`));
+    } catch (err) {
+      if (err instanceof ActivityFailure) {
+        throw ApplicationFailure.nonRetryable(`the audit log could not record this ${kind}, so nothing was done: ${failureText(err)}`, 'audit_unavailable');
+      }
+      throw err;
+    } finally {
+      claim = undefined;
+    }
+    pending = { id, kind, command };
+  }
+
+  for (const kind of ['retry', 'cancel'] as const) {
+    setHandler(
+      kind === 'retry' ? retryUpdate : cancelUpdate,
+      async (command) => {
+        const id = currentUpdateInfo()!.id;
+        await accept(id, kind, command, 'update');
+        if (!(await condition(() => answers.has(id), OPERATOR_RESULT_WAIT))) {
+          return { action: kind, accepted: true, status: state.status, message: `accepted; still being applied, the transfer is ${state.status}` };
+        }
+        return answers.get(id)!;
+      },
+      {
+        validator: (command) => {
+          const problem = refusal(kind, command);
+          if (!problem) return;
+          sinks.audit.refused(record(currentUpdateInfo()!.id, kind, command, 'update', 'refused', problem));
+          throw ApplicationFailure.create({ type: 'invalid_state', message: problem, nonRetryable: true });
+        },
+      },
+    );
+    setHandler(kind === 'retry' ? retrySignal : cancelSignal, async (command) => {
+      // A signal has no ID of its own; the workflow's deterministic UUID names it in the audit log.
+      const id = `signal-${uuid4()}`;
+      const problem = refusal(kind, command);
+      try {
+        if (problem) await audit.recordOperatorAction(record(id, kind, command, 'signal', 'refused', problem));
+        else await accept(id, kind, command, 'signal');
+      } catch (err) {
+        // Nobody waits on a signal's answer: the refusal or the failed audit write goes to the worker's log.
+        log.error('operator signal not applied', { transferId, kind, error: (err as Error).message });
+      }
+    });
+  }
+
+  /** Applies an accepted cancel that arrived while the flow was running (before submission). */
+  function cancelIfAsked(): void {
+    if (pending?.kind !== 'cancel') return;
+    const action = pending;
+    pending = undefined;
+    awaiting.push(action);
+    throw new OperatorCancel(action.command);
+  }
+
+  /**
+   * Parks the transfer in needs_attention until an operator acts: returns 'retry', or throws
+   * OperatorCancel (cancel is only accepted where `cancelRefusal` is undefined).
+   */
+  async function park(p: Parked, reason: string): Promise<'retry'> {
+    let recorded = reason;
+    try {
+      await ledger.markNeedsAttention.executeWithOptions({ ...LEDGER_STEP, summary: `needs attention: ${p.step}` }, [{ transferId, reason }]);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // The database did not take the status change: the workflow still stops and says so.
+      recorded = `${reason} (the database row was not updated: ${failureText(err)})`;
+    }
+    parked = p;
+    state.waitingFor = { step: p.step, retry: p.retryMeans, cancel: p.cancelRefusal ? `refused: ${p.cancelRefusal}` : 'undoes what was done and ends the transfer canceled' };
+    setStatus('needs_attention', recorded);
+    while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
+      if (workflowInfo().continueAsNewSuggested) {
+        // Parking adds five events a week, so this takes decades; it would mean operator traffic
+        // far beyond normal. The saga's position is not carried across a continue-as-new, so the
+        // workflow keeps waiting and says so in the worker's log.
+        log.warn('parked transfer with a large history', { transferId, historyLength: workflowInfo().historyLength });
+      }
+    }
+    const action = pending!;
+    pending = undefined;
+    parked = undefined;
+    state.waitingFor = null;
+    awaiting.push(action);
+    if (action.kind === 'cancel') throw new OperatorCancel(action.command);
+    if (p.resumeStatus) {
+      try {
+        await ledger.resumeStatus({ transferId, status: p.resumeStatus, reason: `retry by ${action.command.operator}: ${action.command.reason}` });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        return park(p, `resuming ${p.step} after the retry failed: ${failureText(err)}`);
+      }
+      setStatus(p.resumeStatus, `retry by ${action.command.operator}: ${action.command.reason}`, true);
+    } else {
+      describe();
+    }
+    return 'retry';
+  }
+
+  /**
+   * A retry accepted while the outcome was unknown, when the bank has since confirmed the payment:
+   * there is nothing left to inquire about, and its Update is answered so.
+   */
+  function answerStaleRetry(): void {
+    if (pending?.kind !== 'retry' || state.status === 'unknown' || parked) return;
+    awaiting.push(pending);
+    pending = undefined;
+    answer(`nothing to retry: the bank already confirmed the payment, the transfer is ${state.status}`);
+  }
+
+  /** Runs a step; when its retries are exhausted, parks the transfer until an operator retries or cancels. */
+  async function step<T>(name: string, resumeStatus: TransferStatus, cancelRefusal: (err: ActivityFailure) => string | undefined, run: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
         return await run();
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
-        const reason = `${name} failed after its retries: ${err.cause?.message ?? err.message}`;
-        await db.markNeedsAttention({ transferId: input.transferId, reason });
-        setStatus('needs_attention', reason);
-        operatorCommand = undefined;
-        if (!(await condition(() => operatorCommand !== undefined, OPERATOR_WAIT))) {
-          throw ApplicationFailure.nonRetryable(`transfer ${input.transferId} waited ${OPERATOR_WAIT} for an operator`, 'operator_timeout');
-        }
-        const { kind, command } = operatorCommand!;
-        if (kind === 'cancel') throw new OperatorCanceled(`canceled by ${command.operator}: ${command.reason}`);
-        await db.resumeStatus({ transferId: input.transferId, status: resumeStatus, reason: `retry by ${command.operator}: ${command.reason}` });
-        setStatus(resumeStatus, command.reason);
+        await park({ step: name, resumeStatus, retryMeans: `runs ${name} again`, cancelRefusal: cancelRefusal(err) }, `${name} failed after its retries: ${failureText(err)}`);
       }
     }
   }
 
-  /** Undoes the hold or the conversion and ends the transfer, as one activity and one transaction. */
-  async function endWithoutPayout(status: 'failed' | 'canceled', code: string, message: string, attemptId?: string): Promise<TransferState> {
-    await CancellationScope.nonCancellable(() => db.failTransfer({ transferId: input.transferId, status, code, message, attemptId }));
-    undoPossible = false;
+  const cancelAllowed = () => undefined;
+  const sentToBank = () => `the payment was sent to the bank over ${rail} and ${rail} cannot recall it; retry, or settle it with the bank`;
+  /** A submission refused by the bank (5xx, 429, connection refused) took nothing; anything else might have landed. */
+  const submitCancel = (err: ActivityFailure) =>
+    err.cause instanceof ApplicationFailure && err.cause.type === 'BankUnavailable'
+      ? undefined
+      : `the last submission ended without the bank's answer (${failureText(err)}); the bank may have the payment, so retry sends it again under the same reference`;
+
+  /**
+   * Settled becomes completed only on the bank's statement: looks every reconcilePollIntervalMs for
+   * at most reconcileWindowMs. A break (the amount differs, or the payment never shows) parks the
+   * transfer naming the break; an operator's retry looks again. Cancel is refused: the bank paid.
+   */
+  async function reconcile(attemptId: string, railReference: string): Promise<void> {
+    const { reconcileWindowMs, reconcilePollIntervalMs } = input.timing;
+    const looks = Math.max(1, Math.ceil(reconcileWindowMs / reconcilePollIntervalMs));
+    for (;;) {
+      let breakReason = `${railReference} was not matched on a bank statement within ${reconcileWindowMs} ms`;
+      for (let look = 1; look <= looks; look++) {
+        const lastLook = look === looks;
+        const r = await step('reconcileAttempt', 'settled', sentToBank, () =>
+          statements.reconcileAttempt.executeWithOptions({ ...STATEMENT_READ, summary: `match ${railReference} on the bank statement` }, [{ attemptId, lastLook }]),
+        );
+        if (r.outcome === 'matched') return;
+        if (r.outcome === 'break') {
+          breakReason = r.reason;
+          break;
+        }
+        if (!lastLook) await sleep(reconcilePollIntervalMs);
+      }
+      await park({ step: 'reconciliation', resumeStatus: 'settled', retryMeans: 'matches the payment on the bank statement again', cancelRefusal: sentToBank() }, breakReason);
+      answer('matching the payment on the bank statement again');
+    }
+  }
+
+  /**
+   * Runs the registered compensations last-first, then ends the transfer, none of it cancellable.
+   * A compensation that fails after its retries parks the transfer; an operator's retry runs the
+   * remaining ones again.
+   */
+  async function compensate(status: 'failed' | 'canceled', code: string, message: string, attemptId?: string): Promise<TransferState> {
+    // A transfer canceled before its hold was placed answers the API's fundsHeld update too.
+    holdOutcome ??= { held: false, status, failureCode: code };
+    await CancellationScope.nonCancellable(async () => {
+      for (;;) {
+        try {
+          while (compensations.length > 0) {
+            await compensations.at(-1)!.run();
+            compensations.pop();
+          }
+          await compensation.endTransfer.executeWithOptions({ ...LEDGER_COMPENSATION, summary: `end the transfer ${status} (${code})` }, [{ transferId, status, code, message, attemptId }]);
+          return;
+        } catch (err) {
+          if (!(err instanceof ActivityFailure)) throw err;
+          const failed = compensations.at(-1)?.name ?? 'endTransfer';
+          await park(
+            { step: `compensation ${failed}`, resumeStatus: null, retryMeans: `runs the compensation ${failed} and what follows it again`, cancelRefusal: `compensations are in progress (${failed} failed); fix the cause and retry them` },
+            `compensation ${failed} could not complete: ${failureText(err)}; the transfer ends ${status} once it does`,
+          );
+        }
+      }
+    });
     state.failureCode = code;
     setStatus(status, message);
     return state;
   }
 
-  try {
-    const hold = await step('holdFunds', 'created', () => db.holdFunds({ transferId: input.transferId }));
-    holdOutcome = hold;
-    if (!hold.held) {
-      state.failureCode = hold.failureCode ?? null;
-      setStatus(hold.status, hold.failureCode ?? null);
-      return state;
-    }
-    undoPossible = true;
-    setStatus('funds_held', null);
+  describe();
+  const result = await flow();
+  // An action accepted but overtaken by the end (a retry while unknown, then the bank's rejection) is answered with it.
+  if (pending) awaiting.push(pending);
+  pending = undefined;
+  answer(`the transfer ended ${state.status}`);
+  // An operator action still being written to the audit log is finished before the workflow closes.
+  if (!allHandlersFinished()) await condition(allHandlersFinished, AUDIT_WAIT);
+  return result;
 
-    if (input.targetCurrency !== input.currency) {
-      await step('convertFunds', 'funds_held', () => db.convertFunds({ transferId: input.transferId }));
-      setStatus('fx_locked', null);
-    }
-
-    let rail = input.rail;
-    let attemptNo = 1;
-    const submit = () => step('submitPayout', state.status === 'unknown' ? 'unknown' : input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held', () => bank.submitPayout({ transferId: input.transferId, attemptNo }));
-    let submission = await submit();
-    const fallback = FALLBACK_RAIL[rail];
-    if (submission.outcome === 'rejected' && submission.fallback && fallback) {
-      // The rail could not reach the beneficiary and nothing was paid: a new attempt on the fallback rail.
-      await db.switchRail({ transferId: input.transferId, rail: fallback, reason: `${rail} could not reach the beneficiary (${submission.code}); retrying over ${fallback}` });
-      rail = fallback;
-      attemptNo = 2;
-      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.rail, value: rail }]);
-      submission = await submit();
-    }
-    state.railReference = submission.railReference;
-    if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
-    // From here the bank may pay: nothing is undone automatically unless the bank says it did not.
-    undoPossible = false;
-    let unknown = submission.outcome === 'unknown';
-    setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
-
-    const maxPolls = Math.ceil(input.timing.settlementTimeoutMs / input.timing.pollIntervalMs);
-    let settled = false;
-    let notFound = 0;
-    let resends = 0;
-    for (let poll = 0; poll < maxPolls && !settled; poll++) {
-      await sleep(input.timing.pollIntervalMs);
-      const answer = await step('checkPayout', unknown ? 'unknown' : 'submitted', () => bank.checkPayout({ railReference: submission.railReference, rail }));
-      if (unknown && answer.state !== 'not_found') {
-        // The inquiry found the payment under our reference: the submission did land.
-        await db.resumeStatus({ transferId: input.transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` });
-        await db.confirmAttempt({ attemptId: submission.attemptId });
-        unknown = false;
-        setStatus('submitted', null);
+  async function flow(): Promise<TransferState> {
+    try {
+      compensations.push({ name: 'voidHold', run: () => compensation.voidHold.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: void the hold' }, [{ transferId }]) });
+      const hold = await step('holdFunds', 'created', cancelAllowed, () => ledger.holdFunds.executeWithOptions({ ...LEDGER_STEP, summary: `hold ${input.amountMinor} ${input.currency} (minor units)` }, [{ transferId }]));
+      holdOutcome = hold;
+      if (!hold.held) {
+        // A cancel accepted while the hold was being tried is answered with the failure.
+        if (pending) awaiting.push(pending);
+        pending = undefined;
+        state.failureCode = hold.failureCode ?? null;
+        setStatus(hold.status, hold.failureCode ?? null);
+        return state;
       }
-      if (answer.state === 'settled') settled = true;
-      else if (answer.state === 'rejected' || answer.state === 'returned') {
-        return await endWithoutPayout('failed', answer.code ?? answer.state, `the bank ${answer.state} the payment (${answer.code ?? 'no code'})`, submission.attemptId);
-      } else if (answer.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
-        if (resends >= MAX_RESENDS) {
-          const reason = `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`;
-          await db.markNeedsAttention({ transferId: input.transferId, reason });
-          setStatus('needs_attention', reason);
-          return state;
-        }
-        // Proven not received: send again under the same reference, which the bank dedupes.
-        resends++;
-        notFound = 0;
+      setStatus('funds_held', null);
+      cancelIfAsked();
+
+      if (input.targetCurrency !== input.currency) {
+        compensations.push({ name: 'unwindFx', run: () => compensation.unwindFx.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: unwind the conversion' }, [{ transferId }]) });
+        await step('convertFunds', 'funds_held', cancelAllowed, () => ledger.convertFunds.executeWithOptions({ ...LEDGER_STEP, summary: `convert ${input.currency} to ${input.targetCurrency} at the quote` }, [{ transferId }]));
+        setStatus('fx_locked', null);
+        cancelIfAsked();
+      }
+
+      // The last moment a cancel can still undo everything: wait out one being written to the log.
+      if (claim) await condition(() => claim === undefined, AUDIT_WAIT);
+      cancelIfAsked();
+      submitStarted = true;
+
+      let attemptNo = 1;
+      const preSubmitStatus: TransferStatus = input.targetCurrency !== input.currency ? 'fx_locked' : 'funds_held';
+      const submit = () =>
+        step('submitPayout', state.status === 'unknown' ? 'unknown' : preSubmitStatus, submitCancel, () => bankSubmit.submitPayout.executeWithOptions({ ...BANK_SUBMIT, summary: `submit attempt ${attemptNo} over ${rail}` }, [{ transferId, attemptNo }]));
+      let submission = await submit();
+      const fallback = FALLBACK_RAIL[rail];
+      if (submission.outcome === 'rejected' && submission.fallback && fallback) {
+        // The rail could not reach the beneficiary and nothing was paid: a new attempt on the fallback rail.
+        const rejectedCode = submission.code;
+        await step('switchRail', preSubmitStatus, cancelAllowed, () => ledger.switchRail({ transferId, rail: fallback, reason: `${rail} could not reach the beneficiary (${rejectedCode}); retrying over ${fallback}` }));
+        rail = fallback;
+        attemptNo = 2;
+        upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.rail, value: rail }]);
         submission = await submit();
-        if (submission.outcome === 'rejected') return await endWithoutPayout('failed', submission.code, submission.message, submission.attemptId);
-        unknown = submission.outcome === 'unknown';
-        setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
       }
-    }
-    if (!settled) {
-      // Funds may already be at the beneficiary: never void here. An operator decides.
-      undoPossible = false;
-      const reason = `no settlement within ${input.timing.settlementTimeoutMs} ms for trace ${submission.railReference}`;
-      await db.markNeedsAttention({ transferId: input.transferId, reason });
-      setStatus('needs_attention', reason);
-      return state;
-    }
+      state.railReference = submission.railReference;
+      if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
+      let unknown = submission.outcome === 'unknown';
+      setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
 
-    undoPossible = false;
-    await step('settlePayout', 'submitted', () => db.settlePayout({ transferId: input.transferId, attemptId: submission.attemptId }));
-    setStatus('settled', null);
-    // Histories from before reconciliation completed straight after settlement; they replay as they ran.
-    if (patched('reconcile-before-complete')) {
-      const windowMs = input.timing.reconcileWindowMs ?? RECONCILE_WINDOW_MS_FALLBACK;
-      const intervalMs = input.timing.reconcilePollIntervalMs ?? RECONCILE_POLL_INTERVAL_MS_FALLBACK;
-      const looks = Math.max(1, Math.ceil(windowMs / intervalMs));
+      // From here the bank may have paid: compensations run only on the bank's word that it did not.
+      let settled = false;
+      let notFound = 0;
+      let resends = 0;
       for (;;) {
-        let matched = false;
-        let breakReason = `${submission.railReference} was not matched on a bank statement within ${windowMs} ms`;
-        for (let look = 1; look <= looks && !matched; look++) {
-          const r = await step('reconcileAttempt', 'settled', () => recon.reconcileAttempt({ attemptId: submission.attemptId, lastLook: look === looks }));
-          if (r.outcome === 'matched') matched = true;
-          else if (r.outcome === 'break') {
-            breakReason = r.reason;
-            break;
-          } else await sleep(intervalMs);
+        let waitedMs = 0;
+        while (waitedMs < input.timing.settlementTimeoutMs && !settled) {
+          answerStaleRetry();
+          const delayMs = unknown ? Math.min(input.timing.pollIntervalMs * 2 ** notFound, input.timing.pollIntervalMs * INQUIRY_BACKOFF_MAX) : input.timing.pollIntervalMs;
+          // An operator's retry while the outcome is unknown asks the bank at once.
+          await condition(() => unknown && pending?.kind === 'retry', delayMs);
+          waitedMs += delayMs;
+          const asked = unknown && pending?.kind === 'retry' ? pending : undefined;
+          if (asked) {
+            pending = undefined;
+            awaiting.push(asked);
+          }
+          const answerNow = await step('checkPayout', unknown ? 'unknown' : 'submitted', sentToBank, () => bankInquiry.checkPayout.executeWithOptions({ ...BANK_INQUIRY, summary: `ask the bank about ${submission.railReference}` }, [{ railReference: submission.railReference, rail }]));
+          if (unknown && answerNow.state !== 'not_found') {
+            // The inquiry found the payment under our reference: the submission did land.
+            await step('confirmSubmission', 'unknown', sentToBank, () => ledger.resumeStatus({ transferId, status: 'submitted', reason: `the bank confirmed ${submission.railReference} on inquiry` }));
+            await step('confirmAttempt', 'submitted', sentToBank, () => ledger.confirmAttempt({ attemptId: submission.attemptId }));
+            unknown = false;
+            setStatus('submitted', null);
+          }
+          if (asked) answer(`inquired again: the bank answered ${answerNow.state}`);
+          if (answerNow.state === 'settled') settled = true;
+          else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
+            return await compensate('failed', answerNow.code ?? answerNow.state, `the bank ${answerNow.state} the payment (${answerNow.code ?? 'no code'})`, submission.attemptId);
+          } else if (answerNow.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
+            if (resends >= MAX_RESENDS) {
+              await park(
+                { step: 'inquiry', resumeStatus: 'unknown', retryMeans: 'inquires again under the same reference, resending under it if the bank still has nothing', cancelRefusal: `the bank has not confirmed that ${submission.railReference} is dead; retry inquires again` },
+                `the bank has no record of ${submission.railReference} after ${resends} resends under the same reference`,
+              );
+              answer('inquiring again under the same reference');
+              // Another round: inquiries, then resends under the same reference if the bank still has nothing.
+              notFound = 0;
+              resends = 0;
+              waitedMs = 0;
+              continue;
+            }
+            // Proven not received: send again under the same reference, which the bank dedupes.
+            resends++;
+            notFound = 0;
+            submission = await submit();
+            if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
+            unknown = submission.outcome === 'unknown';
+            setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
+          }
         }
-        if (matched) break;
-        // The bank may have paid something else than we sent, or nothing: an operator looks, then retries.
-        await db.markNeedsAttention({ transferId: input.transferId, reason: breakReason });
-        setStatus('needs_attention', breakReason);
-        operatorCommand = undefined;
-        if (!(await condition(() => operatorCommand !== undefined, OPERATOR_WAIT))) {
-          throw ApplicationFailure.nonRetryable(`transfer ${input.transferId} waited ${OPERATOR_WAIT} for an operator`, 'operator_timeout');
-        }
-        const { command } = operatorCommand!;
-        await db.resumeStatus({ transferId: input.transferId, status: 'settled', reason: `retry by ${command.operator}: ${command.reason}` });
-        setStatus('settled', command.reason);
+        answerStaleRetry();
+        if (settled) break;
+        // Funds may already be at the beneficiary: never compensate here. An operator decides.
+        await park(
+          { step: 'settlement', resumeStatus: unknown ? 'unknown' : 'submitted', retryMeans: 'keeps asking the bank for another settlement window', cancelRefusal: sentToBank() },
+          `no settlement within ${input.timing.settlementTimeoutMs} ms for reference ${submission.railReference}`,
+        );
+        answer('asking the bank again for another settlement window');
       }
-    }
-    await step('completeTransfer', 'settled', () => db.completeTransfer({ transferId: input.transferId }));
-    setStatus('completed', null);
 
-    // The bank may still return the payment: watch through the return window (timers cost nothing).
-    await watchForReturns({ transferId: input.transferId, rail, railReference: submission.railReference, timing: input.timing, settledAtMs: Date.now() }, (status, reason, failureCode) => {
-      if (failureCode) state.failureCode = failureCode;
-      setStatus(status, reason);
-    });
-    return state;
-  } catch (err) {
-    if (err instanceof OperatorCanceled) {
-      if (undoPossible) return await endWithoutPayout('canceled', 'canceled', err.message);
+      // --- After settlement: post the hold, complete, then watch for returns. ---
+      compensations.length = 0;
+      await step('settlePayout', 'submitted', sentToBank, () => ledger.settlePayout({ transferId, attemptId: submission.attemptId }));
+      setStatus('settled', null);
+      await reconcile(submission.attemptId, submission.railReference);
+      await step('completeTransfer', 'settled', sentToBank, () => ledger.completeTransfer({ transferId }));
+      setStatus('completed', null);
+
+      // The bank may still return the payment: watch through the return window (timers cost nothing).
+      await watchForReturns({ transferId, rail, railReference: submission.railReference, timing: input.timing, settledAtMs: Date.now() }, (status, reason, failureCode) => {
+        if (failureCode) state.failureCode = failureCode;
+        setStatus(status, reason);
+      });
+      return state;
+    } catch (err) {
+      if (err instanceof OperatorCancel) return await compensate('canceled', 'canceled', err.message);
+      // A bug (not an activity's exhausted retries, which park): undo what can be undone, then fail loudly.
+      if (!submitStarted && compensations.length > 0) await compensate('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
       throw err;
     }
-    if (undoPossible) await endWithoutPayout('failed', 'internal_error', `payout stopped: ${(err as Error).message}`);
-    throw err;
   }
 }

@@ -13,6 +13,7 @@ import { newApiKey } from '../../api/keys';
 import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import { assertReplyDocumented } from './openapi-check';
+import { auditSinks } from '../../workers/audit-sink';
 import { devServer, mariadbOrm, memo, onTeardown, startSim, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
@@ -42,6 +43,7 @@ async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
     namespace: 'default',
     taskQueue: TASK_QUEUE_TRANSFERS,
     activities: buildActivities(orm, config),
+    sinks: auditSinks(orm),
     workflowBundle: bundle,
   });
   const workerRun = worker.run();

@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
 import { buildActivities } from '../../workers/deps';
+import { auditSinks } from '../../workers/audit-sink';
 import { transferWorkflow, type TransferState } from '../../workflows/transfer';
 import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
@@ -34,10 +35,17 @@ export async function transferRunner(): Promise<TransferRunner> {
         taskQueue,
         workflowBundle: await workflowBundle(),
         activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
+        sinks: auditSinks(orm),
       });
       return worker.runUntil(async () => {
         const handle = await env.client.workflow.start(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [input] });
-        if (during) await during(handle);
+        try {
+          if (during) await during(handle);
+        } catch (err) {
+          // A workflow left running with work for a worker that is gone would stall the test server's clock for every later test.
+          await handle.terminate('the test steering it failed').catch(() => undefined);
+          throw err;
+        }
         return handle.result();
       });
     },

@@ -20,7 +20,7 @@ import { BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../suppor
 
 const WINDOW_MS = 4_000;
 /** Demo pace with a short return watch, so that each payout ends soon after its file. */
-const TIMING: TransferTiming = { pollIntervalMs: 500, settlementTimeoutMs: 60_000, returnWindowMs: 1_000, returnPollIntervalMs: 500 };
+const TIMING: TransferTiming = { pollIntervalMs: 500, settlementTimeoutMs: 60_000, returnWindowMs: 1_000, returnPollIntervalMs: 500, reconcileWindowMs: 30_000, reconcilePollIntervalMs: 500 };
 
 describe('ACH files per cut-off window (dev server)', () => {
   let orm: MikroORM;

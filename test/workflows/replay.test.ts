@@ -1,26 +1,42 @@
 /**
- * Replay of stored histories against today's workflow code: a payout that completed before
- * reconciliation existed must replay without a determinism error (the reconciliation step sits
- * behind `patched('reconcile-before-complete')`).
- *
- * histories/transfer-completed-before-reconciliation.binpb: an ACH payout run to its end (through the
- * return window) by the workflow as of commit ff9a245, on the time-skipping server, stored as the
- * binary History protobuf (`temporal.api.history.v1.History`). Binary rather than JSON: this
- * install's SDK cannot read history JSON (its protobufjs copies disagree).
+ * Determinism: every recorded history under test/histories/ replays against the current workflow
+ * code. A change to the workflow's commands that is not behind `patched()` fails here.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import { PATHS } from '../histories/paths';
 import { workflowBundle } from '../support/global';
+import { historyFromProtoJson } from '../support/history-json';
 
-describe('workflow replay against stored histories', () => {
-  it('replays a payout completed before reconciliation existed', async () => {
-    const file = path.join(__dirname, 'histories', 'transfer-completed-before-reconciliation.binpb');
-    const history = temporal.api.history.v1.History.decode(readFileSync(file));
-    assert.ok(history.events.length > 20, 'the stored history is a whole run');
-    assert.ok(history.events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'completeTransfer'), 'it completed');
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'transfer-replayed');
+const DIR = path.join(__dirname, '..', 'histories');
+
+describe('recorded transfer histories replay against the current workflow code', () => {
+  it('has a history for every path (re-record with npm run histories:record)', () => {
+    for (const p of PATHS) assert.doesNotThrow(() => readFileSync(path.join(DIR, `${p.name}.json`)), `test/histories/${p.name}.json is missing`);
+  });
+
+  for (const p of PATHS) {
+    it(`replays the ${p.name} path without nondeterminism`, async () => {
+      const history = historyFromProtoJson(JSON.parse(readFileSync(path.join(DIR, `${p.name}.json`), 'utf8')));
+      const types = (history.events ?? []).map((e) => e.eventType);
+      assert.ok(types.length > 5, 'a real history');
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${p.name}`);
+    });
+  }
+
+  it('fails a history whose commands the code does not issue (the check can fail)', async () => {
+    const recorded = JSON.parse(readFileSync(path.join(DIR, 'happy.json'), 'utf8')) as { events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType?: { name?: string } } }[] };
+    const scheduled = recorded.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitPayout');
+    assert.ok(scheduled, 'the happy path schedules submitPayout');
+    scheduled.activityTaskScheduledEventAttributes!.activityType!.name = 'somethingElse';
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyFromProtoJson(recorded), 'replay-tampered'), /[Nn]ondeterminism|does not match/);
+  });
+
+  it('shows the Temporal UI a summary on every saga step (the cancel path)', () => {
+    const recorded = JSON.parse(readFileSync(path.join(DIR, 'cancel.json'), 'utf8')) as { events: { userMetadata?: { summary?: { data?: string } } }[] };
+    const summaries = recorded.events.flatMap((e) => (e.userMetadata?.summary?.data ? [JSON.parse(Buffer.from(e.userMetadata.summary.data, 'base64').toString('utf8')) as string] : []));
+    assert.deepEqual(summaries, ['hold 1000 USD (minor units)', 'submit attempt 1 over ach', 'needs attention: submitPayout', 'compensation: void the hold', 'end the transfer canceled (canceled)']);
   });
 });

@@ -19,7 +19,7 @@ import { BENEFICIARY, IBAN_BENEFICIARY, balanceOf, createdTransfer, fundedClient
 import { assertValidAgainstXsd } from '../support/xsd';
 
 /** Real-length return window, looked at once a day: what RAIL_TIME=real does, with days skipped. */
-const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000 };
+const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 };
 
 describe('returns after settlement in their windows (time-skipping server)', () => {
   let env: TestWorkflowEnvironment;

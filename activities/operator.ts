@@ -1,0 +1,41 @@
+/**
+ * The operator audit log. Key: the action's own ID (the Temporal update ID, or the ID the workflow
+ * drew for a signal); writing the same action again finds its row and succeeds, so an action is
+ * recorded exactly once however often the write is retried. No error is final: a database that
+ * does not answer is retried within the workflow's AUDIT_RECORD budget.
+ */
+import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import type { OperatorActionRecord } from '../core/operator';
+import { OperatorAction } from '../db/schema';
+
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/** Inserts the action unless its ID is already there. Shared by the activity, the worker's sink and the API. */
+export async function writeOperatorAction(orm: MikroORM, record: OperatorActionRecord): Promise<void> {
+  try {
+    await orm.em.fork().insert(OperatorAction, {
+      id: record.id,
+      transferId: record.transferId,
+      action: record.action,
+      operator: clip(record.operator, 100),
+      reason: clip(record.reason, 500),
+      channel: record.channel,
+      via: record.via,
+      outcome: record.outcome,
+      detail: clip(record.detail, 500),
+      statusBefore: record.statusBefore,
+      at: new Date(record.at),
+    });
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) return;
+    throw err;
+  }
+}
+
+export function createOperatorActivities(deps: { orm: MikroORM }) {
+  return {
+    async recordOperatorAction(record: OperatorActionRecord): Promise<void> {
+      await writeOperatorAction(deps.orm, record);
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Operator routes over the transfer workflow, and the client's own cancel.
+ *
+ * Retry and cancel call the workflow's Updates (validated there against the transfer's current
+ * state) and answer with their result; a refusal is 409 `invalid_state` with the workflow's reason.
+ * The update ID is derived from the Idempotency-Key, so a repeated request is the same action to
+ * Temporal as well, and the audit log (written by the workflow, or by the worker for refused
+ * Updates) holds it once. Only when the workflow is no longer running does this file write the
+ * refusal itself, under the same ID.
+ *
+ * Operator identity: the ops key says the caller is an operator; who, is the `X-Operator` header
+ * (or `operator` in the body). One of them is required.
+ */
+import { createHash } from 'node:crypto';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { WorkflowUpdateFailedError, type Client as TemporalClient } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { z } from 'zod';
+import { AppError, invalid } from '../core/errors';
+import { OPERATOR_NAME_MAX, OPERATOR_REASON_MAX, type OperatorActionKind, type OperatorCommand, type OperatorResult } from '../core/operator';
+import { TRANSFER_STATUSES, workflowIdFor, type TransferStatus } from '../core/transfer';
+import { OperatorAction, Transfer, type OperatorActionRow } from '../db/schema';
+import { writeOperatorAction } from '../activities/operator';
+import { transferViews } from '../services/transfers';
+import { cancelUpdate, retryUpdate } from '../workflows/transfer';
+import { withIdempotency } from './idempotency';
+import { parse } from './schemas';
+
+type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+export interface OpsRouteDeps {
+  orm: MikroORM;
+  temporal: TemporalClient;
+  requireOps: Handler;
+  requireClient: Handler;
+  clientIdOf: (req: Request) => string;
+}
+
+const reason = z.string().trim().min(1, { error: 'must not be empty' }).max(OPERATOR_REASON_MAX, { error: `must be at most ${OPERATOR_REASON_MAX} characters` });
+const operator = z.string().trim().min(1, { error: 'must not be empty' }).max(OPERATOR_NAME_MAX, { error: `must be at most ${OPERATOR_NAME_MAX} characters` });
+const opsActionSchema = z.strictObject({ reason, operator: operator.optional() });
+const clientCancelSchema = z.strictObject({ reason: reason.optional() });
+
+const listSchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  startingAfter: z.string().optional(),
+  status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional(),
+});
+const auditListSchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  startingAfter: z.string().optional(),
+  transferId: z.string().optional(),
+});
+
+/** The operator's name: `X-Operator`, or `operator` in the body; both given must agree. */
+function operatorOf(req: Request, fromBody: string | undefined): string {
+  const header = req.get('X-Operator')?.trim();
+  if (header && fromBody && header !== fromBody) throw invalid('operator', 'X-Operator and body operator name different people; send one');
+  const name = header || fromBody;
+  if (!name) throw invalid('X-Operator', 'say who is acting: an X-Operator header (or operator in the body) is required');
+  if (name.length > OPERATOR_NAME_MAX) throw invalid('X-Operator', `X-Operator must be at most ${OPERATOR_NAME_MAX} characters`);
+  return name;
+}
+
+function auditView(row: OperatorActionRow) {
+  return {
+    id: row.id,
+    object: 'operator_action',
+    transferId: row.transferId,
+    action: row.action,
+    operator: row.operator,
+    reason: row.reason,
+    channel: row.channel,
+    via: row.via,
+    outcome: row.outcome,
+    detail: row.detail,
+    statusBefore: row.statusBefore,
+    at: row.at.toISOString(),
+  };
+}
+
+export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
+  const { orm, temporal } = deps;
+  const em = () => orm.em.fork() as SqlEntityManager;
+
+  /** Runs the Update and maps its refusal to 409; records the refusal itself only when no workflow could. */
+  async function act(kind: OperatorActionKind, transferId: string, command: OperatorCommand, updateId: string, clientId?: string) {
+    const transfer = await em().findOne(Transfer, clientId ? { id: transferId, clientId } : { id: transferId });
+    if (!transfer) throw new AppError('not_found', `no transfer ${transferId}`, { param: 'id' });
+    const handle = temporal.workflow.getHandle(workflowIdFor(transferId));
+    let result: OperatorResult;
+    try {
+      result = await handle.executeUpdate(kind === 'retry' ? retryUpdate : cancelUpdate, { args: [command], updateId });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        throw new AppError('invalid_state', cause?.message ?? `the ${kind} was refused`, { cause: err });
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        const message = `transfer ${transferId} is ${transfer.status} and its workflow has ended; there is nothing to ${kind}`;
+        await writeOperatorAction(orm, {
+          id: updateId,
+          transferId,
+          action: kind,
+          operator: command.operator,
+          reason: command.reason,
+          channel: 'api',
+          via: 'update',
+          outcome: 'refused',
+          detail: message,
+          statusBefore: transfer.status as TransferStatus,
+          at: new Date().toISOString(),
+        });
+        throw new AppError('invalid_state', message, { cause: err });
+      }
+      throw new AppError('service_unavailable', `the ${kind} could not reach the transfer's workflow; retry with the same Idempotency-Key`, { cause: err });
+    }
+    return { object: 'operator_action_result', transferId, ...result };
+  }
+
+  /** One update ID per (caller, Idempotency-Key): a repeated request is the same action. */
+  const updateIdFor = (req: Request, scope: string, kind: OperatorActionKind) =>
+    `api-${kind}-${createHash('sha256').update(`${scope}\n${req.get('Idempotency-Key') ?? ''}\n${req.params.id}`).digest('hex').slice(0, 32)}`;
+
+  for (const kind of ['retry', 'cancel'] as const) {
+    app.post(`/v1/ops/transfers/:id/${kind}`, deps.requireOps, async (req, res) => {
+      await withIdempotency(orm, req, res, 'ops', async () => {
+        const body = parse(opsActionSchema, req.body);
+        const command: OperatorCommand = { reason: body.reason, operator: operatorOf(req, body.operator), channel: 'api' };
+        return { status: 200, body: await act(kind, String(req.params.id), command, updateIdFor(req, 'ops', kind)) };
+      });
+    });
+  }
+
+  app.post('/v1/transfers/:id/cancel', deps.requireClient, async (req, res) => {
+    const clientId = deps.clientIdOf(req);
+    await withIdempotency(orm, req, res, clientId, async () => {
+      const body = parse(clientCancelSchema, req.body);
+      const command: OperatorCommand = { reason: body.reason ?? 'canceled by the client', operator: `client:${clientId}`, channel: 'api' };
+      const result = await act('cancel', String(req.params.id), command, updateIdFor(req, clientId, 'cancel'), clientId);
+      const [transfer] = await transferViews(em(), [await em().findOneOrFail(Transfer, { id: String(req.params.id) })]);
+      return { status: 200, body: { ...transfer, cancellation: { accepted: result.accepted, message: result.message } } };
+    });
+  });
+
+  app.get('/v1/ops/transfers', deps.requireOps, async (req, res) => {
+    const query = parse(listSchema, req.query);
+    const where: Record<string, unknown> = {};
+    if (query.status) where.status = query.status;
+    if (query.startingAfter) where.id = { $lt: query.startingAfter };
+    const rows = await em().find(Transfer, where, { orderBy: { id: 'desc' }, limit: query.limit + 1 });
+    res.json({ object: 'list', data: await transferViews(em(), rows.slice(0, query.limit)), hasMore: rows.length > query.limit });
+  });
+
+  app.get('/v1/ops/audit', deps.requireOps, async (req, res) => {
+    const query = parse(auditListSchema, req.query);
+    const where: Record<string, unknown> = {};
+    if (query.transferId) where.transferId = query.transferId;
+    if (query.startingAfter) {
+      const after = await em().findOne(OperatorAction, { id: query.startingAfter });
+      if (!after) throw invalid('startingAfter', `no audit entry ${query.startingAfter}`);
+      where.$or = [{ at: { $lt: after.at } }, { at: after.at, id: { $lt: after.id } }];
+    }
+    const rows = await em().find(OperatorAction, where, { orderBy: { at: 'desc', id: 'desc' }, limit: query.limit + 1 });
+    res.json({ object: 'list', data: rows.slice(0, query.limit).map(auditView), hasMore: rows.length > query.limit });
+  });
+}

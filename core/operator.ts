@@ -1,0 +1,65 @@
+/**
+ * Operator actions on a transfer's workflow (pure: shared by the workflow, the activities, the
+ * worker's audit sink and the API).
+ *
+ * `retry` and `cancel` arrive as Temporal Updates (validated, answered with the result) or as
+ * signals of the same names (`temporal workflow signal`). Every one of them, accepted or refused,
+ * is written once to the `operator_actions` table under its own ID: the update ID, or an ID the
+ * workflow draws for a signal.
+ */
+import type { Rail, TransferStatus } from './transfer';
+
+export const OPERATOR_ACTIONS = ['retry', 'cancel'] as const;
+export type OperatorActionKind = (typeof OPERATOR_ACTIONS)[number];
+
+export interface OperatorCommand {
+  reason: string;
+  operator: string;
+  /** Set by the API; a command sent straight through Temporal has none and is recorded as `temporal`. */
+  channel?: 'api';
+}
+
+/** What an Update answers: whether the action was taken and where the transfer stands after it. */
+export interface OperatorResult {
+  action: OperatorActionKind;
+  accepted: boolean;
+  status: TransferStatus;
+  message: string;
+}
+
+export interface OperatorActionRecord {
+  id: string;
+  transferId: string;
+  action: OperatorActionKind;
+  operator: string;
+  reason: string;
+  channel: 'api' | 'temporal';
+  via: 'update' | 'signal';
+  outcome: 'accepted' | 'refused';
+  detail: string;
+  statusBefore: TransferStatus;
+  /** ISO-8601; the workflow's clock for actions it records. */
+  at: string;
+}
+
+export const OPERATOR_REASON_MAX = 500;
+export const OPERATOR_NAME_MAX = 100;
+
+/** The command's own shape: a refusal message, or undefined when it is well formed. */
+export function commandProblem(command: unknown): string | undefined {
+  const c = command as Partial<OperatorCommand> | null;
+  if (!c || typeof c !== 'object') return 'the command must be an object {reason, operator}';
+  if (typeof c.operator !== 'string' || c.operator.trim() === '') return 'operator is required: who is acting';
+  if (c.operator.length > OPERATOR_NAME_MAX) return `operator must be at most ${OPERATOR_NAME_MAX} characters`;
+  if (typeof c.reason !== 'string' || c.reason.trim() === '') return 'reason is required: why the action is taken';
+  if (c.reason.length > OPERATOR_REASON_MAX) return `reason must be at most ${OPERATOR_REASON_MAX} characters`;
+  return undefined;
+}
+
+/**
+ * Whether a rail can take a payment back once it was submitted. None can in this build: ACH
+ * reversals are only for erroneous entries and need the receiver's consent, SEPA and SWIFT
+ * recalls (camt.056) are requests the beneficiary's bank may refuse, and instant rails are final.
+ * A submitted payment is therefore never canceled; an operator works it out with the bank.
+ */
+export const RAIL_CAN_RECALL: Record<Rail, boolean> = { ach: false, sepa: false, sepa_instant: false, swift: false, rtp: false };

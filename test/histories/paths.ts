@@ -1,0 +1,100 @@
+/**
+ * The transfer workflow's paths whose histories are kept under test/histories/ and replayed
+ * against the current code (test/workflows/replay.test.ts). `npm run histories:record` runs each
+ * path for real — time-skipping Temporal test server, MariaDB, the bank simulator — and writes
+ * `<name>.json`.
+ */
+import assert from 'node:assert/strict';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TransferWorkflowInput } from '../../core/transfer';
+import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
+import { BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
+import type { TransferRunner } from '../support/workflow-runner';
+
+type Handle = WorkflowHandle<typeof transferWorkflow>;
+
+export interface RecordedPath {
+  name: string;
+  /** The status the path ends in: the recording fails if it does not. */
+  status: TransferState['status'];
+  run(runner: TransferRunner): Promise<{ input: TransferWorkflowInput; state: TransferState }>;
+}
+
+async function rule(runner: TransferRunner, body: unknown): Promise<void> {
+  const res = await fetch(`${runner.bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 201);
+}
+
+async function statusReached(handle: Handle, status: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await handle.query(statusQuery)).status !== status) {
+    if (Date.now() > deadline) throw new Error(`never reached ${status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs a payout to `accountNumber` under `behavior` (if any), steered by `during`. */
+async function payout(runner: TransferRunner, accountNumber: string, behavior: Record<string, unknown> | null, during?: (handle: Handle) => Promise<void>) {
+  const clientId = await fundedClient(runner.orm, 10_000);
+  const input = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
+  if (behavior) await rule(runner, { match: { accountNumber }, ...behavior });
+  const state = await runner.run(input, during);
+  await runner.clearRules();
+  return { input, state };
+}
+
+export const PATHS: RecordedPath[] = [
+  { name: 'happy', status: 'completed', run: (r) => payout(r, '790000001', null) },
+  { name: 'rejection', status: 'failed', run: (r) => payout(r, '790000002', { behavior: 'reject', code: 'R03' }) },
+  {
+    name: 'retry',
+    status: 'completed',
+    run: (r) =>
+      payout(r, '790000003', { behavior: 'unavailable' }, async (handle) => {
+        await r.env.sleep('30 minutes');
+        await statusReached(handle, 'needs_attention');
+        await r.clearRules();
+        await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank back up', operator: 'recorder' }] });
+      }),
+  },
+  {
+    name: 'cancel',
+    status: 'canceled',
+    run: (r) =>
+      payout(r, '790000004', { behavior: 'unavailable' }, async (handle) => {
+        await r.env.sleep('30 minutes');
+        await statusReached(handle, 'needs_attention');
+        await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'bank down for the week', operator: 'recorder' }] });
+      }),
+  },
+  {
+    name: 'return',
+    status: 'returned',
+    run: (r) =>
+      payout(r, '790000005', { behavior: 'return_after_settlement', code: 'R01', delayMs: 1_500 }, async (handle) => {
+        await statusReached(handle, 'completed');
+        await new Promise((resolve) => setTimeout(resolve, 1_600));
+      }),
+  },
+  { name: 'unknown', status: 'completed', run: (r) => payout(r, '790000006', { behavior: 'timeout_after_accept' }) },
+  {
+    name: 'unknown-resolved-by-operator',
+    status: 'completed',
+    run: (r) =>
+      payout(r, '790000007', { behavior: 'timeout_before_accept' }, async (handle) => {
+        await r.env.sleep('1 hour');
+        await statusReached(handle, 'needs_attention');
+        await r.clearRules();
+        await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its intake', operator: 'recorder' }] });
+      }),
+  },
+  {
+    name: 'fx-rejection',
+    status: 'failed',
+    run: async (r) => {
+      const clientId = await fundedClient(r.orm, 50_000, 'EUR');
+      const { input } = await createdFxTransfer(r.orm, clientId, 20_000, 'EUR', 'USD', { ...BENEFICIARY, accountNumber: '000111111116' });
+      return { input, state: await r.run(input) };
+    },
+  },
+];
