@@ -158,3 +158,36 @@ export const reconciliationBreakResponse = z
   })
   .meta({ id: 'ReconciliationBreak' });
 export const reconciliationBreakListResponse = listResponse(reconciliationBreakResponse, 'ReconciliationBreakList');
+
+export const operatorActionResultResponse = z
+  .strictObject({
+    object: z.literal('operator_action_result'),
+    transferId: z.string(),
+    action: z.enum(['retry', 'cancel']),
+    accepted: z.boolean(),
+    status: z.enum(TRANSFER_STATUSES).meta({ description: 'where the transfer stands once the action took effect' }),
+    message: z.string(),
+  })
+  .meta({ id: 'OperatorActionResult' });
+
+export const canceledTransferResponse = transferResponse
+  .extend({ cancellation: z.strictObject({ accepted: z.boolean(), message: z.string() }) })
+  .meta({ id: 'CanceledTransfer' });
+
+export const operatorActionResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('operator_action'),
+    transferId: z.string(),
+    action: z.string(),
+    operator: z.string(),
+    reason: z.string(),
+    channel: z.enum(['api', 'temporal']),
+    via: z.enum(['update', 'signal']),
+    outcome: z.enum(['accepted', 'refused']),
+    detail: z.string(),
+    statusBefore: z.enum(TRANSFER_STATUSES),
+    at: timestamp,
+  })
+  .meta({ id: 'OperatorAction' });
+export const operatorActionListResponse = listResponse(operatorActionResponse, 'OperatorActionList');

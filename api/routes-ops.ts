@@ -20,13 +20,16 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { AppError, invalid } from '../core/errors';
 import { OPERATOR_NAME_MAX, OPERATOR_REASON_MAX, type OperatorActionKind, type OperatorCommand, type OperatorResult } from '../core/operator';
-import { TRANSFER_STATUSES, workflowIdFor, type TransferStatus } from '../core/transfer';
+import { workflowIdFor, type TransferStatus } from '../core/transfer';
 import { OperatorAction, Transfer, type OperatorActionRow } from '../db/schema';
 import { writeOperatorAction } from '../activities/operator';
 import { transferViews } from '../services/transfers';
 import { cancelUpdate, retryUpdate } from '../workflows/transfer';
 import { withIdempotency } from './idempotency';
-import { parse } from './schemas';
+import { pageOf } from './lists';
+import { documentRoute } from './openapi';
+import { canceledTransferResponse, operatorActionListResponse, operatorActionResultResponse, transferListResponse } from './responses';
+import { parse, transferListQuery } from './schemas';
 
 type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
 
@@ -43,11 +46,6 @@ const operator = z.string().trim().min(1, { error: 'must not be empty' }).max(OP
 const opsActionSchema = z.strictObject({ reason, operator: operator.optional() });
 const clientCancelSchema = z.strictObject({ reason: reason.optional() });
 
-const listSchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-  startingAfter: z.string().optional(),
-  status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional(),
-});
 const auditListSchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),
   startingAfter: z.string().optional(),
@@ -125,6 +123,17 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     `api-${kind}-${createHash('sha256').update(`${scope}\n${req.get('Idempotency-Key') ?? ''}\n${req.params.id}`).digest('hex').slice(0, 32)}`;
 
   for (const kind of ['retry', 'cancel'] as const) {
+    documentRoute({
+      method: 'post',
+      path: `/v1/ops/transfers/:id/${kind}`,
+      tag: 'ops',
+      auth: 'ops',
+      summary: kind === 'retry' ? 'Retry the step a stuck transfer waits on (needs_attention or unknown)' : 'Cancel a transfer with compensation, while nothing can have reached the beneficiary',
+      description: 'Calls the workflow Update of the same name and answers with its result; `X-Operator` (or `operator` in the body) names who acts. 409 `invalid_state` when the current state refuses it.',
+      body: opsActionSchema,
+      responses: { 200: { description: 'The Update\'s result', schema: operatorActionResultResponse } },
+      errors: [404, 503],
+    });
     app.post(`/v1/ops/transfers/:id/${kind}`, deps.requireOps, async (req, res) => {
       await withIdempotency(orm, req, res, 'ops', async () => {
         const body = parse(opsActionSchema, req.body);
@@ -134,6 +143,17 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     });
   }
 
+  documentRoute({
+    method: 'post',
+    path: '/v1/transfers/:id/cancel',
+    tag: 'transfers',
+    auth: 'client',
+    summary: 'Cancel a transfer before it is submitted to the bank',
+    description: '409 `invalid_state` once the payment was sent to the bank.',
+    body: clientCancelSchema,
+    responses: { 200: { description: 'The transfer, with the cancellation\'s outcome', schema: canceledTransferResponse } },
+    errors: [404, 503],
+  });
   app.post('/v1/transfers/:id/cancel', deps.requireClient, async (req, res) => {
     const clientId = deps.clientIdOf(req);
     await withIdempotency(orm, req, res, clientId, async () => {
@@ -145,15 +165,30 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     });
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/ops/transfers',
+    tag: 'ops',
+    auth: 'ops',
+    summary: "Any client's transfers, newest first (e.g. `?status=needs_attention`)",
+    query: transferListQuery,
+    responses: { 200: { description: 'A page of transfers', schema: transferListResponse } },
+  });
   app.get('/v1/ops/transfers', deps.requireOps, async (req, res) => {
-    const query = parse(listSchema, req.query);
-    const where: Record<string, unknown> = {};
-    if (query.status) where.status = query.status;
-    if (query.startingAfter) where.id = { $lt: query.startingAfter };
-    const rows = await em().find(Transfer, where, { orderBy: { id: 'desc' }, limit: query.limit + 1 });
-    res.json({ object: 'list', data: await transferViews(em(), rows.slice(0, query.limit)), hasMore: rows.length > query.limit });
+    const query = parse(transferListQuery, req.query);
+    const { rows, hasMore } = await pageOf(em(), Transfer, query.status ? { status: query.status } : {}, query);
+    res.json({ object: 'list', data: await transferViews(em(), rows), hasMore });
   });
 
+  documentRoute({
+    method: 'get',
+    path: '/v1/ops/audit',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Operator actions, accepted or refused: who, what, why, when, outcome; newest first',
+    query: auditListSchema,
+    responses: { 200: { description: 'A page of operator actions', schema: operatorActionListResponse } },
+  });
   app.get('/v1/ops/audit', deps.requireOps, async (req, res) => {
     const query = parse(auditListSchema, req.query);
     const where: Record<string, unknown> = {};
