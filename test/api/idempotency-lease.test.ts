@@ -66,17 +66,17 @@ describe('idempotency: a request overtaken after its lease cannot create a secon
   it('the overtaken request gets 409 and its row is rolled back; the key keeps the winner', async () => {
     const idemKey = randomUUID();
     const gate = new Promise<void>((resolve) => (reachedGate = resolve));
-    const slow = call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, headers: { 'X-Gate': 'yes' } });
+    const slow = call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, headers: { 'X-Gate': 'yes' }, undocumentedServer: true });
     await gate;
 
     // While its lease runs, a retry is refused.
-    const early = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey });
+    const early = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, undocumentedServer: true });
     assert.equal(early.status, 409);
     assert.equal(early.body.error.code, 'idempotency_key_in_use');
 
     // The lease runs out (the slow request is taken for dead) and the retry takes the key over.
     await orm.em.fork().nativeUpdate(IdempotencyKey, { idemKey }, { lockedUntil: new Date(Date.now() - 1) });
-    const retry = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey });
+    const retry = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, undocumentedServer: true });
     assert.equal(retry.status, 201);
     assert.equal(retry.body.resumed, false);
 
@@ -90,7 +90,7 @@ describe('idempotency: a request overtaken after its lease cannot create a secon
     const key = await orm.em.fork().findOneOrFail(IdempotencyKey, { idemKey });
     assert.equal(key.state, 'done');
     assert.equal(key.recoveryPoint, retry.body.id);
-    const replay = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey });
+    const replay = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, undocumentedServer: true });
     assert.equal(replay.status, 201);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(replay.body, retry.body);
