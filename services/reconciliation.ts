@@ -72,18 +72,8 @@ export function judgeEntry(sentMinor: number, entry: Pick<Entry, 'amountMinor' |
   return judgement;
 }
 
-export interface NewBreak {
-  dedupeKey: string;
-  kind: ReconciliationBreakKind;
-  rail: string | null;
-  currency: string;
-  statementDate: string | null;
-  railReference: string | null;
-  transferId: string | null;
-  expectedMinor: number | null;
-  actualMinor: number | null;
-  detail: string;
-}
+/** What a caller knows of a break; id, status and the timestamps are the store's. */
+export type NewBreak = Omit<ReconciliationBreakRow, 'id' | 'status' | 'createdAt' | 'resolvedAt' | 'resolution'>;
 
 /** Inside a transaction: the break with this dedupe key, created if new. A resolved break found again opens again. */
 export async function recordBreak(tx: SqlEntityManager, b: NewBreak): Promise<ReconciliationBreakRow> {
