@@ -40,7 +40,7 @@ describe('recorded transfer histories replay against the current workflow code',
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${name}`);
       // A workflow waiting on the decision when the new code is deployed: its history ends with the timer.
       const events = history.events ?? [];
-      const waiting = events.findLastIndex((e) => e.timerStartedEventAttributes);
+      const waiting = events.map((e) => Boolean(e.timerStartedEventAttributes)).lastIndexOf(true);
       assert.ok(waiting > 0, 'the legacy history waits on a timer');
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, { ...history, events: events.slice(0, waiting + 1) }, `replay-${name}-waiting`);
     });
