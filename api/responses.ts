@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors';
+import { OPERATOR_ACTIONS } from '../core/operator';
 import { RAILS, TRANSFER_STATUSES } from '../core/transfer';
 
 const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 UTC timestamp' });
@@ -163,7 +164,7 @@ export const operatorActionResultResponse = z
   .strictObject({
     object: z.literal('operator_action_result'),
     transferId: z.string(),
-    action: z.enum(['retry', 'cancel']),
+    action: z.enum(OPERATOR_ACTIONS),
     accepted: z.boolean(),
     status: z.enum(TRANSFER_STATUSES).meta({ description: 'where the transfer stands once the action took effect' }),
     message: z.string(),

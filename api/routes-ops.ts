@@ -1,8 +1,8 @@
 /**
  * Operator routes over the transfer workflow, and the client's own cancel.
  *
- * Retry and cancel call the workflow's Updates (validated there against the transfer's current
- * state) and answer with their result; a refusal is 409 `invalid_state` with the workflow's reason.
+ * Retry, cancel and return-decision call the workflow's Updates (validated there against the
+ * transfer's current state) and answer with their result; a refusal is 409 `invalid_state` with the workflow's reason.
  * The update ID is derived from the Idempotency-Key, so a repeated request is the same action to
  * Temporal as well, and the audit log (written by the workflow, or by the worker for refused
  * Updates) holds it once. Only when the workflow is no longer running does this file write the
@@ -19,12 +19,13 @@ import { WorkflowUpdateFailedError, type Client as TemporalClient } from '@tempo
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { z } from 'zod';
 import { AppError, invalid } from '../core/errors';
-import { OPERATOR_NAME_MAX, OPERATOR_REASON_MAX, type OperatorActionKind, type OperatorCommand, type OperatorResult } from '../core/operator';
+import { auditDetail, OPERATOR_NAME_MAX, OPERATOR_REASON_MAX, RETURN_DECISIONS, type OperatorActionKind, type OperatorCommand, type OperatorResult, type ReturnDecisionCommand } from '../core/operator';
 import { workflowIdFor, type TransferStatus } from '../core/transfer';
 import { OperatorAction, Transfer, type OperatorActionRow } from '../db/schema';
 import { writeOperatorAction } from '../activities/operator';
 import { transferViews } from '../services/transfers';
 import { cancelUpdate, retryUpdate } from '../workflows/transfer';
+import { returnDecisionUpdate } from '../workflows/return-watch';
 import { withIdempotency } from './idempotency';
 import { pageOf } from './lists';
 import { documentRoute } from './openapi';
@@ -44,6 +45,11 @@ export interface OpsRouteDeps {
 const reason = z.string().trim().min(1, { error: 'must not be empty' }).max(OPERATOR_REASON_MAX, { error: `must be at most ${OPERATOR_REASON_MAX} characters` });
 const operator = z.string().trim().min(1, { error: 'must not be empty' }).max(OPERATOR_NAME_MAX, { error: `must be at most ${OPERATOR_NAME_MAX} characters` });
 const opsActionSchema = z.strictObject({ reason, operator: operator.optional() });
+const returnDecisionSchema = z.strictObject({
+  decision: z.enum(RETURN_DECISIONS).meta({ description: '`accept` credits the client back and ends the transfer `returned`; `dishonor` leaves it `completed` and records the dishonor' }),
+  reason,
+  operator: operator.optional(),
+});
 const clientCancelSchema = z.strictObject({ reason: reason.optional() });
 
 const auditListSchema = z.strictObject({
@@ -90,7 +96,8 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     const handle = temporal.workflow.getHandle(workflowIdFor(transferId));
     let result: OperatorResult;
     try {
-      result = await handle.executeUpdate(kind === 'retry' ? retryUpdate : cancelUpdate, { args: [command], updateId });
+      const update = { retry: retryUpdate, cancel: cancelUpdate, returnDecision: returnDecisionUpdate }[kind] as typeof retryUpdate;
+      result = await handle.executeUpdate(update, { args: [command], updateId });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -107,7 +114,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
           channel: 'api',
           via: 'update',
           outcome: 'refused',
-          detail: message,
+          detail: auditDetail(kind, command, message),
           statusBefore: transfer.status as TransferStatus,
           at: new Date().toISOString(),
         });
@@ -142,6 +149,26 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
       });
     });
   }
+
+  documentRoute({
+    method: 'post',
+    path: '/v1/ops/transfers/:id/return-decision',
+    tag: 'ops',
+    auth: 'ops',
+    summary: 'Accept or dishonor a late (or R61–R77) return the transfer waits on in needs_attention',
+    description:
+      "Calls the workflow Update `returnDecision` and answers with its result once it took effect: `accept` → `returned`, the client credited back with new postings; `dishonor` → `completed`, the dishonor recorded. `X-Operator` (or `operator` in the body) names who acts. 409 `invalid_state` when the transfer waits on no return decision.",
+    body: returnDecisionSchema,
+    responses: { 200: { description: "The Update's result", schema: operatorActionResultResponse } },
+    errors: [404, 503],
+  });
+  app.post('/v1/ops/transfers/:id/return-decision', deps.requireOps, async (req, res) => {
+    await withIdempotency(orm, req, res, 'ops', async () => {
+      const body = parse(returnDecisionSchema, req.body);
+      const command: ReturnDecisionCommand = { decision: body.decision, reason: body.reason, operator: operatorOf(req, body.operator), channel: 'api' };
+      return { status: 200, body: await act('returnDecision', String(req.params.id), command, updateIdFor(req, 'ops', 'returnDecision')) };
+    });
+  });
 
   documentRoute({
     method: 'post',

@@ -2,14 +2,15 @@
  * Operator actions on a transfer's workflow (pure: shared by the workflow, the activities, the
  * worker's audit sink and the API).
  *
- * `retry` and `cancel` arrive as Temporal Updates (validated, answered with the result) or as
- * signals of the same names (`temporal workflow signal`). Every one of them, accepted or refused,
- * is written once to the `operator_actions` table under its own ID: the update ID, or an ID the
- * workflow draws for a signal.
+ * `retry`, `cancel` and `returnDecision` (the answer to a late or unusual return) arrive as
+ * Temporal Updates (validated, answered with the result) or as signals of the same names
+ * (`temporal workflow signal`). Every one of them, accepted or refused, is written once to the
+ * `operator_actions` table under its own ID: the update ID, or an ID the workflow draws for a
+ * signal.
  */
 import type { Rail, TransferStatus } from './transfer';
 
-export const OPERATOR_ACTIONS = ['retry', 'cancel'] as const;
+export const OPERATOR_ACTIONS = ['retry', 'cancel', 'returnDecision'] as const;
 export type OperatorActionKind = (typeof OPERATOR_ACTIONS)[number];
 
 export interface OperatorCommand {
@@ -17,6 +18,17 @@ export interface OperatorCommand {
   operator: string;
   /** Set by the API; a command sent straight through Temporal has none and is recorded as `temporal`. */
   channel?: 'api';
+}
+
+export const RETURN_DECISIONS = ['accept', 'dishonor'] as const;
+export type ReturnDecisionKind = (typeof RETURN_DECISIONS)[number];
+
+/**
+ * An operator's answer to a return the workflow would not take silently (late, or R61–R77):
+ * `accept` credits the client back and ends the transfer returned; `dishonor` leaves it completed.
+ */
+export interface ReturnDecisionCommand extends OperatorCommand {
+  decision: ReturnDecisionKind;
 }
 
 /** What an Update answers: whether the action was taken and where the transfer stands after it. */
@@ -54,6 +66,25 @@ export function commandProblem(command: unknown): string | undefined {
   if (typeof c.reason !== 'string' || c.reason.trim() === '') return 'reason is required: why the action is taken';
   if (c.reason.length > OPERATOR_REASON_MAX) return `reason must be at most ${OPERATOR_REASON_MAX} characters`;
   return undefined;
+}
+
+/** A returnDecision command's shape: the common fields, and a decision that is one of RETURN_DECISIONS. */
+export function decisionProblem(command: unknown): string | undefined {
+  const problem = commandProblem(command);
+  if (problem) return problem;
+  const decision = (command as { decision?: unknown }).decision;
+  if (!RETURN_DECISIONS.includes(decision as ReturnDecisionKind)) return `decision must be one of ${RETURN_DECISIONS.map((d) => `"${d}"`).join(', ')}`;
+  return undefined;
+}
+
+/**
+ * An audit row's detail. The row has no column for a returnDecision's decision, so its detail
+ * names it first (`decision dishonor: accepted while needs_attention`).
+ */
+export function auditDetail(kind: OperatorActionKind, command: unknown, detail: string): string {
+  if (kind !== 'returnDecision') return detail;
+  const decision: unknown = (command as { decision?: unknown } | null)?.decision;
+  return `decision ${typeof decision === 'string' && decision !== '' ? decision.slice(0, 20) : 'missing'}: ${detail}`;
 }
 
 /**

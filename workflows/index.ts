@@ -1,4 +1,4 @@
 export * from './transfer';
 export * from './reconciliation';
-export { returnDecisionSignal, type ReturnDecision } from './return-watch';
+export { returnDecisionSignal, returnDecisionUpdate, type ReturnDecision } from './return-watch';
 export { achBatchWorkflow } from './ach-batch';

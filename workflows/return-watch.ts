@@ -5,32 +5,36 @@
  * payment came back. A return is checked against its rail's window on the workflow's clock
  * (`assessReturn`): a timely one moves the transfer to `returned` and credits the client back; a
  * late one (or a code that is not a return of an original entry) moves it to `needs_attention`
- * and waits, at most OPERATOR_WAIT, for an operator's `returnDecision` signal: `accept` credits
- * the client back as for a timely return, `dishonor` leaves the payout completed.
+ * and waits, for as long as it takes, for an operator's `returnDecision` (an Update, or a signal
+ * of the same name, handled by transfer.ts like retry and cancel: validated, audited once):
+ * `accept` credits the client back as for a timely return, `dishonor` leaves the payout completed.
  *
  * A notification of change (ACH COR entry) seen on a look is recorded on the transfer, once; the
  * payout stays completed. A bank that does not answer a look is asked again at the next one.
  */
-import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, defineSignal, defineUpdate, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { BANK_RETURN_WATCH, LEDGER_STEP } from './activity-options';
+import type { OperatorResult, ReturnDecisionCommand } from '../core/operator';
 import type { Rail, TransferStatus, TransferTiming } from '../core/transfer';
 
 const returnDb = proxyActivities<Activities>(LEDGER_STEP);
 /** One look at the bank: short, since the next look comes anyway. */
 const returnLook = proxyActivities<Activities>(BANK_RETURN_WATCH);
 
-export interface ReturnDecision {
-  decision: 'accept' | 'dishonor';
+export type ReturnDecision = ReturnDecisionCommand;
+
+/** An operator's answer to a late return, validated and answered with the result (the ops API's route). */
+export const returnDecisionUpdate = defineUpdate<OperatorResult, [ReturnDecisionCommand]>('returnDecision');
+/** The same for the CLI: `temporal workflow signal --name returnDecision --input '{"decision":"accept",…}'`. */
+export const returnDecisionSignal = defineSignal<[ReturnDecisionCommand]>('returnDecision');
+
+/** A return the workflow would not take silently, put before an operator. */
+export interface ReturnInQuestion {
+  code: string;
+  /** Why it is not taken as it is (late, or not a return of an original entry). */
   reason: string;
-  operator: string;
 }
-
-/** An operator's answer to a late return: `temporal workflow signal --name returnDecision --input '{"decision":"accept",…}'`. */
-export const returnDecisionSignal = defineSignal<[ReturnDecision]>('returnDecision');
-
-/** How long a late return waits for an operator before the workflow gives up loudly. */
-const DECISION_WAIT = '90 days';
 
 export interface ReturnWatch {
   transferId: string;
@@ -41,13 +45,15 @@ export interface ReturnWatch {
   settledAtMs: number;
 }
 
-export async function watchForReturns(watch: ReturnWatch, setStatus: (status: TransferStatus, reason: string, failureCode?: string) => void): Promise<void> {
-  let awaitingDecision = false;
-  let decision: ReturnDecision | undefined;
-  setHandler(returnDecisionSignal, (d) => {
-    if (awaitingDecision && (d.decision === 'accept' || d.decision === 'dishonor')) decision = d;
-  });
-
+/**
+ * `decide` parks the transfer in needs_attention on the return until an operator's accepted
+ * `returnDecision`, which it hands back once it is in the audit log (transfer.ts).
+ */
+export async function watchForReturns(
+  watch: ReturnWatch,
+  setStatus: (status: TransferStatus, reason: string, failureCode?: string) => void,
+  decide: (question: ReturnInQuestion) => Promise<ReturnDecisionCommand>,
+): Promise<void> {
   const corrections = new Set<string>();
   const looks = Math.ceil(watch.timing.returnWindowMs / watch.timing.returnPollIntervalMs);
   for (let look = 0; look < looks; look++) {
@@ -73,13 +79,7 @@ export async function watchForReturns(watch: ReturnWatch, setStatus: (status: Tr
       setStatus('returned', `returned by the bank (${code})`, code);
       return;
     }
-    setStatus('needs_attention', verdict.reason);
-    awaitingDecision = true;
-    if (!(await condition(() => decision !== undefined, DECISION_WAIT))) {
-      throw ApplicationFailure.nonRetryable(`late return ${code} on transfer ${watch.transferId} waited ${DECISION_WAIT} for an operator`, 'operator_timeout');
-    }
-    awaitingDecision = false;
-    const d = decision!;
+    const d = await decide({ code, reason: verdict.reason });
     if (d.decision === 'accept') {
       const reason = `late return ${code} accepted by ${d.operator}: ${d.reason}`;
       await returnDb.recordReturn({ transferId: watch.transferId, code, reason });

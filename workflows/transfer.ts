@@ -25,8 +25,9 @@
  *   5. completeTransfer  settled → completed
  *   6. watchForReturns   through the return window (timing.returnWindowMs), see return-watch.ts: a
  *                        timely return moves the transfer to returned and credits the client back
- *                        with new postings; a late one waits in needs_attention for an operator's
- *                        returnDecision signal
+ *                        with new postings; a late one waits in needs_attention, as long as it
+ *                        takes, for an operator's returnDecision (accept: returned; dishonor: stays
+ *                        completed), while retry and cancel are refused
  *
  * Compensations run last-registered first (unwind the conversion, then void the hold), then
  * endTransfer ends the transfer failed or canceled, all in a non-cancellable scope. A compensation
@@ -38,9 +39,9 @@
  * look at the history size (continue-as-new is suggested long before a parked transfer could need
  * it; see OPERATOR_WAIT_SLICE).
  *
- * Operators act through the Updates `retry` and `cancel` (validated against the current state,
- * answered with the result) or signals of the same names. Every action, accepted or refused, is
- * written once to the audit log (core/operator.ts).
+ * Operators act through the Updates `retry`, `cancel` and `returnDecision` (validated against the
+ * current state, answered with the result) or signals of the same names. Every action, accepted or
+ * refused, is written once to the audit log (core/operator.ts).
  *
  * Determinism: the histories under test/histories/ are replayed against this code by
  * test/workflows/replay.test.ts. From now on a change to the commands this workflow issues goes
@@ -56,6 +57,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   proxySinks,
   setCurrentDetails,
@@ -67,11 +69,12 @@ import {
   allHandlersFinished,
   type Sinks,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { commandProblem, RAIL_CAN_RECALL, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult } from '../core/operator';
+import { auditDetail, commandProblem, decisionProblem, RAIL_CAN_RECALL, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult, type ReturnDecisionCommand } from '../core/operator';
 import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, TERMINAL_STATUSES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
 import { AUDIT_RECORD, BANK_INQUIRY, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
-import { watchForReturns } from './return-watch';
+import { returnDecisionSignal, returnDecisionUpdate, watchForReturns, type ReturnInQuestion } from './return-watch';
 
 const ledger = proxyActivities<Activities>(LEDGER_STEP);
 const compensation = proxyActivities<Activities>(LEDGER_COMPENSATION);
@@ -98,8 +101,11 @@ export interface TransferState {
   reason: string | null;
   railReference: string | null;
   failureCode: string | null;
-  /** While in needs_attention: the step that stopped, and what retry and cancel would do. */
-  waitingFor: { step: string; retry: string; cancel: string } | null;
+  /**
+   * While in needs_attention: the step that stopped, and what retry and cancel would do; on a late
+   * return (step `return decision`), what each returnDecision would do too.
+   */
+  waitingFor: { step: string; retry: string; cancel: string; accept?: string; dishonor?: string } | null;
 }
 
 export const statusQuery = defineQuery<TransferState>('status');
@@ -127,6 +133,13 @@ const FUNDS_HELD_WAIT = '30 seconds';
 const OPERATOR_RESULT_WAIT = '15 minutes';
 /** How long the flow waits for an operator action being written to the audit log (AUDIT_RECORD's own bound). */
 const AUDIT_WAIT = '3 minutes';
+/**
+ * Before this patch a late return waited for an unaudited returnDecision signal, at most 90 days;
+ * a history recorded then replays on that branch (see decideReturn and the signal handler).
+ */
+const RETURN_DECISION_PATCH = 'return-decision-audited';
+/** The old single wait for a return decision, kept for histories that started it. */
+const LEGACY_RETURN_DECISION_WAIT = '90 days';
 
 /**
  * An activity failure short enough for a status reason: the cause's message, its middle cut when
@@ -166,6 +179,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   /** Compensations, each registered before the step it undoes; run last-first. */
   const compensations: { name: string; run: () => Promise<void> }[] = [];
   let parked: Parked | undefined;
+  /** A late or unusual return waiting for an operator's returnDecision. */
+  let returnInQuestion: ReturnInQuestion | undefined;
   /** Set just before the first submission: from then on the bank may have the payment. */
   let submitStarted = false;
   /** An operator action being written to the audit log: it blocks others until it is accepted. */
@@ -186,7 +201,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
 
   function describe(): void {
     const lines = [`**${state.status}**${state.reason ? ` — ${state.reason}` : ''}`, `rail ${rail}${state.railReference ? `, reference ${state.railReference}` : ''}`];
-    if (state.waitingFor) lines.push(`waiting for an operator: retry ${state.waitingFor.retry}; cancel ${state.waitingFor.cancel}`);
+    const w = state.waitingFor;
+    if (w?.accept && w.dishonor) lines.push(`waiting for an operator's returnDecision: accept ${w.accept}; dishonor ${w.dishonor}; retry and cancel are refused`);
+    else if (w) lines.push(`waiting for an operator: retry ${w.retry}; cancel ${w.cancel}`);
     if (state.failureCode) lines.push(`failure code ${state.failureCode}`);
     setCurrentDetails(lines.join('\n\n'));
   }
@@ -211,9 +228,14 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
 
   /** Why `kind` is refused in the current state, or undefined when it is allowed. Synchronous: the Update validators use it. */
   function refusal(kind: OperatorActionKind, command: unknown): string | undefined {
-    const problem = commandProblem(command);
+    const problem = kind === 'returnDecision' ? decisionProblem(command) : commandProblem(command);
     if (problem) return problem;
     if (claim || pending) return `another operator action (${claim ?? pending!.kind}) is being applied to ${transferId}; try again once it is done`;
+    if (returnInQuestion) {
+      if (kind === 'returnDecision') return undefined;
+      return `transfer ${transferId} was paid out and the bank returned it (${returnInQuestion.code}) outside what is taken silently: it waits for a returnDecision (accept or dishonor), not a ${kind}`;
+    }
+    if (kind === 'returnDecision') return `transfer ${transferId} is ${state.status} and waits on no return decision; returnDecision answers a late or unusual return the transfer is waiting on`;
     if (TERMINAL_STATUSES.includes(state.status)) return `transfer ${transferId} is ${state.status}; there is nothing to ${kind}`;
     if (kind === 'retry') {
       if (parked || state.status === 'unknown') return undefined;
@@ -235,7 +257,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       channel: command?.channel === 'api' ? 'api' : 'temporal',
       via,
       outcome,
-      detail,
+      detail: auditDetail(kind, command, detail),
       statusBefore: state.status,
       at: new Date().toISOString(),
     };
@@ -257,9 +279,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     pending = { id, kind, command };
   }
 
-  for (const kind of ['retry', 'cancel'] as const) {
+  const updates = { retry: retryUpdate, cancel: cancelUpdate, returnDecision: returnDecisionUpdate };
+  const signals = { retry: retrySignal, cancel: cancelSignal, returnDecision: returnDecisionSignal };
+  for (const kind of ['retry', 'cancel', 'returnDecision'] as const) {
     setHandler(
-      kind === 'retry' ? retryUpdate : cancelUpdate,
+      updates[kind] as typeof retryUpdate,
       async (command) => {
         const id = currentUpdateInfo()!.id;
         await accept(id, kind, command, 'update');
@@ -277,7 +301,12 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         },
       },
     );
-    setHandler(kind === 'retry' ? retrySignal : cancelSignal, async (command) => {
+    setHandler(signals[kind] as typeof retrySignal, async (command) => {
+      if (kind === 'returnDecision' && !patched(RETURN_DECISION_PATCH)) {
+        // Replaying a history from before the patch: the signal was taken as it came, unaudited.
+        if (returnInQuestion && !decisionProblem(command)) pending = { id: 'legacy-signal', kind, command };
+        return;
+      }
       // A signal has no ID of its own; the workflow's deterministic UUID names it in the audit log.
       const id = `signal-${uuid4()}`;
       const problem = refusal(kind, command);
@@ -353,6 +382,37 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     awaiting.push(pending);
     pending = undefined;
     answer(`nothing to retry: the bank already confirmed the payment, the transfer is ${state.status}`);
+  }
+
+  /**
+   * Puts a late or unusual return before an operator: needs_attention, saying what accept and
+   * dishonor would do, until a returnDecision is accepted (and so in the audit log). The wait is
+   * timers in slices, as park()'s: it costs nothing and has no deadline, since the money question
+   * stays open until someone answers it.
+   */
+  async function decideReturn(question: ReturnInQuestion): Promise<ReturnDecisionCommand> {
+    // A history from before the patch waits once for 90 days; after that it, too, waits in slices.
+    const audited = patched(RETURN_DECISION_PATCH);
+    returnInQuestion = question;
+    state.waitingFor = {
+      step: 'return decision',
+      retry: `refused: there is no step to run again; the return ${question.code} needs a returnDecision`,
+      cancel: 'refused: the payment was paid out; the return needs a returnDecision',
+      accept: `takes the return ${question.code}: credits the client back with new postings and ends the transfer returned`,
+      dishonor: `refuses the return ${question.code}: the payout stays completed, the client is not credited, and the dishonor is recorded (an untimely return is answered to the RDFI with R68)`,
+    };
+    setStatus('needs_attention', question.reason);
+    let slice: Duration = audited ? OPERATOR_WAIT_SLICE : LEGACY_RETURN_DECISION_WAIT;
+    while (!(await condition(() => pending?.kind === 'returnDecision', slice))) {
+      slice = OPERATOR_WAIT_SLICE;
+      if (workflowInfo().continueAsNewSuggested) log.warn('late return waiting with a large history', { transferId, historyLength: workflowInfo().historyLength });
+    }
+    const action = pending!;
+    pending = undefined;
+    returnInQuestion = undefined;
+    state.waitingFor = null;
+    awaiting.push(action);
+    return action.command as ReturnDecisionCommand;
   }
 
   /** Runs a step; when its retries are exhausted, parks the transfer until an operator retries or cancels. */
@@ -562,10 +622,14 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       setStatus('completed', null);
 
       // The bank may still return the payment: watch through the return window (timers cost nothing).
-      await watchForReturns({ transferId, rail, railReference: submission.railReference, timing: input.timing, settledAtMs: Date.now() }, (status, reason, failureCode) => {
-        if (failureCode) state.failureCode = failureCode;
-        setStatus(status, reason);
-      });
+      await watchForReturns(
+        { transferId, rail, railReference: submission.railReference, timing: input.timing, settledAtMs: Date.now() },
+        (status, reason, failureCode) => {
+          if (failureCode) state.failureCode = failureCode;
+          setStatus(status, reason);
+        },
+        decideReturn,
+      );
       return state;
     } catch (err) {
       if (err instanceof OperatorCancel) return await compensate('canceled', 'canceled', err.message);

@@ -157,9 +157,12 @@ describe('API: OpenAPI document and /docs', () => {
     await check('POST', '/v1/ops/transfers/:id/retry', `/v1/ops/transfers/${transfer.id}/retry`, { ...ops, body: { reason: 'look again' } }, 400);
     await check('POST', '/v1/ops/transfers/:id/cancel', '/v1/ops/transfers/tr_00000000000000000000000000/cancel', { ...ops, body: { reason: 'x', operator: 'alice' } }, 404);
     await check('POST', '/v1/transfers/:id/cancel', '/v1/transfers/tr_00000000000000000000000000/cancel', key, 404);
-    // Their successes need a transfer parked or not yet submitted: test/api/ops.test.ts drives those
-    // through the same call(), which checks every answer against this document.
-    for (const op of ['POST /v1/ops/transfers/:id/retry', 'POST /v1/ops/transfers/:id/cancel', 'POST /v1/transfers/:id/cancel']) exercised.add(op);
+    await check('POST', '/v1/ops/transfers/:id/return-decision', `/v1/ops/transfers/${transfer.id}/return-decision`, { ...ops, body: { decision: 'maybe', reason: 'x', operator: 'alice' } }, 400);
+    await check('POST', '/v1/ops/transfers/:id/return-decision', '/v1/ops/transfers/tr_00000000000000000000000000/return-decision', { ...ops, body: { decision: 'accept', reason: 'x', operator: 'alice' } }, 404);
+    // Their successes need a transfer parked, not yet submitted, or waiting on a late return (weeks
+    // of workflow time): test/api/ops.test.ts drives those on the time-skipping server through the
+    // same call(), which checks every answer against this document.
+    for (const op of ['POST /v1/ops/transfers/:id/retry', 'POST /v1/ops/transfers/:id/cancel', 'POST /v1/transfers/:id/cancel', 'POST /v1/ops/transfers/:id/return-decision']) exercised.add(op);
 
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
     const missed = documented.filter((op) => !exercised.has(op));

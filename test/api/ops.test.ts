@@ -1,7 +1,7 @@
 /**
  * Operator controls end to end: stuck transfers retried and canceled through the ops API and with
- * the real `temporal workflow signal` CLI, the client's own cancel, the operator transfer list and
- * the audit log — over real HTTP, on the time-skipping Temporal server (so a bank outage exhausts
+ * the real `temporal workflow signal` CLI, late returns accepted through the ops API and dishonored
+ * from the CLI, the client's own cancel, the operator transfer list and the audit log — over real HTTP, on the time-skipping Temporal server (so a bank outage exhausts
  * its retry budget at once), MariaDB and the bank simulator.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { findBinary } from '../../devtools/temporal';
-import { SEARCH_ATTRIBUTES } from '../../core/transfer';
+import { SEARCH_ATTRIBUTES, type TransferTiming } from '../../core/transfer';
 import { auditLedger } from '../../ledger/auditor';
 import { createClient, deposit } from '../../services/clients';
 import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
@@ -19,6 +19,9 @@ import { BENEFICIARY, balanceOf, createdTransfer, transferRow } from '../support
 import { opsStack, type OpsStack } from '../support/ops-stack';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
+
+/** RAIL_TIME=real's return watch (a look a day for 62 days), so days can be skipped to a late return. */
+const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 };
 
 describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)', () => {
   let stack: OpsStack;
@@ -57,6 +60,21 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     await stack.env.sleep('30 minutes');
     await statusReached(handle, 'needs_attention');
     return { clientId, key, transferId: input.transferId, handle, accountNumber };
+  }
+
+  /** A completed payout (on the long return watch) whose R02 return comes nine days late: needs_attention. */
+  async function lateReturn(): Promise<{ clientId: string; transferId: string; handle: Handle }> {
+    const { clientId } = await client();
+    const accountNumber = `76${String(++seq).padStart(7, '0')}`;
+    const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, LONG_WATCH);
+    const handle = await stack.start(input);
+    await statusReached(handle, 'completed');
+    await stack.env.sleep('10 days');
+    const res = await fetch(`${stack.bank.url}/sim/payments/${(await handle.query(statusQuery)).railReference}/return`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":"R02"}' });
+    assert.equal(res.status, 200, await res.text());
+    await stack.env.sleep('1 day'); // the next daily look sees it
+    await statusReached(handle, 'needs_attention');
+    return { clientId, transferId: input.transferId, handle };
   }
 
   const sentTo = (accountNumber: string) => stack.bank.sim.submissions.filter((s) => s.raw.includes(accountNumber) && s.status !== 'unavailable').length;
@@ -210,6 +228,97 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     ]);
     assert.match(entries.find((e: Record<string, string>) => e.outcome === 'refused').detail, /reason is required/);
     assert.deepEqual(await auditLedger(stack.orm.em), []);
+  });
+
+  it('a late return accepted through the ops API: returned, the client credited back with new postings, audited; retry and cancel refused with the reason', async () => {
+    const { clientId, transferId, handle } = await lateReturn();
+    const path = `/v1/ops/transfers/${transferId}/return-decision`;
+    assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 }, 'paid out, not yet credited back');
+    const listed = await call(stack.url, 'GET', '/v1/ops/transfers?status=needs_attention&limit=100', { key: stack.opsKey });
+    assert.match(listed.body.data.find((t: { id: string }) => t.id === transferId).events.at(-1).reason, /^late return R02 \(Account closed\) .*: an operator accepts or dishonors it/);
+
+    const badDecision = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'refund', reason: 'x' }, headers: { 'x-operator': 'alice' } });
+    assert.equal(badDecision.status, 400);
+    assert.equal(badDecision.body.error.param, 'decision');
+    const anonymous = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'accept', reason: 'x' } });
+    assert.equal(anonymous.status, 400);
+    assert.equal(anonymous.body.error.param, 'X-Operator');
+    const retry = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/retry`, { key: stack.opsKey, body: { reason: 'try again' }, headers: { 'x-operator': 'alice' } });
+    assert.equal(retry.status, 409);
+    assert.equal(retry.body.error.code, 'invalid_state');
+    assert.match(retry.body.error.message, /waits for a returnDecision \(accept or dishonor\), not a retry/);
+    const cancel = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'undo' }, headers: { 'x-operator': 'alice' } });
+    assert.equal(cancel.status, 409);
+    assert.match(cancel.body.error.message, /not a cancel/);
+
+    const idempotencyKey = `accept-${transferId}`;
+    const accepted = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'accept', reason: 'the RDFI proved the account closed' }, headers: { 'x-operator': 'alice' }, idempotencyKey });
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    assert.deepEqual(accepted.body, {
+      object: 'operator_action_result',
+      transferId,
+      action: 'returnDecision',
+      accepted: true,
+      status: 'returned',
+      message: 'returned: late return R02 accepted by alice: the RDFI proved the account closed',
+    });
+    const replay = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'accept', reason: 'the RDFI proved the account closed' }, headers: { 'x-operator': 'alice' }, idempotencyKey });
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(replay.body, accepted.body);
+
+    const final = await handle.result();
+    assert.equal(final.status, 'returned');
+    assert.equal(final.failureCode, 'R02');
+    assert.equal((await transferRow(stack.orm, transferId)).status, 'returned');
+    assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
+    assert.deepEqual(await auditLedger(stack.orm.em), []);
+
+    const entries = await until('three audit rows', () => auditOf(transferId), (rows) => rows.length === 3);
+    assert.deepEqual(entries.map((e: Record<string, string>) => [e.action, e.outcome, e.operator, e.channel, e.via, e.statusBefore]).sort(), [
+      ['cancel', 'refused', 'alice', 'api', 'update', 'needs_attention'],
+      ['retry', 'refused', 'alice', 'api', 'update', 'needs_attention'],
+      ['returnDecision', 'accepted', 'alice', 'api', 'update', 'needs_attention'],
+    ]);
+    const decided = entries.find((e: Record<string, string>) => e.action === 'returnDecision');
+    assert.equal(decided.reason, 'the RDFI proved the account closed');
+    assert.match(decided.detail, /^decision accept: accepted while needs_attention/);
+  });
+
+  it('a late return dishonored with `temporal workflow signal --name returnDecision` from the CLI: stays completed, the client not credited, audited as a signal', async () => {
+    const { clientId, transferId, handle } = await lateReturn();
+    await temporalCli('workflow', 'signal', '--workflow-id', `transfer-${transferId}`, '--name', 'returnDecision', '--input', '{"decision":"dishonor","reason":"untimely, dishonored with R68","operator":"bob"}');
+    const final = await handle.result();
+    assert.equal(final.status, 'completed');
+    assert.match(final.reason ?? '', /return R02 dishonored by bob: untimely, dishonored with R68/);
+    const row = await transferRow(stack.orm, transferId);
+    assert.equal(row.status, 'completed');
+    assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
+    const transfer = (await call(stack.url, 'GET', '/v1/ops/transfers?status=completed&limit=100', { key: stack.opsKey })).body.data.find((t: { id: string }) => t.id === transferId);
+    assert.deepEqual(transfer.events.slice(-3).map((e: { status: string }) => e.status), ['completed', 'needs_attention', 'completed']);
+    assert.match(transfer.events.at(-1).reason, /dishonored by bob/);
+    const [entry] = await until('the audit row', () => auditOf(transferId), (rows) => rows.length === 1);
+    assert.deepEqual([entry.action, entry.outcome, entry.operator, entry.channel, entry.via], ['returnDecision', 'accepted', 'bob', 'temporal', 'signal']);
+    assert.match(entry.detail, /^decision dishonor: /);
+    assert.deepEqual(await auditLedger(stack.orm.em), []);
+  });
+
+  it('return-decision on a transfer that waits on none is 409 with the reason, and audited as refused', async () => {
+    const { clientId } = await client();
+    const accountNumber = `77${String(++seq).padStart(7, '0')}`;
+    const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, LONG_WATCH);
+    const handle = await stack.start(input);
+    await statusReached(handle, 'completed'); // in its return watch: running, nothing returned
+    const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/return-decision`, { key: stack.opsKey, body: { decision: 'accept', reason: 'client says it bounced', operator: 'carol' } });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'invalid_state');
+    assert.match(refused.body.error.message, /is completed and waits on no return decision/);
+    const [entry] = await until('the refusal in the audit log', () => auditOf(input.transferId), (rows) => rows.length === 1);
+    assert.deepEqual([entry.action, entry.outcome, entry.operator, entry.channel, entry.via, entry.statusBefore], ['returnDecision', 'refused', 'carol', 'api', 'update', 'completed']);
+    assert.match(entry.detail, /^decision accept: transfer \S+ is completed and waits on no return decision/);
+    assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
+    // Through the rest of the return window (the server skips the days while the result is awaited): nothing changed.
+    assert.equal((await handle.result()).status, 'completed');
+    assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
   });
 
   it('an Update from the CLI that the state does not allow is refused with the reason, and audited by the worker', async () => {

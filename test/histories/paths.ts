@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TransferWorkflowInput } from '../../core/transfer';
+import type { TransferTiming, TransferWorkflowInput } from '../../core/transfer';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
+import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
 import { BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
 import type { TransferRunner } from '../support/workflow-runner';
 
@@ -40,6 +41,26 @@ async function payout(runner: TransferRunner, accountNumber: string, behavior: R
   if (behavior) await rule(runner, { match: { accountNumber }, ...behavior });
   const state = await runner.run(input, during);
   await runner.clearRules();
+  return { input, state };
+}
+
+/** RAIL_TIME=real's return watch (a look a day), so the recorder can skip to a late return. */
+const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 };
+
+/** A payout whose R02 return comes nine days late, then `decide` (an operator's returnDecision). */
+async function lateReturn(runner: TransferRunner, accountNumber: string, decide: (handle: Handle) => Promise<unknown>) {
+  const clientId = await fundedClient(runner.orm, 10_000);
+  const input = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, LONG_WATCH);
+  const state = await runner.run(input, async (handle) => {
+    await statusReached(handle, 'completed');
+    await runner.env.sleep('10 days');
+    const res = await fetch(`${runner.bank.url}/sim/payments/${(await handle.query(statusQuery)).railReference}/return`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":"R02"}' });
+    assert.equal(res.status, 200);
+    await runner.env.sleep('1 day');
+    await statusReached(handle, 'needs_attention');
+    await runner.env.sleep('30 days'); // a few of the wait's slices
+    await decide(handle);
+  });
   return { input, state };
 }
 
@@ -87,6 +108,16 @@ export const PATHS: RecordedPath[] = [
         await r.clearRules();
         await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its intake', operator: 'recorder' }] });
       }),
+  },
+  {
+    name: 'late-return-accepted',
+    status: 'returned',
+    run: (r) => lateReturn(r, '790000010', (handle) => handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'the RDFI proved the account closed', operator: 'recorder' }] })),
+  },
+  {
+    name: 'late-return-dishonored',
+    status: 'completed',
+    run: (r) => lateReturn(r, '790000011', (handle) => handle.signal(returnDecisionSignal, { decision: 'dishonor', reason: 'untimely', operator: 'recorder' })),
   },
   {
     name: 'fx-rejection',

@@ -12,6 +12,14 @@ import { historyFromProtoJson } from '../support/history-json';
 
 const DIR = path.join(__dirname, '..', 'histories');
 
+/**
+ * Histories recorded by earlier code, kept as they were (the recorder cannot make them again):
+ * they prove that workflows started before a `patched()` change still replay.
+ * late-return-legacy: a late R02 decided by the unaudited returnDecision signal (before the
+ * `return-decision-audited` patch), its 90-day timer canceled by the dishonor.
+ */
+const LEGACY = ['late-return-legacy'];
+
 describe('recorded transfer histories replay against the current workflow code', () => {
   it('has a history for every path (re-record with npm run histories:record)', () => {
     for (const p of PATHS) assert.doesNotThrow(() => readFileSync(path.join(DIR, `${p.name}.json`)), `test/histories/${p.name}.json is missing`);
@@ -23,6 +31,18 @@ describe('recorded transfer histories replay against the current workflow code',
       const types = (history.events ?? []).map((e) => e.eventType);
       assert.ok(types.length > 5, 'a real history');
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${p.name}`);
+    });
+  }
+
+  for (const name of LEGACY) {
+    it(`replays the ${name} history recorded by earlier code, finished and cut while it waits`, async () => {
+      const history = historyFromProtoJson(JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8')));
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${name}`);
+      // A workflow waiting on the decision when the new code is deployed: its history ends with the timer.
+      const events = history.events ?? [];
+      const waiting = events.map((e) => Boolean(e.timerStartedEventAttributes)).lastIndexOf(true);
+      assert.ok(waiting > 0, 'the legacy history waits on a timer');
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, { ...history, events: events.slice(0, waiting + 1) }, `replay-${name}-waiting`);
     });
   }
 

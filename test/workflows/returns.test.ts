@@ -1,18 +1,20 @@
 /**
  * Returns after settlement, on the time-skipping server with the real activities, MariaDB and the
  * bank simulator: ACH returns are checked against their NACHA windows on workflow time (days skip),
- * a late one waits for an operator; a SEPA return arrives as a pacs.004 and returns the transfer.
+ * a late one waits, as long as it takes, for an operator's returnDecision (Update or signal,
+ * validated and audited like retry and cancel); a SEPA return arrives as a pacs.004 and returns
+ * the transfer.
  */
 import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TransferTiming } from '../../core/transfer';
 import { addBankingDays, eastern, easternInstant } from '../../core/calendar';
-import { Transfer, TransferEvent } from '../../db/schema';
+import { OperatorAction, Transfer, TransferEvent } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
-import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
-import { returnDecisionSignal } from '../../workflows/return-watch';
+import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer';
+import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, IBAN_BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../support/fixtures';
@@ -44,6 +46,25 @@ describe('returns after settlement in their windows (time-skipping server)', () 
   async function bankReturns(reference: string, code: string): Promise<void> {
     const res = await fetch(`${bank.url}/sim/payments/${reference}/return`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
     assert.equal(res.status, 200, await res.text());
+  }
+
+  /** Waits for the audit log to hold `count` rows for the transfer (a refused Update is written by the worker's sink, just after). */
+  async function auditRows(transferId: string, count: number) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const rows = await orm.em.fork().find(OperatorAction, { transferId }, { orderBy: { at: 'asc', id: 'asc' } });
+      if (rows.length >= count || Date.now() > deadline) return rows;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function refusedUpdate(promise: Promise<unknown>): Promise<string> {
+    const err = await promise.then(
+      () => assert.fail('the update was accepted'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected a refused update, got ${String(err)}`);
+    return (err.cause as Error).message;
   }
 
   const events = async (transferId: string) => (await orm.em.fork().find(TransferEvent, { transferId }, { orderBy: { at: 'asc', id: 'asc' } })).map((e) => ({ status: e.status, reason: e.reason }));
@@ -91,25 +112,87 @@ describe('returns after settlement in their windows (time-skipping server)', () 
     const last = (await events(input.transferId)).slice(-3);
     assert.deepEqual(last.map((e) => e.status), ['completed', 'needs_attention', 'completed']);
     assert.match(last[2].reason!, /return R01 dishonored by alice: untimely return/);
+    const [row] = await auditRows(input.transferId, 1);
+    assert.deepEqual([row.action, row.outcome, row.via, row.channel, row.operator, row.statusBefore], ['returnDecision', 'accepted', 'signal', 'temporal', 'alice', 'needs_attention']);
+    assert.match(row.detail, /^decision dishonor: accepted while needs_attention/);
   });
 
-  it('a late return an operator accepts: returned, the client credited back', async () => {
+  it('a late return waits past 90 days at no cost; retry, cancel and a malformed decision are refused; the returnDecision Update accepts it', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000103' }, LONG_WATCH);
+    let result;
     const state = await runner.run(input, async (handle) => {
       await statusReached(handle, 'completed');
       await env.sleep('10 days');
       await bankReturns((await handle.query(statusQuery)).railReference!, 'R02');
       await env.sleep('1 day');
       await statusReached(handle, 'needs_attention');
-      await handle.signal(returnDecisionSignal, { decision: 'accept', reason: 'the beneficiary bank proved the account closed', operator: 'bob' });
+      // Longer than the old 90-day limit: still waiting, nothing moved.
+      await env.sleep('120 days');
+      const parked = await handle.query(statusQuery);
+      assert.equal(parked.status, 'needs_attention');
+      assert.match(parked.reason!, /^late return R02 \(Account closed\)/);
+      assert.equal(parked.waitingFor?.step, 'return decision');
+      assert.match(parked.waitingFor?.accept ?? '', /credits the client back with new postings and ends the transfer returned/);
+      assert.match(parked.waitingFor?.dishonor ?? '', /payout stays completed, the client is not credited/);
+      assert.match(parked.waitingFor?.retry ?? '', /^refused/);
+      assert.match(parked.waitingFor?.cancel ?? '', /^refused/);
+      const metadata = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')) ?? {};
+      assert.match(metadata.currentDetails ?? '', /waiting for an operator's returnDecision: accept takes the return R02: .*; dishonor refuses the return R02: .*; retry and cancel are refused/);
+      const history = (await handle.fetchHistory()).events ?? [];
+      const timers = history.filter((e) => e.timerStartedEventAttributes);
+      assert.ok(timers.length < 60, `timers in bounded slices, not polling (${timers.length} timers)`);
+      assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
+
+      assert.match(await refusedUpdate(handle.executeUpdate(retryUpdate, { args: [{ reason: 'try again', operator: 'bob' }] })), /waits for a returnDecision \(accept or dishonor\), not a retry/);
+      assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'undo', operator: 'bob' }] })), /waits for a returnDecision \(accept or dishonor\), not a cancel/);
+      assert.match(await refusedUpdate(handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'maybe', reason: 'unsure', operator: 'bob' } as never] })), /decision must be one of "accept", "dishonor"/);
+      assert.match(await refusedUpdate(handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: '', operator: 'bob' }] })), /reason is required/);
+      result = await handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'the beneficiary bank proved the account closed', operator: 'bob' }] });
     });
     assert.equal(state.status, 'returned');
     assert.equal(state.failureCode, 'R02');
+    assert.deepEqual(result, { action: 'returnDecision', accepted: true, status: 'returned', message: 'returned: late return R02 accepted by bob: the beneficiary bank proved the account closed' });
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
     const last = (await events(input.transferId)).slice(-1)[0];
     assert.equal(last.status, 'returned');
     assert.match(last.reason!, /late return R02 accepted by bob/);
+    const rows = await auditRows(input.transferId, 5);
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.outcome, r.via, r.operator, r.statusBefore]).sort(),
+      [
+        ['cancel', 'refused', 'update', 'bob', 'needs_attention'],
+        ['retry', 'refused', 'update', 'bob', 'needs_attention'],
+        ['returnDecision', 'accepted', 'update', 'bob', 'needs_attention'],
+        ['returnDecision', 'refused', 'update', 'bob', 'needs_attention'],
+        ['returnDecision', 'refused', 'update', 'bob', 'needs_attention'],
+      ],
+    );
+    assert.deepEqual(rows.filter((r) => r.action === 'returnDecision').map((r) => r.detail.replace(/:.*/, '')).sort(), ['decision accept', 'decision accept', 'decision maybe']);
+  });
+
+  it('returnDecision when no return waits on one is refused (Update and signal), audited, and changes nothing', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000104' }, LONG_WATCH);
+    const state = await runner.run(input, async (handle) => {
+      await statusReached(handle, 'completed');
+      assert.match(
+        await refusedUpdate(handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'client says it came back', operator: 'carol' }] })),
+        /is completed and waits on no return decision/,
+      );
+      await handle.signal(returnDecisionSignal, { decision: 'dishonor', reason: 'by signal', operator: 'dan' });
+      assert.equal((await auditRows(input.transferId, 2)).length, 2);
+      await env.sleep('63 days'); // through the return window: nothing came back
+    });
+    assert.equal(state.status, 'completed');
+    assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
+    const rows = await auditRows(input.transferId, 2);
+    assert.deepEqual(rows.map((r) => [r.action, r.outcome, r.via, r.operator, r.statusBefore]).sort(), [
+      ['returnDecision', 'refused', 'signal', 'dan', 'completed'],
+      ['returnDecision', 'refused', 'update', 'carol', 'completed'],
+    ]);
+    assert.ok(rows.every((r) => /waits on no return decision/.test(r.detail)), rows.map((r) => r.detail).join('\n'));
+    assert.deepEqual((await events(input.transferId)).map((e) => e.status).slice(-1), ['completed']);
   });
 
   it('a SEPA return comes as a schema-valid pacs.004.001.10 and returns the transfer', async () => {
