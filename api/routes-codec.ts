@@ -28,9 +28,11 @@ const PAYLOADS_PER_REQUEST_MAX = 1_000;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 const codecBody = z.object({
+  // Protobuf JSON leaves an empty list out: the CLI sends `{}` for an event without payloads.
   payloads: z
     .array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() }))
-    .max(PAYLOADS_PER_REQUEST_MAX, `must hold at most ${PAYLOADS_PER_REQUEST_MAX} payloads`),
+    .max(PAYLOADS_PER_REQUEST_MAX, `must hold at most ${PAYLOADS_PER_REQUEST_MAX} payloads`)
+    .default([]),
 });
 type JsonPayload = z.infer<typeof codecBody>['payloads'][number];
 
