@@ -4,7 +4,9 @@
  * Installs the Temporal binaries if missing, starts the Temporal dev server (file-backed under
  * ./data, Web UI on 8233) unless TEMPORAL_ADDRESS points elsewhere, the bank simulator (its own
  * process), the worker and the API (this process), applies migrations, seeds a demo client with a
- * funded USD balance, and prints where everything is. Ctrl-C stops everything it started.
+ * funded USD balance, and prints where everything is. Payloads are encrypted with PAYLOAD_CODEC_KEYS,
+ * or with a key generated once and kept under ./data; the dev server's UI decodes through the API's
+ * codec server. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -83,7 +85,8 @@ async function main(): Promise<void> {
     codecKeysFrom = `in ${path.relative(process.cwd(), codecFile)}`;
   }
   const dataConverter = createDataConverter(codecKeys(config));
-  const codecEndpoint = `http://${config.HOST}:${config.PORT}/codec`;
+  // The browser running the Temporal UI calls this address itself: a wildcard bind is not one it can reach.
+  const codecEndpoint = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`;
 
   // Temporal: our own dev server unless an address was given.
   let temporalAddress = config.TEMPORAL_ADDRESS;
