@@ -10,7 +10,10 @@ import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { temporal as proto } from '@temporalio/proto';
-import { workflowIdFor } from '../../core/transfer';
+import { railTiming, workflowIdFor } from '../../core/transfer';
+import { createApp } from '../../api/app';
+import { createRatesSource } from '../../fx/rates';
+import { PRICING } from '../support/fixtures';
 import { ENCODING_ENCRYPTED, EncryptionCodec, parseCodecKeys } from '../../core/payload-codec';
 import { findBinary } from '../../devtools/temporal';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
@@ -196,6 +199,13 @@ describe('payload encryption and the codec server (dev server, API over HTTP)', 
     assert.equal(decoded.headers.get('access-control-allow-origin'), 'http://localhost:8233');
     const elsewhere = await fetch(`${stack.url}/codec/decode`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
     assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('will not build the API on a Temporal client without the codec (a wiring mistake, caught at start)', () => {
+    const plain = new Client({ connection: stack.temporal.connection, namespace: 'default' });
+    const deps = { orm: stack.orm, opsApiKey: stack.opsKey, taskQueue: 'unused', timing: railTiming('demo'), rates: createRatesSource(), pricing: PRICING, rateLimit: { ratePerSecond: 1, burst: 1 }, codecCorsOrigins: [] };
+    assert.throws(() => createApp({ ...deps, temporal: plain }), /the Temporal client has no payload codec/);
+    assert.doesNotThrow(() => createApp({ ...deps, temporal: stack.temporal }));
   });
 
   it('serves the Temporal CLI as a remote codec: `temporal workflow show --codec-endpoint` shows the decoded history', async function () {
