@@ -42,6 +42,8 @@ import { createClientSchema, createQuoteSchema, createTransferDocSchema, createT
 import type { RatesSource } from '../fx/rates';
 import { createQuote, quoteView, type FxPricing } from '../services/fx';
 import { reconciliationRoutes } from './routes-reconciliation';
+import { codecRoutes } from './routes-codec';
+import { encryptionCodecOf } from '../core/payload-codec';
 
 export interface AppDeps {
   orm: MikroORM;
@@ -52,6 +54,8 @@ export interface AppDeps {
   rates: RatesSource;
   pricing: FxPricing;
   rateLimit: RateLimitSettings;
+  /** Browser origins (the Temporal UI) the codec server answers with CORS headers. */
+  codecCorsOrigins: string[];
   logger?: Logger;
 }
 
@@ -168,6 +172,15 @@ export function createApp(deps: AppDeps) {
     limited(req, res, next);
   };
   const requireOps = requireKind('ops');
+  // The codec server: the operator key, without the per-key bucket, since the UI decodes a whole
+  // history's payloads at once when a page opens; a wrong key is still limited per address.
+  const authenticateOps = async (req: Request, res: Response, next: NextFunction) => {
+    const caller = await authenticate(req, res);
+    if (caller.kind !== 'ops') throw new AppError('forbidden', 'the codec server needs the operator key');
+    req.caller = caller;
+    next();
+  };
+  app.use(codecRoutes({ codec: encryptionCodecOf(temporal), corsOrigins: deps.codecCorsOrigins, authenticateOps }));
   const requireClient = requireKind('client');
   const clientIdOf = (req: Request) => (req.caller as { clientId: string }).clientId;
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config';
+import { codecCorsOrigins, type Config } from '../core/config';
 import { railTiming, TASK_QUEUE_TRANSFERS } from '../core/transfer';
 import { createApp } from './app';
 import { createRatesSource } from '../fx/rates';
@@ -29,6 +29,7 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
     rates: createRatesSource(),
     pricing: { quoteTtlMs: deps.config.FX_QUOTE_TTL_MS, spreadBps: deps.config.FX_SPREAD_BPS, feeBps: deps.config.FX_FEE_BPS },
     rateLimit: { ratePerSecond: deps.config.RATE_LIMIT_PER_SECOND, burst: deps.config.RATE_LIMIT_BURST },
+    codecCorsOrigins: codecCorsOrigins(deps.config),
     logger: deps.logger,
   });
   const server = await new Promise<Server>((resolve, reject) => {

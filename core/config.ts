@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCodecKeys, type CodecKeys } from './payload-codec';
 
 /**
  * Process configuration, validated once at start. A bad value stops the process with a
@@ -27,6 +28,25 @@ const schema = z.object({
   /** In RAIL_TIME=demo, how long the simulated bank takes to settle a payment. */
   BANK_SIM_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(3_600_000).default(3000),
   OPS_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Payload encryption keys, `keyId:base64key[,…]` (32-byte AES-256 keys), the first one current.
+   * Required by the API and the worker; `npm start` generates one. The message never echoes a key.
+   */
+  PAYLOAD_CODEC_KEYS: z
+    .string()
+    .superRefine((value, ctx) => {
+      try {
+        parseCodecKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, input: undefined });
+      }
+    })
+    .optional(),
+  /** Browser origins (the Temporal UI) allowed to call the codec server, comma-separated. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .regex(/^https?:\/\/[^,\s/]+(,https?:\/\/[^,\s/]+)*$/, 'must be a comma-separated list of origins like http://127.0.0.1:8233')
+    .default('http://127.0.0.1:8233,http://localhost:8233'),
   /** How long an FX quote holds its rate. */
   FX_QUOTE_TTL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** FX spread under mid, and the FX fee on the source amount, in basis points. */
@@ -68,6 +88,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The environment variable names the config reads; docker-compose.yml is checked against them. */
 export const CONFIG_KEYS = Object.keys(schema.shape);
+
+/** The payload codec keys; the API and the worker cannot run without them. */
+export function codecKeys(config: Config): CodecKeys {
+  if (!config.PAYLOAD_CODEC_KEYS) throw new ConfigError('PAYLOAD_CODEC_KEYS must be set (keyId:base64key, 32-byte keys, the first current)');
+  return parseCodecKeys(config.PAYLOAD_CODEC_KEYS);
+}
+
+export function codecCorsOrigins(config: Config): string[] {
+  return config.CODEC_CORS_ORIGINS.split(',');
+}
 
 export function taskQueues(config: Config): string[] {
   return config.TASK_QUEUES.split(',');

@@ -85,6 +85,8 @@ export interface DevServerOptions {
   /** File-backed state; omitted means in-memory. */
   dbFile?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Where the Web UI sends payloads to be decoded (the API's codec server). */
+  uiCodecEndpoint?: string;
   startTimeoutMs?: number;
 }
 
@@ -94,6 +96,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (!binary) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', options.logLevel ?? 'error'];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   else args.push('--headless');
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });

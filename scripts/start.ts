@@ -4,15 +4,18 @@
  * Installs the Temporal binaries if missing, starts the Temporal dev server (file-backed under
  * ./data, Web UI on 8233) unless TEMPORAL_ADDRESS points elsewhere, the bank simulator (its own
  * process), the worker and the API (this process), applies migrations, seeds a demo client with a
- * funded USD balance, and prints where everything is. Ctrl-C stops everything it started.
+ * funded USD balance, and prints where everything is. Payloads are encrypted with PAYLOAD_CODEC_KEYS,
+ * or with a key generated once and kept under ./data; the dev server's UI decodes through the API's
+ * codec server. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import pino from 'pino';
-import { loadConfig } from '../core/config';
+import { codecKeys, loadConfig } from '../core/config';
+import { createDataConverter, generateCodecKey } from '../core/payload-codec';
 import { minorToDecimal } from '../core/money';
 import { TASK_QUEUE_TRANSFERS } from '../core/transfer';
 import { dialectOf, migrate, openOrm, sqliteFile } from '../db/orm';
@@ -71,6 +74,20 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
 
+  // Payload encryption keys: PAYLOAD_CODEC_KEYS, else one generated on the first start and kept
+  // beside the data, so later starts still read the histories it encrypted.
+  const codecFile = path.join(dataDir, 'payload-codec-keys.json');
+  let codecKeysFrom = 'from PAYLOAD_CODEC_KEYS';
+  if (!config.PAYLOAD_CODEC_KEYS) {
+    mkdirSync(dataDir, { recursive: true });
+    config.PAYLOAD_CODEC_KEYS = readJson<{ payloadCodecKeys: string }>(codecFile)?.payloadCodecKeys ?? generateCodecKey(`local-${new Date().toISOString().slice(0, 10)}`);
+    writeSecret(codecFile, { payloadCodecKeys: config.PAYLOAD_CODEC_KEYS });
+    codecKeysFrom = `in ${path.relative(process.cwd(), codecFile)}`;
+  }
+  const dataConverter = createDataConverter(codecKeys(config));
+  // The browser running the Temporal UI calls this address itself: a wildcard bind is not one it can reach.
+  const codecEndpoint = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`;
+
   // Temporal: our own dev server unless an address was given.
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = `http://127.0.0.1:${TEMPORAL_UI_PORT}`;
@@ -79,7 +96,7 @@ async function main(): Promise<void> {
     const port = Number(temporalAddress.split(':')[1]);
     if (await portInUse(port)) throw new Error(`port ${port} is taken: stop what runs there or set TEMPORAL_ADDRESS to use it`);
     console.log(`starting Temporal dev server on ${temporalAddress} (UI ${temporalUi})…`);
-    const dev: DevServer = await startDevServer({ port, uiPort: TEMPORAL_UI_PORT, dbFile: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error' });
+    const dev: DevServer = await startDevServer({ port, uiPort: TEMPORAL_UI_PORT, dbFile: path.join(dataDir, 'temporal.sqlite'), logLevel: 'error', uiCodecEndpoint: codecEndpoint });
     stoppers.push(() => dev.stop());
     temporalAddress = dev.address;
   } else {
@@ -88,7 +105,7 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect({ address: temporalAddress });
   stoppers.push(() => clientConnection.close());
   await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE);
-  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
 
   // Database: migrate, then seed the demo client once and reuse it on later starts.
   const settings = { databaseUrl: config.DATABASE_URL, dataDir };
@@ -143,6 +160,7 @@ async function main(): Promise<void> {
   const worker = await createWorker({
     metrics: workerMetrics,
     connection: workerConnection,
+    dataConverter,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: TASK_QUEUE_TRANSFERS,
     activities: buildActivities(orm, config),
@@ -176,6 +194,7 @@ Railyard is running (RAIL_TIME=${config.RAIL_TIME}).
   Demo client     ${demo.clientId} (funded with ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'USD')} USD and ${minorToDecimal(DEMO_DEPOSIT_MINOR, 'EUR')} EUR)
   Demo client key ${demo.apiKey}
   Ops key         ${opsApiKey}${config.OPS_API_KEY ? ' (from OPS_API_KEY)' : ''}
+  Payload keys    ${codecKeysFrom} (current: ${codecKeys(config)[0].id}); codec server ${codecEndpoint}
 
 Try:  curl -s ${api.url}/v1/balances -H 'Authorization: Bearer ${demo.apiKey}'
 Ctrl-C stops everything.`);

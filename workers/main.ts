@@ -5,7 +5,8 @@ import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { TASK_QUEUE_TRANSFERS } from '../core/transfer';
 import { ensureReconciliationSchedule } from './schedules';
-import { loadConfig, taskQueues } from '../core/config';
+import { codecKeys, loadConfig, taskQueues } from '../core/config';
+import { createDataConverter } from '../core/payload-codec';
 import { createWorkerMetrics, pinoTemporalLogger, startMetricsServer } from './observability';
 import { openOrm } from '../db/orm';
 import { buildActivities } from './deps';
@@ -15,6 +16,7 @@ import { auditSinks } from './audit-sink';
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
+  const dataConverter = createDataConverter(codecKeys(config));
   const logger = pino({ level: config.LOG_LEVEL });
   // Before any connection: the runtime's logger and its Prometheus exporter are fixed at install.
   Runtime.install({
@@ -29,11 +31,11 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const activities = buildActivities(orm, config);
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  await ensureReconciliationSchedule(new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }), { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
+  await ensureReconciliationSchedule(new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }), { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
   await clientConnection.close();
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
-      createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, metrics, sinks: auditSinks(orm), maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
+      createWorker({ connection, dataConverter, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, metrics, sinks: auditSinks(orm), maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
     ),
   );
   const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);

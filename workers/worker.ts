@@ -1,3 +1,4 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type InjectedSinks, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities } from '../activities';
 import { activityInterceptors, createWorkerMetrics, type WorkerMetrics } from './observability';
@@ -7,6 +8,8 @@ export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** The project's one data converter (core/payload-codec.ts): payloads are encrypted. */
+  dataConverter: DataConverter;
   activities: Activities;
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled here. */
   workflowBundle?: WorkflowBundleOption;
@@ -32,6 +35,7 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    dataConverter: options.dataConverter,
     sinks: options.sinks,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     interceptors: {

@@ -25,6 +25,7 @@ import { freePort } from '../../devtools/temporal';
 import { BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
 import { apiClient } from '../support/api-clients';
+import { testDataConverter } from '../support/global';
 
 describe('API: idempotency keys across failed starts, concurrency and early return', () => {
   let stack: ApiStack;
@@ -36,7 +37,7 @@ describe('API: idempotency keys across failed starts, concurrency and early retu
     // Nothing listens on this port: every Temporal call fails at once (no client-side retries).
     brokenConnection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] });
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BANK_SIM_URL: stack.bank.url, TEMPORAL_ADDRESS: '127.0.0.1:1', RAIL_TIME: 'demo' });
-    broken = await startApiServer({ orm: stack.orm, temporal: new Client({ connection: brokenConnection }), config, opsApiKey: stack.opsKey });
+    broken = await startApiServer({ orm: stack.orm, temporal: new Client({ connection: brokenConnection, dataConverter: testDataConverter }), config, opsApiKey: stack.opsKey });
   });
 
   after(async () => {

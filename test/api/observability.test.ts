@@ -13,6 +13,7 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { freePort } from '../../devtools/temporal';
 import { BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, type ApiStack } from '../support/api-stack';
+import { testDataConverter } from '../support/global';
 
 /** The value of one sample in a Prometheus text exposition, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -144,7 +145,7 @@ describe('API: metrics, readiness and request IDs', () => {
     });
 
     it('answers /readyz 503 naming Temporal when Temporal is unreachable, within the check timeout, while /healthz stays 200', async () => {
-      const api = await apiWith(stack.orm, new Client({ connection: deadTemporal, namespace: 'default' }));
+      const api = await apiWith(stack.orm, new Client({ connection: deadTemporal, namespace: 'default', dataConverter: testDataConverter }));
       const startedMs = Date.now();
       const res = await call(api.url, 'GET', '/readyz');
       assert.equal(res.status, 503);
@@ -154,7 +155,7 @@ describe('API: metrics, readiness and request IDs', () => {
     });
 
     it('answers a transfer with 503 service_unavailable when Temporal is unreachable, naming no host', async () => {
-      const api = await apiWith(stack.orm, new Client({ connection: deadTemporal, namespace: 'default' }));
+      const api = await apiWith(stack.orm, new Client({ connection: deadTemporal, namespace: 'default', dataConverter: testDataConverter }));
       const res = await call(api.url, 'POST', '/v1/transfers', { key: client.apiKey, body: { amountMinor: 100, currency: 'USD', beneficiary: BENEFICIARY } });
       assert.equal(res.status, 503, JSON.stringify(res.body));
       assert.equal(res.body.error.code, 'service_unavailable');

@@ -16,6 +16,7 @@ import { createRatesSource } from '../../fx/rates';
 import { BENEFICIARY } from '../support/fixtures';
 import { apiStack, call, type ApiStack, type Reply } from '../support/api-stack';
 import { assertReplyDocumented } from '../support/openapi-check';
+import { CODEC_PATHS } from '../../api/routes-codec';
 
 type Doc = {
   openapi: string;
@@ -24,8 +25,17 @@ type Doc = {
   components: object;
 };
 
-/** Routes that are not part of the JSON API and so are not in the document. */
-const UNDOCUMENTED = new Set(['GET /openapi.json', 'GET /docs', 'GET /docs/init.js', 'GET /metrics']);
+/**
+ * Routes that are not part of the JSON API and so are not in the document: the document itself,
+ * its viewer, metrics, and the codec server (Temporal's remote codec protocol, api/routes-codec.ts).
+ */
+const UNDOCUMENTED = new Set([
+  'GET /openapi.json',
+  'GET /docs',
+  'GET /docs/init.js',
+  'GET /metrics',
+  ...CODEC_PATHS.flatMap((p) => [`POST ${p}`, `OPTIONS ${p}`]),
+]);
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -79,6 +89,7 @@ describe('API: OpenAPI document and /docs', () => {
       rates: createRatesSource(),
       pricing: { quoteTtlMs: 60_000, spreadBps: 30, feeBps: 25 },
       rateLimit: { ratePerSecond: 1, burst: 1 },
+      codecCorsOrigins: [],
     });
     const served = new Set<string>();
     // Routes registered on the app and in the routers it mounts at the root (ops, webhooks, reconciliation).

@@ -14,7 +14,7 @@ import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import { assertReplyDocumented } from './openapi-check';
 import { auditSinks } from '../../workers/audit-sink';
-import { devServer, mariadbOrm, memo, onTeardown, startSim, workflowBundle, type RunningSim } from './global';
+import { devServer, mariadbOrm, memo, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
   url: string;
@@ -36,10 +36,11 @@ async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
   const [dev, orm, bank, bundle] = await Promise.all([devServer(), mariadbOrm(), startSim(settlementDelayMs), workflowBundle()]);
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BANK_SIM_URL: bank.url, TEMPORAL_ADDRESS: dev.address, RAIL_TIME: 'demo' });
   const connection = await Connection.connect({ address: dev.address });
-  const temporal = new Client({ connection, namespace: 'default' });
+  const temporal = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
   const workerConnection = await NativeConnection.connect({ address: dev.address });
   const worker: Worker = await createWorker({
     connection: workerConnection,
+    dataConverter: testDataConverter,
     namespace: 'default',
     taskQueue: TASK_QUEUE_TRANSFERS,
     activities: buildActivities(orm, config),

@@ -14,6 +14,7 @@ import { createBankSim } from '../../banksim/sim';
 import { findBinary, freePort, startDevServer, type DevServer } from '../../devtools/temporal';
 import { workflowInterceptorModules, workflowsPath } from '../../workers/worker';
 import { ensureSearchAttributes } from '../../workers/search-attributes';
+import { createDataConverter, parseCodecKeys } from '../../core/payload-codec';
 
 const teardowns: (() => Promise<void>)[] = [];
 
@@ -22,6 +23,14 @@ Runtime.install({
   logger: new DefaultLogger((process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'ERROR'),
   telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'ERROR' }) } },
 });
+
+/**
+ * The payload codec keys of every test's Temporal clients and workers, and of the recorded
+ * histories under test/histories/ (recorded and replayed with them). A test-only key, never used
+ * anywhere else: the histories hold nothing secret.
+ */
+export const TEST_PAYLOAD_CODEC_KEYS = 'test-1:hwo6wh6LMNIkzq2MV1qxpjVAoqD72hjs+chANyHMMoM=';
+export const testDataConverter = createDataConverter(parseCodecKeys(TEST_PAYLOAD_CODEC_KEYS));
 
 export function onTeardown(fn: () => Promise<void>): void {
   teardowns.push(fn);
@@ -69,7 +78,7 @@ export const devServer = memo(async (): Promise<DevServer> => {
 export const timeSkippingEnv = memo(async (): Promise<TestWorkflowEnvironment> => {
   const path = findBinary('temporal-test-server');
   if (!path) console.warn('temporal-test-server is not installed: falling back to the SDK download (needs internet)');
-  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ client: { dataConverter: testDataConverter }, ...(path ? { server: { executable: { type: 'existing-path', path } } } : {}) });
   teardowns.push(() => env.teardown());
   await ensureSearchAttributes(env.connection, 'default');
   return env;

@@ -20,7 +20,7 @@ import { auditSinks } from '../../workers/audit-sink';
 import { buildActivities } from '../../workers/deps';
 import { transferWorkflow } from '../../workflows/transfer';
 import { PRICING } from './fixtures';
-import { mariadbOrm, memo, onTeardown, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
+import { mariadbOrm, memo, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
 export interface OpsStack {
   url: string;
@@ -37,6 +37,7 @@ export const opsStack = memo(async (): Promise<OpsStack> => {
   const taskQueue = `ops-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
+    dataConverter: testDataConverter,
     taskQueue,
     workflowBundle: bundle,
     activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
@@ -44,7 +45,7 @@ export const opsStack = memo(async (): Promise<OpsStack> => {
   });
   const workerRun = worker.run();
   const opsKey = newApiKey('ops');
-  const app = createApp({ orm, temporal: env.client, opsApiKey: opsKey, taskQueue, timing: railTiming('demo'), rates: createRatesSource(), pricing: PRICING, rateLimit: { ratePerSecond: 1_000, burst: 1_000 } });
+  const app = createApp({ orm, temporal: env.client, opsApiKey: opsKey, taskQueue, timing: railTiming('demo'), rates: createRatesSource(), pricing: PRICING, rateLimit: { ratePerSecond: 1_000, burst: 1_000 }, codecCorsOrigins: [] });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -11,7 +11,7 @@ import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
 import { buildActivities } from '../../workers/deps';
 import { auditSinks } from '../../workers/audit-sink';
 import { transferWorkflow, type TransferState } from '../../workflows/transfer';
-import { mariadbOrm, startSim, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
+import { mariadbOrm, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
 export interface TransferRunner {
   env: TestWorkflowEnvironment;
@@ -32,6 +32,7 @@ export async function transferRunner(): Promise<TransferRunner> {
       const taskQueue = `test-${randomUUID()}`;
       const worker = await Worker.create({
         connection: env.nativeConnection,
+        dataConverter: testDataConverter,
         taskQueue,
         workflowBundle: await workflowBundle(),
         activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),

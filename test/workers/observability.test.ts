@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { newId } from '../../core/ids';
 import { railTiming, type TransferWorkflowInput } from '../../core/transfer';
 import { freePort } from '../../devtools/temporal';
-import { devServer, mariadbOrm } from '../support/global';
+import { devServer, mariadbOrm, TEST_PAYLOAD_CODEC_KEYS, testDataConverter } from '../support/global';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -59,6 +59,7 @@ describe('worker process: metrics and request IDs in logs', function () {
         HOST: '127.0.0.1',
         DATABASE_URL: orm.config.get('clientUrl'),
         TEMPORAL_ADDRESS: dev.address,
+        PAYLOAD_CODEC_KEYS: TEST_PAYLOAD_CODEC_KEYS,
         TASK_QUEUES: taskQueue,
         WORKER_HEALTH_PORT: String(ports.health),
         WORKER_METRICS_PORT: String(ports.metrics),
@@ -71,7 +72,7 @@ describe('worker process: metrics and request IDs in logs', function () {
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await until('the worker process to be healthy', () => fetch(`http://127.0.0.1:${ports.health}/healthz`).then((r) => r.status), (s) => s === 200, 120_000, explain);
     connection = await Connection.connect({ address: dev.address });
-    temporal = new Client({ connection, namespace: 'default' });
+    temporal = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
   });
 
   after(async () => {

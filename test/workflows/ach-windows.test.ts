@@ -15,7 +15,7 @@ import { auditLedger } from '../../ledger/auditor';
 import { parseNacha } from '../../rails/ach/nacha';
 import { buildActivities } from '../../workers/deps';
 import { transferWorkflow, type TransferState } from '../../workflows/transfer';
-import { devServer, mariadbOrm, onTeardown, startSim, workflowBundle, type RunningSim } from '../support/global';
+import { devServer, mariadbOrm, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from '../support/global';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../support/fixtures';
 
 const WINDOW_MS = 4_000;
@@ -32,7 +32,7 @@ describe('ACH files per cut-off window (dev server)', () => {
     const [dev, db, sim] = await Promise.all([devServer(), mariadbOrm(), startSim(0)]);
     [orm, bank, address] = [db, sim, dev.address];
     const connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace: 'default' });
+    client = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
     onTeardown(() => connection.close());
   });
 
@@ -47,6 +47,7 @@ describe('ACH files per cut-off window (dev server)', () => {
     try {
       const worker = await Worker.create({
         connection,
+        dataConverter: testDataConverter,
         taskQueue,
         workflowBundle: await workflowBundle(),
         activities: buildActivities(orm, { BANK_SIM_URL: bank.url, ACH_FILE_MODE: 'per_window', RAIL_TIME: 'demo', ACH_DEMO_WINDOW_MS: WINDOW_MS }),

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { PATHS } from '../histories/paths';
-import { workflowBundle } from '../support/global';
+import { testDataConverter, workflowBundle } from '../support/global';
 import { historyFromProtoJson } from '../support/history-json';
+import { ENCODING_ENCRYPTED } from '../../core/payload-codec';
 
 const DIR = path.join(__dirname, '..', 'histories');
 
@@ -30,7 +31,7 @@ describe('recorded transfer histories replay against the current workflow code',
       const history = historyFromProtoJson(JSON.parse(readFileSync(path.join(DIR, `${p.name}.json`), 'utf8')));
       const types = (history.events ?? []).map((e) => e.eventType);
       assert.ok(types.length > 5, 'a real history');
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${p.name}`);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter }, history, `replay-${p.name}`);
     });
   }
 
@@ -51,12 +52,19 @@ describe('recorded transfer histories replay against the current workflow code',
     const scheduled = recorded.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'submitPayout');
     assert.ok(scheduled, 'the happy path schedules submitPayout');
     scheduled.activityTaskScheduledEventAttributes!.activityType!.name = 'somethingElse';
-    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, historyFromProtoJson(recorded), 'replay-tampered'), /[Nn]ondeterminism|does not match/);
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter }, historyFromProtoJson(recorded), 'replay-tampered'), /[Nn]ondeterminism|does not match/);
   });
 
-  it('shows the Temporal UI a summary on every saga step (the cancel path)', () => {
-    const recorded = JSON.parse(readFileSync(path.join(DIR, 'cancel.json'), 'utf8')) as { events: { userMetadata?: { summary?: { data?: string } } }[] };
-    const summaries = recorded.events.flatMap((e) => (e.userMetadata?.summary?.data ? [JSON.parse(Buffer.from(e.userMetadata.summary.data, 'base64').toString('utf8')) as string] : []));
+  it('shows the Temporal UI a summary on every saga step (the cancel path), encrypted as every payload is', async () => {
+    type JsonPayload = { metadata?: Record<string, string>; data?: string };
+    const recorded = JSON.parse(readFileSync(path.join(DIR, 'cancel.json'), 'utf8')) as { events: { userMetadata?: { summary?: JsonPayload } }[] };
+    const stored = recorded.events.flatMap((e) => (e.userMetadata?.summary?.data ? [e.userMetadata.summary] : []));
+    const toPayload = (p: JsonPayload) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(p.data ?? '', 'base64') });
+    // As stored on the server, the summaries are ciphertext; the UI shows them through the codec server.
+    for (const p of stored) assert.equal(Buffer.from(p.metadata?.encoding ?? '', 'base64').toString(), ENCODING_ENCRYPTED);
+    const [codec] = testDataConverter.payloadCodecs!;
+    const decoded = await codec.decode(stored.map(toPayload));
+    const summaries = decoded.map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as string);
     assert.deepEqual(summaries, ['hold 1000 USD (minor units)', 'submit attempt 1 over ach', 'needs attention: submitPayout', 'compensation: void the hold', 'end the transfer canceled (canceled)']);
   });
 });
