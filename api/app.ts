@@ -56,6 +56,8 @@ export interface AppDeps {
   rateLimit: RateLimitSettings;
   /** Browser origins (the Temporal UI) the codec server answers with CORS headers. */
   codecCorsOrigins: string[];
+  /** CODEC_LOCAL_UI_DECODE: the local Temporal UI decodes without the operator key (loopback only). */
+  codecLocalUiDecode?: boolean;
   logger?: Logger;
 }
 
@@ -180,7 +182,7 @@ export function createApp(deps: AppDeps) {
     req.caller = caller;
     next();
   };
-  app.use(codecRoutes({ codec: encryptionCodecOf(temporal), corsOrigins: deps.codecCorsOrigins, authenticateOps }));
+  app.use(codecRoutes({ codec: encryptionCodecOf(temporal), corsOrigins: deps.codecCorsOrigins, authenticateOps, localUiDecode: deps.codecLocalUiDecode }));
   const requireClient = requireKind('client');
   const clientIdOf = (req: Request) => (req.caller as { clientId: string }).clientId;
 

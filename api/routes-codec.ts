@@ -46,7 +46,7 @@ const toJson = (p: Payload): JsonPayload => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-export function codecRoutes(deps: { codec: EncryptionCodec; corsOrigins: string[]; authenticateOps: RequestHandler }): Router {
+export function codecRoutes(deps: { codec: EncryptionCodec; corsOrigins: string[]; authenticateOps: RequestHandler; localUiDecode?: boolean }): Router {
   const router = Router();
   const allowed = new Set(deps.corsOrigins);
 
@@ -66,7 +66,14 @@ export function codecRoutes(deps: { codec: EncryptionCodec; corsOrigins: string[
   for (const path of CODEC_PATHS) {
     // A preflight never carries credentials, so it is answered before authentication.
     router.options(path, cors, (_req, res) => void res.status(204).end());
-    router.post(path, cors, deps.authenticateOps, async (req, res) => {
+    // On a single-person machine (CODEC_LOCAL_UI_DECODE, loopback only) the local Temporal UI may
+    // decode without the key, since it cannot send one; encoding always needs the operator key.
+    const authenticate: RequestHandler = (req, res, next) => {
+      const origin = req.get('Origin');
+      if (deps.localUiDecode && path === '/codec/decode' && !req.get('Authorization') && origin && allowed.has(origin)) return next();
+      return deps.authenticateOps(req, res, next);
+    };
+    router.post(path, cors, authenticate, async (req, res) => {
       const body = parse(codecBody, req.body);
       const payloads = body.payloads.map(fromJson);
       let out: Payload[];

@@ -30,6 +30,7 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
     pricing: { quoteTtlMs: deps.config.FX_QUOTE_TTL_MS, spreadBps: deps.config.FX_SPREAD_BPS, feeBps: deps.config.FX_FEE_BPS },
     rateLimit: { ratePerSecond: deps.config.RATE_LIMIT_PER_SECOND, burst: deps.config.RATE_LIMIT_BURST },
     codecCorsOrigins: codecCorsOrigins(deps.config),
+    codecLocalUiDecode: deps.config.CODEC_LOCAL_UI_DECODE === 'true',
     logger: deps.logger,
   });
   const server = await new Promise<Server>((resolve, reject) => {

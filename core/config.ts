@@ -47,6 +47,12 @@ const schema = z.object({
     .string()
     .regex(/^https?:\/\/[^,\s/]+(,https?:\/\/[^,\s/]+)*$/, 'must be a comma-separated list of origins like http://127.0.0.1:8233')
     .default('http://127.0.0.1:8233,http://localhost:8233'),
+  /**
+   * `true` lets the Temporal UI at a CODEC_CORS_ORIGINS origin decode (never encode) without the
+   * operator key, for a single-person machine: `npm start` sets it when HOST is a loopback address.
+   * Refused with any other HOST, so a shared deployment always needs the key.
+   */
+  CODEC_LOCAL_UI_DECODE: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
   /** How long an FX quote holds its rate. */
   FX_QUOTE_TTL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** FX spread under mid, and the FX fee on the source amount, in basis points. */
@@ -83,8 +89,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  if (parsed.data.CODEC_LOCAL_UI_DECODE === 'true' && !LOOPBACK_HOSTS.has(parsed.data.HOST)) {
+    throw new ConfigError(`CODEC_LOCAL_UI_DECODE=true needs HOST to be a loopback address (${[...LOOPBACK_HOSTS].join(', ')}), not ${parsed.data.HOST}: elsewhere the codec server needs the operator key`);
+  }
   return parsed.data;
 }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** The environment variable names the config reads; docker-compose.yml is checked against them. */
 export const CONFIG_KEYS = Object.keys(schema.shape);

@@ -46,6 +46,10 @@ function writeSecret(file: string, value: unknown): void {
 }
 
 async function main(): Promise<void> {
+  // A local, single-person start: the local Temporal UI may decode payloads without the operator
+  // key (it cannot send one). Only on a loopback HOST; set CODEC_LOCAL_UI_DECODE=false to refuse it.
+  const host = process.env.HOST ?? '127.0.0.1';
+  if (process.env.CODEC_LOCAL_UI_DECODE === undefined && ['127.0.0.1', 'localhost', '::1'].includes(host)) process.env.CODEC_LOCAL_UI_DECODE = 'true';
   const config = loadConfig();
   // The Temporal SDK binds its metrics port when the runtime starts; a taken port should fail here, by name.
   for (const [name, port] of [['WORKER_METRICS_PORT', config.WORKER_METRICS_PORT], ['TEMPORAL_METRICS_PORT', config.TEMPORAL_METRICS_PORT]] as const) {

@@ -4,6 +4,7 @@
  * the Temporal UI and the CLI call) decodes it for the operator key only.
  */
 import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -199,6 +200,32 @@ describe('payload encryption and the codec server (dev server, API over HTTP)', 
     assert.equal(decoded.headers.get('access-control-allow-origin'), 'http://localhost:8233');
     const elsewhere = await fetch(`${stack.url}/codec/decode`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
     assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('lets the local Temporal UI decode without the key only where CODEC_LOCAL_UI_DECODE allows it, and never encode', async () => {
+    const ui = { origin: 'http://127.0.0.1:8233' };
+    const body = { payloads: [toJson(startInput)] };
+    // The shared stack runs without it: the UI's origin alone is not a key.
+    assert.equal((await codecCall('/codec/decode', { body, headers: ui })).status, 401);
+
+    const deps = { orm: stack.orm, opsApiKey: stack.opsKey, taskQueue: 'unused', timing: railTiming('demo'), rates: createRatesSource(), pricing: PRICING, rateLimit: { ratePerSecond: 100, burst: 100 }, codecCorsOrigins: ['http://127.0.0.1:8233'] };
+    const app = createApp({ ...deps, temporal: stack.temporal, codecLocalUiDecode: true });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const local = (path: string, headers: Record<string, string>) => call(url, 'POST', path, { body, idempotencyKey: null, headers: { 'x-namespace': 'default', ...headers } });
+      const decoded = await local('/codec/decode', ui);
+      assert.equal(decoded.status, 200);
+      assert.notEqual(decoded.body.payloads[0].metadata.encoding, Buffer.from('binary/encrypted').toString('base64'), 'decoded, not passed through');
+      assert.equal((await local('/codec/decode', {})).status, 401, 'no origin: the key is needed');
+      assert.equal((await local('/codec/decode', { origin: 'http://evil.example' })).status, 401, 'another origin: the key is needed');
+      assert.equal((await local('/codec/encode', ui)).status, 401, 'encoding always needs the key');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('will not build the API on a Temporal client without the codec (a wiring mistake, caught at start)', () => {

@@ -21,6 +21,8 @@ describe('config', () => {
       [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS: must be host:port/],
       [{ OPS_API_KEY: 'short' }, /OPS_API_KEY: must be at least 16 characters/],
       [{ BANK_SIM_URL: 'not a url' }, /BANK_SIM_URL/],
+      [{ CODEC_LOCAL_UI_DECODE: 'yes' }, /CODEC_LOCAL_UI_DECODE/],
+      [{ CODEC_LOCAL_UI_DECODE: 'true', HOST: '0.0.0.0' }, /CODEC_LOCAL_UI_DECODE=true needs HOST to be a loopback address/],
     ];
     for (const [env, message] of bad) assert.throws(() => loadConfig(env), message, JSON.stringify(env));
   });
