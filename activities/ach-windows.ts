@@ -1,6 +1,6 @@
 /**
- * ACH entries queued per cut-off window and sent as one NACHA file per window
- * (`ACH_FILE_MODE=per_window`).
+ * ACH entries queued per cut-off window and sent as one NACHA file per window: the only way ACH
+ * payouts go out.
  *
  * The payout's submit step queues its entry: the entry row (the intent, keyed by the attempt and
  * unique on its trace number) is written into the window that is open at the activity's scheduled
@@ -24,7 +24,8 @@
  * fate is unknown.
  *
  * Errors: the bank down or silent is retryable (thrown); a file the bank refuses whole marks its
- * entries `rejected` with `file_rejected`; a file only partly known to the bank is for an operator.
+ * entries `file_refused` (the code column holds only the bank's R-codes); a file only partly known
+ * to the bank is for an operator.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { raw, type MikroORM } from '@mikro-orm/core';
@@ -34,7 +35,7 @@ import { newId } from '../core/ids';
 import { AchEntry, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
 import { BankUnavailableError, bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../rails/bank-http';
-import { createAchRail, type AchOriginator } from '../rails/ach/bank-client';
+import { inquireAchEntry, type AchOriginator } from '../rails/ach/bank-client';
 import { emitNacha } from '../rails/ach/nacha';
 import { buildWindowFile } from '../rails/ach/window-file';
 
@@ -153,7 +154,7 @@ export async function requeueEntry(tx: SqlEntityManager, deps: AchWindowDeps, tr
     const label = achWindowLabel({ windowId: old.id, cutoffAtMs: old.cutoffAt.getTime() }, deps.railTime);
     return { windowId: old.id, cutoffAtMs: old.cutoffAt.getTime(), label };
   }
-  if (!(entry.status === 'rejected' && entry.code === 'file_rejected') && entry.status !== 'in_file') {
+  if (entry.status !== 'file_refused' && entry.status !== 'in_file') {
     throw ApplicationFailure.nonRetryable(`entry ${traceNumber} is ${entry.status}${entry.code ? ` (${entry.code})` : ''}; it cannot be queued again`, 'invalid_transition');
   }
   const window = await takePlace(tx, deps, achFileWindow(Math.max(atMs, old.cutoffAt.getTime()), deps.railTime, deps.demoWindowMs), traceNumber);
@@ -192,7 +193,7 @@ export interface AchEntryResult {
  * answers queued; `inquire` answers pending until the entry's file went, then asks the bank.
  */
 export function createWindowedAchRail(deps: AchWindowDeps): PayoutRail {
-  const direct = createAchRail(deps.baseUrl, deps.originator, deps.requestTimeoutMs);
+  const direct = { inquire: (reference: string) => inquireAchEntry(deps.baseUrl, reference, deps.requestTimeoutMs) };
   return {
     async submit(p): Promise<SubmitAnswer> {
       // The server's clock, not this machine's: on a test server that skips time, windows follow it.
@@ -205,7 +206,8 @@ export function createWindowedAchRail(deps: AchWindowDeps): PayoutRail {
     async inquire(reference): Promise<PaymentStatusAnswer> {
       const entry = await deps.orm.em.fork().findOne(AchEntry, { traceNumber: reference });
       if (entry && (entry.status === 'queued' || entry.status === 'in_file')) return { status: 'pending', code: null };
-      if (entry?.status === 'rejected' && entry.code === 'file_rejected') return { status: 'rejected', code: 'file_rejected' };
+      // A refused file took nothing: the payout waits for an operator, the payment is not rejected.
+      if (entry?.status === 'file_refused') return { status: 'pending', code: null };
       return direct.inquire(reference);
     },
   };
@@ -225,7 +227,7 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
      */
     async sendAchWindow(input: { windowId: string }): Promise<{ fileId: string | null; entries: number; accepted: number; rejected: number; fileRejected: string | null; results: AchEntryResult[] }> {
       const deps = configured();
-      const direct = createAchRail(deps.baseUrl, deps.originator, deps.requestTimeoutMs);
+      const direct = { inquire: (reference: string) => inquireAchEntry(deps.baseUrl, reference, deps.requestTimeoutMs) };
       const { window, entries, maybeSent } = await inTransaction(deps.orm.em.fork(), async (tx) => {
         // Closing first: a queuing or withdrawing transaction holding the row finishes before this reads the entries.
         await tx.createQueryBuilder(AchWindow).update({ status: 'closed', updatedAt: new Date() }).where({ id: input.windowId, status: 'open' }).execute('run');
@@ -247,7 +249,7 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
         return { fileId: null, entries: 0, accepted: 0, rejected: 0, fileRejected: null, results: [] };
       }
 
-      let answers: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[] | undefined;
+      let answers: { reference: string; status: 'accepted' | 'rejected' | 'file_refused'; code: string | null }[] | undefined;
       let fileRejected: string | null = null;
       try {
         if (maybeSent) {
@@ -264,13 +266,17 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
         }
       } catch (err) {
         if (err instanceof BankUnavailableError) {
-          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
+          // A whole window waits on this file: the bank's Retry-After is honoured, but never shortens
+          // ACH_FILE_SEND's own backoff (2 s doubling to 2 min), or a bank answering "retry after 1 s"
+          // would spend the two-hour budget's attempts in a minute.
+          const backoffMs = Math.min(2_000 * 2 ** (Context.current().info.attempt - 1), 120_000);
+          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: Math.max(err.retryAfterMs ?? 0, backoffMs), cause: err });
         }
         throw err;
       }
       await markSent(deps, window.id, answers);
       const byTrace = new Map(entries.map((e) => [e.traceNumber, e.transferId]));
-      const results = answers.map((a) => ({ transferId: byTrace.get(a.reference)!, traceNumber: a.reference, status: a.status, code: a.code }));
+      const results = answers.map((a) => ({ transferId: byTrace.get(a.reference)!, traceNumber: a.reference, status: a.status === 'accepted' ? ('accepted' as const) : ('rejected' as const), code: a.code }));
       const rejected = answers.filter((a) => a.status === 'rejected').length;
       return { fileId: window.fileId, entries: entries.length, accepted: entries.length - rejected, rejected, fileRejected, results };
     },
@@ -311,11 +317,11 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
       const deps = configured();
       const entry = await deps.orm.em.fork().findOneOrFail(AchEntry, { traceNumber: input.traceNumber });
       if (entry.status === 'accepted') return { outcome: 'accepted' };
-      if (entry.status === 'rejected' && entry.code !== 'file_rejected') return { outcome: 'rejected', code: entry.code ?? 'rejected' };
+      if (entry.status === 'rejected') return { outcome: 'rejected', code: entry.code ?? 'rejected' };
       if (entry.status === 'in_file') {
         let known;
         try {
-          known = await createAchRail(deps.baseUrl, deps.originator, deps.requestTimeoutMs).inquire(input.traceNumber);
+          known = await inquireAchEntry(deps.baseUrl, input.traceNumber, deps.requestTimeoutMs);
         } catch (err) {
           if (err instanceof BankUnavailableError) throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
           throw err;
@@ -336,15 +342,15 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
 
 /** A sent window's entries as recorded. */
 async function recordedResults(deps: AchWindowDeps, windowId: string, fileId: string | null) {
-  const list = await deps.orm.em.fork().find(AchEntry, { windowId, status: { $in: ['accepted', 'rejected'] } }, { orderBy: { traceNumber: 'asc' } });
-  const results = list.map((e) => ({ transferId: e.transferId, traceNumber: e.traceNumber, status: e.status as 'accepted' | 'rejected', code: e.code }));
+  const list = await deps.orm.em.fork().find(AchEntry, { windowId, status: { $in: ['accepted', 'rejected', 'file_refused'] } }, { orderBy: { traceNumber: 'asc' } });
+  const fileRejected = list.length > 0 && list.every((e) => e.status === 'file_refused') ? `the bank refused file ${fileId}` : null;
+  const results = list.map((e) => ({ transferId: e.transferId, traceNumber: e.traceNumber, status: e.status === 'accepted' ? ('accepted' as const) : ('rejected' as const), code: e.code }));
   const rejected = results.filter((r) => r.status === 'rejected').length;
-  const fileRejected = results.length > 0 && results.every((r) => r.code === 'file_rejected') ? `file ${fileId} was refused by the bank` : null;
   return { fileId, entries: results.length, accepted: results.length - rejected, rejected, fileRejected, results };
 }
 
 /** Records the bank's answers on the entries and, with a window, marks the window sent. */
-async function markSent(deps: AchWindowDeps, windowId: string | null, answers: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]): Promise<void> {
+async function markSent(deps: AchWindowDeps, windowId: string | null, answers: { reference: string; status: 'accepted' | 'rejected' | 'file_refused'; code: string | null }[]): Promise<void> {
   await inTransaction(deps.orm.em.fork(), async (tx) => {
     for (const a of answers) {
       const e = await tx.findOneOrFail(AchEntry, { traceNumber: a.reference });
@@ -389,7 +395,7 @@ async function postFile(deps: AchWindowDeps, fileId: string, cutoffAt: Date, ent
   const body = (await res.json()) as { entries?: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]; error?: { message: string } };
   if (res.status === 400) {
     // The bank refused the file as a whole: none of its entries was taken.
-    return { answers: entries.map((e) => ({ reference: e.traceNumber, status: 'rejected' as const, code: 'file_rejected' })), fileRejected: `the bank refused file ${fileId}: ${body.error?.message ?? 'no reason given'}` };
+    return { answers: entries.map((e) => ({ reference: e.traceNumber, status: 'file_refused' as const, code: null })), fileRejected: `the bank refused file ${fileId}: ${body.error?.message ?? 'no reason given'}` };
   }
   if (res.status !== 202 || !body.entries || body.entries.length !== entries.length) throw new Error(`unexpected bank answer ${res.status} to file ${fileId}`);
   return { answers: body.entries, fileRejected: null };

@@ -596,11 +596,11 @@ export interface AchEntryRow {
   entryClass: 'PPD' | 'CCD';
   amountMinor: number;
   /**
-   * queued → in_file → accepted | rejected (with the bank's code, or `file_rejected` when the bank
-   * refused the whole file); queued → canceled (withdrawn before its window closed). A retry after
-   * a refused or unconfirmed file moves the entry, same trace number, back to queued in a later window.
+   * queued → in_file → accepted | rejected (with the bank's code) | file_refused (the bank refused
+   * the whole file); queued → canceled (withdrawn before its window closed). A retry after a
+   * refused or unconfirmed file moves the entry, same trace number, back to queued in a later window.
    */
-  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'canceled';
+  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'file_refused' | 'canceled';
   code: string | null;
   effectiveDate: string | null;
   createdAt: Date;

@@ -52,7 +52,7 @@ export async function achBatchWorkflow(input: { windowId: string; cutoffAtMs: nu
       transferId: r.transferId,
       outcome: fileRejected ? 'file_rejected' : r.status,
       code: r.code,
-      message: fileRejected ?? (r.status === 'accepted' ? `accepted by the bank in file ${sent.fileId}` : `rejected by the bank with ${r.code} in file ${sent.fileId}`),
+      message: fileRejected ?? (r.status === 'accepted' ? `accepted by the bank in file ${sent.fileId}` : `rejected by the bank with ${r.code}`),
     }));
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;

@@ -473,7 +473,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       if (!fileAnswer) {
         // No word from the batch workflow within its budget: the entry row says what is known.
         const row = await step('achEntryState', preSubmitStatus, cancelAllowed, () => achEntries.achEntryState({ traceNumber: railReference }));
-        const outcome = row.status === 'accepted' ? 'accepted' : row.status === 'rejected' ? (row.code === 'file_rejected' ? 'file_rejected' : 'rejected') : 'file_unconfirmed';
+        const outcome = row.status === 'accepted' ? 'accepted' : row.status === 'rejected' ? 'rejected' : row.status === 'file_refused' ? 'file_rejected' : 'file_unconfirmed';
         fileAnswer = { windowId: q.windowId, fileId: row.fileId, traceNumber: railReference, outcome, code: row.code, message: `no answer from the batch workflow of ${q.windowId} within ${ACH_FILE_ANSWER_GRACE_MS} ms of its cut-off; the entry is ${row.status}` };
       }
       if (fileAnswer.outcome === 'accepted') return accepted(`in file ${fileAnswer.fileId} of the ${q.label} window, accepted by the bank, trace ${railReference}`);

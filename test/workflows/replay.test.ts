@@ -37,6 +37,6 @@ describe('recorded transfer histories replay against the current workflow code',
   it('shows the Temporal UI a summary on every saga step (the cancel path)', () => {
     const recorded = JSON.parse(readFileSync(path.join(DIR, 'cancel.json'), 'utf8')) as { events: { userMetadata?: { summary?: { data?: string } } }[] };
     const summaries = recorded.events.flatMap((e) => (e.userMetadata?.summary?.data ? [JSON.parse(Buffer.from(e.userMetadata.summary.data, 'base64').toString('utf8')) as string] : []));
-    assert.deepEqual(summaries, ['hold 1000 USD (minor units)', 'submit attempt 1 over ach', 'needs attention: submitPayout', 'compensation: void the hold', 'end the transfer canceled (canceled)']);
+    assert.deepEqual(summaries, ['hold 1000 USD (minor units)', 'submit attempt 1 over ach', 'needs attention: achFile', 'compensation: void the hold', 'end the transfer canceled (canceled)']);
   });
 });
