@@ -447,8 +447,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       queuedIn = q;
       setStatus(preSubmitStatus, `queued for the ${q.label} window (${q.windowId}), trace ${railReference}`);
       let fileAnswer: AchFileAnswer | undefined;
-      // Bounded: the window's cut-off plus the batch's whole retry budget.
-      const deadlineMs = q.cutoffAtMs + ACH_FILE_ANSWER_GRACE_MS;
+      // Bounded: the window's cut-off (or now, for an entry re-queued into a window whose cut-off
+      // has passed and whose batch was restarted) plus the batch's whole retry budget.
+      const deadlineMs = Math.max(q.cutoffAtMs, Date.now()) + ACH_FILE_ANSWER_GRACE_MS;
       for (;;) {
         const waitMs = deadlineMs - Date.now();
         if (waitMs <= 0) break;

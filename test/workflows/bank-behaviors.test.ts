@@ -165,6 +165,22 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     assert.equal(slow.bank.sim.submissions.filter((s) => s.reference === state.railReference && s.status !== 'unavailable').length, 1);
   });
 
+  it('no answer from the batch workflow (terminated): the payout reads its entry after the bounded wait, parks, and a retry sends it', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000013' });
+    const state = await slow.run(input, async (handle) => {
+      await reasonReached(handle, /^queued for the .* window/);
+      const [entry] = await orm.em.fork().find(AchEntry, { transferId: input.transferId });
+      await env.client.workflow.getHandle(`ach-batch-${entry.windowId}`).terminate('the test takes the batch away');
+      await env.sleep('3 hours'); // the cut-off plus the file's whole budget
+      await statusReached(handle, 'needs_attention');
+      assert.match((await handle.query(statusQuery)).reason ?? '', /no answer from the batch workflow of ach-demo-\d+ within \d+ ms of its cut-off; the entry is queued/);
+      await handle.executeUpdate(retryUpdate, { args: [{ reason: 'batch restarted', operator: 'dora' }] });
+    });
+    assert.equal(state.status, 'completed');
+    assert.equal(slow.bank.sim.submissions.filter((s) => s.reference === state.railReference).length, 1, 'sent once');
+  });
+
   it('the bank refuses the whole file: needs_attention naming the window and file; cancel allowed, retry re-queues under the same trace and it completes', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000011' });
