@@ -5,7 +5,7 @@ import { createCorrectionActivities } from './corrections';
 import { createAchWindowActivities, type AchWindowDeps } from './ach-windows';
 import { createOperatorActivities } from './operator';
 
-/** `achWindows`: set when ACH entries go out per window (ACH_FILE_MODE=per_window). */
+/** `achWindows`: how ACH entries go out, in one file per cut-off window (absent on a worker without ACH). */
 export type ActivityDeps = TransferActivityDeps & ReconciliationActivityDeps & { achWindows?: AchWindowDeps };
 
 /** Every activity the worker registers, built once from real dependencies (or test ones of the same type). */

@@ -41,6 +41,8 @@ export interface TransferActivityDeps {
 
 export type SubmitOutcome =
   | { outcome: 'accepted'; attemptId: string; railReference: string }
+  /** Waiting in a batch rail's window (ACH): the file's answer comes to the workflow later. */
+  | { outcome: 'queued'; attemptId: string; railReference: string; windowId: string; cutoffAtMs: number; label: string }
   | { outcome: 'unknown'; attemptId: string; railReference: string; reason: string }
   | { outcome: 'rejected'; attemptId: string; railReference: string; code: string; message: string; fallback?: boolean };
 
@@ -202,7 +204,9 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     /**
      * Sends the payout to the bank. Key: the attempt row (transfer, attemptNo), written with its rail
      * reference before the call; a retry resends the same reference and the bank dedupes it.
-     * Final: the bank's rejection (returned). Retryable: bank unavailable (thrown).
+     * Final: the bank's rejection (returned). Retryable: bank unavailable (thrown). On a batch rail
+     * (ACH) the answer is `queued`: the entry waits in its window and the file's answer reaches the
+     * workflow from the window's batch workflow (workflows/ach-batch.ts).
      */
     async submitPayout(input: { transferId: string; attemptNo: number }): Promise<SubmitOutcome> {
       const { transfer, attempt } = await inTransaction(em(), async (tx) => {
@@ -268,6 +272,10 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           throw ApplicationFailure.nonRetryable(`cannot build the payment instruction: ${err.message}`, 'invalid_payment_instruction');
         }
         throw err;
+      }
+      if (answer.kind === 'queued') {
+        // The attempt stays pending and the transfer keeps its status until the file is accepted.
+        return { outcome: 'queued', attemptId: attempt.id, railReference: attempt.railReference, windowId: answer.windowId, cutoffAtMs: answer.cutoffAtMs, label: answer.label };
       }
       const rejected = answer.kind === 'rejected';
       const code = answer.kind === 'rejected' ? answer.code : '';

@@ -20,7 +20,7 @@ import { settlementAtMs, type RailTime, type SettlementClock } from './settlemen
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
 
-export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'rate_limited', 'timeout_before_accept', 'timeout_after_accept', 'return_after_settlement', 'hold'] as const;
+export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'rate_limited', 'timeout_before_accept', 'timeout_after_accept', 'return_after_settlement', 'hold', 'reject_file'] as const;
 export type SimBehavior = (typeof SIM_BEHAVIORS)[number];
 
 const ruleSchema = z.object({
@@ -329,6 +329,14 @@ export function createBankSim(options: BankSimOptions) {
       })),
     );
     if (refuseIfDown(candidates, raw, receivedAt, res)) return;
+    // `reject_file` (ACH only): the bank refuses the whole file, as it would a malformed one; nothing is booked.
+    const refuse = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'reject_file');
+    if (refuse) {
+      consume(refuse as SimRule);
+      for (const c of candidates) submission(c, 'file_rejected', false, raw, receivedAt);
+      res.status(400).json({ error: { code: 'file_rejected', message: `file refused: entry for account ${candidates.find((c) => pickBehavior(c) === refuse)?.accountNumber ?? '?'} fails the bank's edits` } });
+      return;
+    }
     const results = candidates.map((c) => receive(c, raw, receivedAt));
     if (results.some((r) => r.hang)) return hangUp(req);
     res.status(202).json({ fileId: randomUUID(), entries: results.map(({ hang: _hang, ...r }) => r) });

@@ -42,3 +42,9 @@ export function effectiveDateAt(cutoffAtMs: number, amountMinor: number): IsoDat
   // Just before the cut-off is when the file is built: the window is still open.
   return achSchedule(new Date(cutoffAtMs - 1), amountMinor, true).effectiveDate;
 }
+
+/** How a window is named to people: `14:45 ET` (real), the cut-off's UTC time of day (demo). */
+export function achWindowLabel(window: AchFileWindow, railTime: 'demo' | 'real'): string {
+  if (railTime === 'real') return `${eastern(new Date(window.cutoffAtMs)).time.slice(0, 5)} ET`;
+  return `${new Date(window.cutoffAtMs).toISOString().slice(11, 23)} UTC (demo)`;
+}

@@ -70,9 +70,13 @@ const schema = z.object({
   /** Per API key, in each API process: tokens refilled per second, and the bucket's size (the burst). */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive('must be greater than 0').max(100_000).default(25),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(50),
-  /** ACH: one NACHA file per payout, or one per cut-off window carrying every entry queued in it. */
-  ACH_FILE_MODE: z.enum(['per_payout', 'per_window']).default('per_payout'),
-  /** Under RAIL_TIME=demo, how often an ACH file window closes (per_window mode). */
+  /**
+   * ACH payouts go out in one NACHA file per cut-off window, the only mode. The one-file-per-payout
+   * mode was removed; a deployment still asking for it is stopped and told, rather than silently
+   * batched.
+   */
+  ACH_FILE_MODE: z.enum(['per_window'], { error: 'per_payout was removed: ACH payouts go out in one NACHA file per cut-off window (per_window, the default)' }).default('per_window'),
+  /** Under RAIL_TIME=demo, how often an ACH file window closes. */
   ACH_DEMO_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(2_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

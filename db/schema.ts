@@ -595,8 +595,12 @@ export interface AchEntryRow {
   windowId: string;
   entryClass: 'PPD' | 'CCD';
   amountMinor: number;
-  /** queued → in_file → accepted | rejected (with the bank's code). */
-  status: 'queued' | 'in_file' | 'accepted' | 'rejected';
+  /**
+   * queued → in_file → accepted | rejected (with the bank's code) | file_refused (the bank refused
+   * the whole file); queued → canceled (withdrawn before its window closed). A retry after a
+   * refused or unconfirmed file moves the entry, same trace number, back to queued in a later window.
+   */
+  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'file_refused' | 'canceled';
   code: string | null;
   effectiveDate: string | null;
   createdAt: Date;

@@ -47,7 +47,14 @@ export interface PaymentStatusAnswer {
 }
 
 /** `fallback`: the rail could not reach the beneficiary, nothing was paid, another rail may try. */
-export type SubmitAnswer = { kind: 'accepted' } | { kind: 'rejected'; code: string; message: string; fallback?: boolean };
+/**
+ * `queued`: the rail batches payments (ACH files per cut-off window); the entry waits in
+ * `windowId` until its file goes at `cutoffAtMs`, and the file's answer comes later.
+ */
+export type SubmitAnswer =
+  | { kind: 'accepted' }
+  | { kind: 'rejected'; code: string; message: string; fallback?: boolean }
+  | { kind: 'queued'; windowId: string; cutoffAtMs: number; label: string };
 
 /** What the payout activities need from a rail. */
 export interface PayoutRail {

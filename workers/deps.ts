@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { createActivities } from '../activities';
-import { createAchRail, type AchOriginator } from '../rails/ach/bank-client';
+import type { AchOriginator } from '../rails/ach/bank-client';
 import { createSwiftRail, type SwiftOriginator } from '../rails/swift/rail';
 import { createSepaRail, type SepaOriginator } from '../rails/sepa/rail';
 import { createInstantRail } from '../rails/instant/rail';
@@ -26,15 +26,15 @@ export const SEPA_ORIGINATOR: SepaOriginator = { name: 'Railyard Europe', iban: 
 /** Railyard's own account and BIC for SWIFT payments. */
 export const SWIFT_ORIGINATOR: SwiftOriginator = { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' };
 
-export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'> & Partial<Pick<Config, 'RAIL_TIME' | 'ACH_FILE_MODE' | 'ACH_DEMO_WINDOW_MS'>>) {
+export function buildActivities(orm: MikroORM, config: Pick<Config, 'BANK_SIM_URL'> & Partial<Pick<Config, 'RAIL_TIME' | 'ACH_DEMO_WINDOW_MS'>>) {
   const railTime = config.RAIL_TIME ?? 'demo';
   const achWindows: AchWindowDeps = { orm, baseUrl: config.BANK_SIM_URL, originator: ACH_ORIGINATOR, railTime, demoWindowMs: config.ACH_DEMO_WINDOW_MS ?? 2_000 };
-  const perWindow = config.ACH_FILE_MODE === 'per_window';
   return createActivities({
     orm,
     achWindows,
     rails: {
-      ach: perWindow ? createWindowedAchRail(achWindows) : createAchRail(config.BANK_SIM_URL, ACH_ORIGINATOR),
+      // ACH payouts go out only in window files: the submit step queues the entry.
+      ach: createWindowedAchRail(achWindows),
       sepa: createSepaRail(config.BANK_SIM_URL, SEPA_ORIGINATOR),
       sepa_instant: createInstantRail({ baseUrl: config.BANK_SIM_URL, pathPrefix: '/sepa-instant', currency: 'EUR', debtor: SEPA_ORIGINATOR }),
       rtp: createInstantRail({ baseUrl: config.BANK_SIM_URL, pathPrefix: '/rtp', currency: 'USD', debtor: { name: 'Railyard Inc', accountNumber: '1871234567', bic: 'RAILUS33XXX' } }),

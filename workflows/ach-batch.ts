@@ -1,24 +1,83 @@
 /**
  * One workflow per ACH file window, ID `ach-batch-<windowId>`: it sleeps until the window's
- * cut-off and then sends the window's one NACHA file (`sendAchWindow`, idempotent on the window).
+ * cut-off, sends the window's one NACHA file (`sendAchWindow`, idempotent on the window), then
+ * tells each payout in the file how its entry fared with the signal `achFileAnswer`:
+ *   accepted       the bank took the entry: the payout moves to submitted and polls as usual;
+ *   rejected       the bank refused this entry (an R-code): that payout alone fails and compensates;
+ *   file_rejected  the bank refused the whole file: each payout parks in needs_attention naming it;
+ *   file_unconfirmed  the bank stayed unavailable (or silent) past ACH_FILE_SEND's budget, so the
+ *                  file's fate is unknown: each payout parks; an operator's retry asks the bank by
+ *                  trace number before it re-queues the entry under the same trace number.
  * Started by the first payout queued in the window; later ones find it running (USE_EXISTING).
+ * Signals to a payout that has ended (none should: a queued payout waits for this answer) are
+ * logged and skipped.
  */
-import { ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineSignal, getExternalWorkflowHandle, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { workflowIdFor } from '../core/transfer';
+import { ACH_ENTRY_STEP, ACH_FILE_SEND } from './activity-options';
 
-/** Sending a file: the bank may be down for a while; retried with backoff for up to two hours. */
-const files = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '2h',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 60 },
-});
+const files = proxyActivities<Activities>(ACH_FILE_SEND);
+const entries = proxyActivities<Activities>(ACH_ENTRY_STEP);
+
+export interface AchFileAnswer {
+  windowId: string;
+  fileId: string | null;
+  traceNumber: string;
+  outcome: 'accepted' | 'rejected' | 'file_rejected' | 'file_unconfirmed';
+  code: string | null;
+  message: string;
+}
+
+export const achFileAnswerSignal = defineSignal<[AchFileAnswer]>('achFileAnswer');
 
 /** Real windows are at most a long weekend away (four days and a holiday); more is a bug. */
 const CUTOFF_WAIT_MAX_MS = 6 * 86_400_000;
 
-export async function achBatchWorkflow(input: { windowId: string; cutoffAtMs: number }): Promise<{ entries: number; accepted: number; rejected: number }> {
+export async function achBatchWorkflow(input: { windowId: string; cutoffAtMs: number }): Promise<{ entries: number; accepted: number; rejected: number; outcome: 'sent' | 'file_rejected' | 'file_unconfirmed' }> {
   const waitMs = input.cutoffAtMs - Date.now();
   if (waitMs > CUTOFF_WAIT_MAX_MS) throw ApplicationFailure.nonRetryable(`window ${input.windowId} closes ${waitMs} ms from now`, 'ach_window_too_far');
   if (waitMs > 0) await sleep(waitMs);
-  return files.sendAchWindow({ windowId: input.windowId });
+
+  let answers: AchFileAnswer[];
+  let outcome: 'sent' | 'file_rejected' | 'file_unconfirmed' = 'sent';
+  try {
+    const sent = await files.sendAchWindow.executeWithOptions({ ...ACH_FILE_SEND, summary: `send the NACHA file of ${input.windowId}` }, [{ windowId: input.windowId }]);
+    const fileRejected = sent.fileRejected;
+    if (fileRejected) outcome = 'file_rejected';
+    answers = sent.results.map((r) => ({
+      windowId: input.windowId,
+      fileId: sent.fileId,
+      traceNumber: r.traceNumber,
+      transferId: r.transferId,
+      outcome: fileRejected ? 'file_rejected' : r.status,
+      code: r.code,
+      message: fileRejected ?? (r.status === 'accepted' ? `accepted by the bank in file ${sent.fileId}` : `rejected by the bank with ${r.code}`),
+    }));
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    // Out of retries: the file may or may not have landed. Every payout in it is told, by trace number.
+    outcome = 'file_unconfirmed';
+    const waiting = await entries.achWindowEntries({ windowId: input.windowId });
+    const why = err.cause?.message ?? err.message;
+    answers = waiting.entries.map((e) => ({
+      windowId: input.windowId,
+      fileId: waiting.fileId,
+      traceNumber: e.traceNumber,
+      transferId: e.transferId,
+      outcome: 'file_unconfirmed',
+      code: null,
+      message: `the bank did not confirm file ${waiting.fileId} of window ${input.windowId} within its retry budget (${why})`,
+    }));
+  }
+  for (const a of answers as (AchFileAnswer & { transferId: string })[]) {
+    const { transferId, ...answer } = a;
+    try {
+      await getExternalWorkflowHandle(workflowIdFor(transferId)).signal(achFileAnswerSignal, answer);
+    } catch (err) {
+      log.warn('ACH file answer not delivered', { transferId, windowId: input.windowId, error: (err as Error).message });
+    }
+  }
+  const rejected = answers.filter((a) => a.outcome !== 'accepted').length;
+  return { entries: answers.length, accepted: answers.length - rejected, rejected, outcome };
 }

@@ -98,3 +98,33 @@ export const AUDIT_RECORD: ActivityOptions = {
   scheduleToCloseTimeout: '2m',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
 };
+
+/**
+ * Sending a window's NACHA file (workflows/ach-batch.ts): the bank may be down for a while, and a
+ * whole window's payouts wait on it, so it is tried for up to two hours (from 2 s doubling to
+ * 2 min, at most 60 attempts); a retry after a lost answer inquires by trace number before it
+ * would resend. Then every payout in the file is told and parks for an operator.
+ */
+export const ACH_FILE_SEND: ActivityOptions = {
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '2h',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 60, nonRetryableErrorTypes: [...FINAL_ERRORS, 'ach_file_partial', 'ach_windows_not_configured'] },
+};
+
+/**
+ * How long a queued payout waits, past its window's cut-off, for the batch workflow's answer
+ * before it looks at the entry row itself: the file's whole retry budget (ACH_FILE_SEND) and a
+ * margin for the signals.
+ */
+export const ACH_FILE_ANSWER_GRACE_MS = 2 * 3_600_000 + 15 * 60_000;
+
+/**
+ * The ACH window's own database reads and writes (queue state, withdraw, re-queue): like a ledger
+ * step, one short transaction; the re-queue may ask the bank by trace number, so it is retried
+ * like an inquiry.
+ */
+export const ACH_ENTRY_STEP: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 8, nonRetryableErrorTypes: [...FINAL_ERRORS, 'ach_windows_not_configured'] },
+};

@@ -7,6 +7,16 @@
  *   1b. convertFunds     funds_held → fx_locked          cross-currency only, at the quoted rate
  *                        registers: unwindFx
  *   2. submitPayout      → submitted                     bank rejection → compensations → failed
+ *      On ACH the entry is queued into the open cut-off window instead (the status stays
+ *      funds_held/fx_locked, an event names the window) and the workflow waits, without polling,
+ *      for the window's batch workflow (ach-batch.ts) to signal the file's answer:
+ *        accepted → submitted; the entry rejected (R03, …) → compensations → failed;
+ *        the file refused whole, or unconfirmed past the batch's retry budget → needs_attention
+ *        naming the window and file; retry re-queues the entry into a later window under the SAME
+ *        trace number, asking the bank by trace number first when the file's fate is unknown.
+ *      While the window is open a cancel withdraws the entry (in the transaction that guards the
+ *      window's closing) and compensates; once it closed, cancel is refused as after submission.
+ *      If no answer comes within the batch's budget the workflow reads the entry row itself.
  *                        From here the bank may have the payment: nothing is compensated unless the
  *                        bank says it did not pay (a rejection), and nothing is canceled (no rail
  *                        in this build can recall, see RAIL_CAN_RECALL).
@@ -73,7 +83,8 @@ import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { auditDetail, commandProblem, decisionProblem, RAIL_CAN_RECALL, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult, type ReturnDecisionCommand } from '../core/operator';
 import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, TERMINAL_STATUSES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
-import { AUDIT_RECORD, BANK_INQUIRY, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
+import { ACH_ENTRY_STEP, ACH_FILE_ANSWER_GRACE_MS, AUDIT_RECORD, BANK_INQUIRY, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
+import { achFileAnswerSignal, type AchFileAnswer } from './ach-batch';
 import { returnDecisionSignal, returnDecisionUpdate, watchForReturns, type ReturnInQuestion } from './return-watch';
 
 const ledger = proxyActivities<Activities>(LEDGER_STEP);
@@ -82,6 +93,10 @@ const bankSubmit = proxyActivities<Activities>(BANK_SUBMIT);
 const bankInquiry = proxyActivities<Activities>(BANK_INQUIRY);
 const statements = proxyActivities<Activities>(STATEMENT_READ);
 const audit = proxyActivities<Activities>(AUDIT_RECORD);
+const achEntries = proxyActivities<Activities>(ACH_ENTRY_STEP);
+
+type Submission = Awaited<ReturnType<Activities['submitPayout']>>;
+type QueuedSubmission = Extract<Submission, { outcome: 'queued' }>;
 
 /**
  * An Update refused by its validator leaves no trace in the workflow's history, so the workflow
@@ -190,8 +205,14 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   /** Applied actions waiting for their answer, and the answers. */
   let awaiting: Accepted[] = [];
   const answers = new Map<string, OperatorResult>();
+  /** While the ACH entry waits in a window: where, until its file's answer arrives. */
+  let queuedIn: QueuedSubmission | undefined;
+  /** The ACH file answers signalled by the batch workflows, by window. */
+  const fileAnswers = new Map<string, AchFileAnswer>();
 
   setHandler(statusQuery, () => state);
+  // Kept by window even if it came before the submission's result: the entry's window names it.
+  setHandler(achFileAnswerSignal, (a) => void fileAnswers.set(a.windowId, a));
   setHandler(fundsHeldUpdate, async () => {
     if (!(await condition(() => holdOutcome !== undefined, FUNDS_HELD_WAIT))) {
       throw ApplicationFailure.nonRetryable(`the hold for ${transferId} is not placed yet (the transfer is ${state.status}); ask again later`, 'hold_pending');
@@ -243,6 +264,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     }
     if (parked) return parked.cancelRefusal;
     if (!submitStarted) return undefined;
+    if (queuedIn && !fileAnswers.has(queuedIn.windowId)) {
+      // The workflow's clock decides synchronously; the withdrawal's transaction has the last word.
+      if (Date.now() < queuedIn.cutoffAtMs) return undefined;
+      return `the ${queuedIn.label} window (${queuedIn.windowId}) has closed and its file carries the payment under trace ${queuedIn.railReference}; ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+    }
     const sent = `the payment was sent to the bank over ${rail}${state.railReference ? ` under ${state.railReference}` : ''}`;
     return RAIL_CAN_RECALL[rail] ? `${sent}; recalling it is not offered for ${transferId}` : `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
   }
@@ -463,6 +489,76 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   }
 
   /**
+   * An ACH entry waits in its window until the batch workflow signals the file's answer; a cancel
+   * meanwhile withdraws it if the window is still open. Returns the submission as accepted (the
+   * transfer moved to submitted) or rejected (compensations follow). A refused or unconfirmed file
+   * parks the transfer; an operator's retry re-queues the entry under the same trace number.
+   */
+  async function awaitAchFile(queued: QueuedSubmission, preSubmitStatus: TransferStatus): Promise<Submission> {
+    let q = queued;
+    const { attemptId, railReference } = q;
+    const accepted = async (how: string): Promise<Submission> => {
+      queuedIn = undefined;
+      await step('confirmSubmission', preSubmitStatus, sentToBank, () => ledger.resumeStatus({ transferId, status: 'submitted', reason: how }));
+      await step('confirmAttempt', 'submitted', sentToBank, () => ledger.confirmAttempt({ attemptId }));
+      return { outcome: 'accepted', attemptId, railReference };
+    };
+    for (;;) {
+      queuedIn = q;
+      setStatus(preSubmitStatus, `queued for the ${q.label} window (${q.windowId}), trace ${railReference}`);
+      let fileAnswer: AchFileAnswer | undefined;
+      // Bounded: the window's cut-off (or now, for an entry re-queued into a window whose cut-off
+      // has passed and whose batch was restarted) plus the batch's whole retry budget.
+      const deadlineMs = Math.max(q.cutoffAtMs, Date.now()) + ACH_FILE_ANSWER_GRACE_MS;
+      for (;;) {
+        const waitMs = deadlineMs - Date.now();
+        if (waitMs <= 0) break;
+        const windowId = q.windowId;
+        await condition(() => fileAnswers.has(windowId) || pending?.kind === 'cancel', waitMs);
+        fileAnswer = fileAnswers.get(windowId);
+        if (fileAnswer) break;
+        if (pending?.kind === 'cancel') {
+          const w = await step('withdrawAchEntry', preSubmitStatus, cancelAllowed, () =>
+            achEntries.withdrawAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: `withdraw trace ${railReference} from ${windowId}` }, [{ traceNumber: railReference }]),
+          );
+          if (w.withdrawn) {
+            queuedIn = undefined;
+            cancelIfAsked();
+          }
+          // The window closed first: the entry is in its file, and the cancel comes too late.
+          const action = pending!;
+          pending = undefined;
+          answers.set(action.id, { action: 'cancel', accepted: false, status: state.status, message: `too late: the ${q.label} window (${windowId}) closed before the entry could be withdrawn; its file carries the payment` });
+        }
+      }
+      if (!fileAnswer) {
+        // No word from the batch workflow within its budget: the entry row says what is known.
+        const row = await step('achEntryState', preSubmitStatus, cancelAllowed, () => achEntries.achEntryState({ traceNumber: railReference }));
+        const outcome = row.status === 'accepted' ? 'accepted' : row.status === 'rejected' ? 'rejected' : row.status === 'file_refused' ? 'file_rejected' : 'file_unconfirmed';
+        fileAnswer = { windowId: q.windowId, fileId: row.fileId, traceNumber: railReference, outcome, code: row.code, message: `no answer from the batch workflow of ${q.windowId} within ${ACH_FILE_ANSWER_GRACE_MS} ms of its cut-off; the entry is ${row.status}` };
+      }
+      if (fileAnswer.outcome === 'accepted') return accepted(`in file ${fileAnswer.fileId} of the ${q.label} window, accepted by the bank, trace ${railReference}`);
+      if (fileAnswer.outcome === 'rejected') {
+        queuedIn = undefined;
+        return { outcome: 'rejected', attemptId, railReference, code: fileAnswer.code ?? 'rejected', message: fileAnswer.message };
+      }
+      queuedIn = undefined;
+      const refused = fileAnswer.outcome === 'file_rejected';
+      const cancelRefusal = refused ? undefined : `file ${fileAnswer.fileId} of window ${q.windowId} may have reached the bank; retry asks the bank about trace ${railReference} first`;
+      await park(
+        { step: 'achFile', resumeStatus: preSubmitStatus, retryMeans: `re-queues the entry into a later window under the same trace ${railReference}${refused ? '' : ', once the bank says it does not have it'}`, cancelRefusal },
+        `${fileAnswer.message}; trace ${railReference} was in file ${fileAnswer.fileId} of the ${q.label} window (${q.windowId})`,
+      );
+      const again = await step('requeueAchEntry', preSubmitStatus, () => cancelRefusal, () =>
+        achEntries.requeueAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: `re-queue trace ${railReference}` }, [{ traceNumber: railReference }]),
+      );
+      if (again.outcome === 'accepted') return accepted(`the bank confirmed trace ${railReference} on inquiry`);
+      if (again.outcome === 'rejected') return { outcome: 'rejected', attemptId, railReference, code: again.code, message: `rejected by the bank with ${again.code}` };
+      q = { ...q, windowId: again.windowId, cutoffAtMs: again.cutoffAtMs, label: again.label };
+    }
+  }
+
+  /**
    * Runs the registered compensations last-first, then ends the transfer, none of it cancellable.
    * A compensation that fails after its retries parks the transfer; an operator's retry runs the
    * remaining ones again.
@@ -548,6 +644,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         submission = await submit();
       }
       state.railReference = submission.railReference;
+      if (submission.outcome === 'queued') submission = await awaitAchFile(submission, preSubmitStatus);
       if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
       let unknown = submission.outcome === 'unknown';
       setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
@@ -598,6 +695,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
             resends++;
             notFound = 0;
             submission = await submit();
+            if (submission.outcome === 'queued') submission = await awaitAchFile(submission, preSubmitStatus);
             if (submission.outcome === 'rejected') return await compensate('failed', submission.code, submission.message, submission.attemptId);
             unknown = submission.outcome === 'unknown';
             setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);

@@ -49,11 +49,15 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     await until(`status ${status}`, () => handle.query(statusQuery), (s) => s.status === status, 30_000);
   }
 
-  /** A transfer parked in needs_attention: the bank refused it (503) through BANK_SUBMIT's whole budget. */
+  /**
+   * A transfer parked in needs_attention: the bank refused it (503) through BANK_SUBMIT's whole
+   * budget. Over RTP, one instruction per payout, so the payout's own submit step meets the outage
+   * (an ACH payout's window file meets it instead: test/workflows/bank-behaviors.test.ts).
+   */
   async function stuck(): Promise<{ clientId: string; key: string; transferId: string; handle: Handle; accountNumber: string }> {
     const { clientId, key } = await client();
     const accountNumber = `73${String(++seq).padStart(7, '0')}`;
-    const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
+    const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, undefined, 'rtp');
     await rule({ match: { accountNumber }, behavior: 'unavailable' });
     const handle = await stack.start(input);
     await statusReached(handle, 'funds_held');

@@ -135,9 +135,12 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     await post('/sim/balance-adjustments', { rail: 'sepa', currency: 'EUR', amountMinor: -500 });
 
     const schedule = temporal.schedule.getHandle(scheduleId);
+    // The demo Schedule also runs by itself every five minutes: the run to read is the one after the
+    // trigger (the most recent, listed last), not one that may have fired before the entries above.
+    const runsBefore = (await schedule.describe()).info.recentActions.length;
     await schedule.trigger();
-    const description = await until('the triggered run', () => schedule.describe(), (d) => d.info.recentActions.length > 0, 30_000);
-    const summary: DailyReconciliation = await temporal.workflow.getHandle(description.info.recentActions[0].action.workflow.workflowId).result();
+    const description = await until('the triggered run', () => schedule.describe(), (d) => d.info.recentActions.length > runsBefore, 30_000);
+    const summary: DailyReconciliation = await temporal.workflow.getHandle(description.info.recentActions.at(-1)!.action.workflow.workflowId).result();
 
     assert.equal(summary.date, new Date().toISOString().slice(0, 10));
     const rows = await breaks();

@@ -56,7 +56,10 @@ describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simula
 
     const done = await until('completion', async () => (await call(stack.url, 'GET', `/v1/transfers/${transfer.id}`, { key: clientKey })).body, (t) => t.status === 'completed' || t.status === 'failed');
     assert.equal(done.status, 'completed');
-    assert.deepEqual(done.events.map((e: { status: string }) => e.status), ['created', 'funds_held', 'submitted', 'settled', 'completed']);
+    // The entry waits in its ACH window (status unchanged, the event names the window) until its file is accepted.
+    assert.deepEqual(done.events.map((e: { status: string }) => e.status), ['created', 'funds_held', 'funds_held', 'submitted', 'settled', 'completed']);
+    assert.match(done.events[2].reason, /^queued for the .* window \(ach-demo-\d+\), trace 12345678\d{7}$/);
+    assert.match(done.events[3].reason, /^in file ach-demo-\d+-\w of the .* window, accepted by the bank, trace 12345678\d{7}$/);
     assert.equal(done.attempts.length, 1);
     assert.match(done.attempts[0].railReference, /^12345678\d{7}$/);
     assert.equal(done.attempts[0].status, 'settled');

@@ -10,6 +10,7 @@ describe('config', () => {
     assert.equal(config.TEMPORAL_ADDRESS, '127.0.0.1:7233');
     assert.equal(config.BANK_SIM_URL, 'http://127.0.0.1:4100');
     assert.equal(config.RAIL_TIME, 'demo');
+    assert.equal(config.ACH_FILE_MODE, 'per_window');
   });
 
   it('stops on a bad value with a message naming the variable', () => {
@@ -23,6 +24,8 @@ describe('config', () => {
       [{ BANK_SIM_URL: 'not a url' }, /BANK_SIM_URL/],
       [{ CODEC_LOCAL_UI_DECODE: 'yes' }, /CODEC_LOCAL_UI_DECODE/],
       [{ CODEC_LOCAL_UI_DECODE: 'true', HOST: '0.0.0.0' }, /CODEC_LOCAL_UI_DECODE=true needs HOST to be a loopback address/],
+      // The one-file-per-payout mode is gone: a deployment asking for it is told, not silently batched.
+      [{ ACH_FILE_MODE: 'per_payout' }, /ACH_FILE_MODE: per_payout was removed: ACH payouts go out in one NACHA file per cut-off window/],
     ];
     for (const [env, message] of bad) assert.throws(() => loadConfig(env), message, JSON.stringify(env));
   });

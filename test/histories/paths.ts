@@ -34,10 +34,10 @@ async function statusReached(handle: Handle, status: string): Promise<void> {
   }
 }
 
-/** Runs a payout to `accountNumber` under `behavior` (if any), steered by `during`. */
-async function payout(runner: TransferRunner, accountNumber: string, behavior: Record<string, unknown> | null, during?: (handle: Handle) => Promise<void>) {
+/** Runs a payout to `accountNumber` under `behavior` (if any), steered by `during`; over ACH (window files) unless `rail` says RTP. */
+async function payout(runner: TransferRunner, accountNumber: string, behavior: Record<string, unknown> | null, during?: (handle: Handle) => Promise<void>, rail: 'ach' | 'rtp' = 'ach') {
   const clientId = await fundedClient(runner.orm, 10_000);
-  const input = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
+  const input = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, undefined, rail);
   if (behavior) await rule(runner, { match: { accountNumber }, ...behavior });
   const state = await runner.run(input, during);
   await runner.clearRules();
@@ -71,8 +71,9 @@ export const PATHS: RecordedPath[] = [
     name: 'retry',
     status: 'completed',
     run: (r) =>
+      // The window's file unconfirmed past its budget; the retry re-queues the entry under the same trace.
       payout(r, '790000003', { behavior: 'unavailable' }, async (handle) => {
-        await r.env.sleep('30 minutes');
+        await r.env.sleep('3 hours');
         await statusReached(handle, 'needs_attention');
         await r.clearRules();
         await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank back up', operator: 'recorder' }] });
@@ -82,10 +83,10 @@ export const PATHS: RecordedPath[] = [
     name: 'cancel',
     status: 'canceled',
     run: (r) =>
-      payout(r, '790000004', { behavior: 'unavailable' }, async (handle) => {
-        await r.env.sleep('30 minutes');
+      // The bank refused the window's file as a whole: nothing was taken, so cancel undoes it all.
+      payout(r, '790000004', { behavior: 'reject_file' }, async (handle) => {
         await statusReached(handle, 'needs_attention');
-        await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'bank down for the week', operator: 'recorder' }] });
+        await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'beneficiary details under review', operator: 'recorder' }] });
       }),
   },
   {
@@ -97,16 +98,32 @@ export const PATHS: RecordedPath[] = [
         await new Promise((resolve) => setTimeout(resolve, 1_600));
       }),
   },
-  { name: 'unknown', status: 'completed', run: (r) => payout(r, '790000006', { behavior: 'timeout_after_accept' }) },
+  // A payout's own unknown outcome: over RTP (an ACH file's lost answer is the batch workflow's).
+  { name: 'unknown', status: 'completed', run: (r) => payout(r, '790000006', { behavior: 'timeout_after_accept' }, undefined, 'rtp') },
   {
     name: 'unknown-resolved-by-operator',
     status: 'completed',
     run: (r) =>
-      payout(r, '790000007', { behavior: 'timeout_before_accept' }, async (handle) => {
-        await r.env.sleep('1 hour');
+      payout(
+        r,
+        '790000007',
+        { behavior: 'timeout_before_accept' },
+        async (handle) => {
+          await r.env.sleep('1 hour');
+          await statusReached(handle, 'needs_attention');
+          await r.clearRules();
+          await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its intake', operator: 'recorder' }] });
+        },
+        'rtp',
+      ),
+  },
+  {
+    name: 'ach-file-refused',
+    status: 'completed',
+    run: (r) =>
+      payout(r, '790000008', { behavior: 'reject_file', times: 1 }, async (handle) => {
         await statusReached(handle, 'needs_attention');
-        await r.clearRules();
-        await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its intake', operator: 'recorder' }] });
+        await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its edits', operator: 'recorder' }] });
       }),
   },
   {

@@ -28,6 +28,8 @@ export async function createdTransfer(
   amountMinor: number,
   beneficiary: Record<string, string> = BENEFICIARY,
   timing: TransferTiming = railTiming('demo'),
+  /** `rtp` for a US payout sent one instruction at a time (ACH goes in window files). */
+  rail: 'ach' | 'rtp' = 'ach',
 ): Promise<TransferWorkflowInput> {
   const em = orm.em.fork();
   const now = new Date();
@@ -42,7 +44,7 @@ export async function createdTransfer(
     fxRate: null,
     quoteId: null,
     feeMinor: 0,
-    rail: 'ach',
+    rail,
     beneficiary,
     reference: null,
     metadata: null,
@@ -55,7 +57,7 @@ export async function createdTransfer(
   em.persist(em.create(Transfer, row));
   em.persist(em.create(TransferEvent, { id: newId('evt'), transferId: row.id, status: 'created', reason: null, at: now }));
   await em.flush();
-  return { transferId: row.id, clientId, amountMinor, currency: 'USD', targetCurrency: 'USD', rail: 'ach', timing };
+  return { transferId: row.id, clientId, amountMinor, currency: 'USD', targetCurrency: 'USD', rail, timing };
 }
 
 export async function balanceOf(orm: MikroORM, clientId: string, currency = 'USD'): Promise<Balance> {

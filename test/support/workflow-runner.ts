@@ -11,6 +11,8 @@ import { workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
 import { buildActivities } from '../../workers/deps';
 import { auditSinks } from '../../workers/audit-sink';
 import { transferWorkflow, type TransferState } from '../../workflows/transfer';
+import { AchEntry, TransferEvent } from '../../db/schema';
+import { achBatchWorkflowId } from '../../activities/ach-windows';
 import { mariadbOrm, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
 export interface TransferRunner {
@@ -22,7 +24,8 @@ export interface TransferRunner {
   clearRules(): Promise<void>;
 }
 
-export async function transferRunner(): Promise<TransferRunner> {
+/** `achDemoWindowMs`: how often an ACH file window closes (the default 2 s; longer where a test steers a queued payout in real time). */
+export async function transferRunner(options: { achDemoWindowMs?: number } = {}): Promise<TransferRunner> {
   const [env, orm, bank] = await Promise.all([timeSkippingEnv(), mariadbOrm(), startSim(0)]);
   return {
     env,
@@ -35,7 +38,7 @@ export async function transferRunner(): Promise<TransferRunner> {
         dataConverter: testDataConverter,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
+        activities: buildActivities(orm, { BANK_SIM_URL: bank.url, ACH_DEMO_WINDOW_MS: options.achDemoWindowMs }),
         sinks: auditSinks(orm),
       });
       return worker.runUntil(async () => {
@@ -47,11 +50,24 @@ export async function transferRunner(): Promise<TransferRunner> {
           await handle.terminate('the test steering it failed').catch(() => undefined);
           throw err;
         }
-        return handle.result();
+        const state = await handle.result();
+        // The ACH windows this payout was queued in have batch workflows on this task queue: each
+        // finishes before the worker goes, or it would stall the test server's clock for every later test.
+        const entries = await orm.em.fork().find(AchEntry, { transferId: input.transferId });
+        const windows = new Set([...entries.map((e) => e.windowId), ...(await windowsOf(input.transferId))]);
+        for (const windowId of windows) await env.client.workflow.getHandle(achBatchWorkflowId(windowId)).result().catch(() => undefined);
+        return state;
       });
     },
     async clearRules() {
       await fetch(`${bank.url}/sim/rules`, { method: 'DELETE' });
     },
   };
+}
+
+/** Every window a payout was queued in, from its events (a re-queued entry's row names only the last). */
+async function windowsOf(transferId: string): Promise<string[]> {
+  const orm = await mariadbOrm();
+  const events = await orm.em.fork().find(TransferEvent, { transferId });
+  return events.flatMap((e) => [...(e.reason ?? '').matchAll(/\((ach-[^)\s]+)\)/g)].map((m) => m[1]));
 }

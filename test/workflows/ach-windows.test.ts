@@ -1,5 +1,5 @@
 /**
- * ACH_FILE_MODE=per_window: payouts queued in one cut-off window go out as exactly one NACHA file
+ * ACH file windows: payouts queued in one cut-off window go out as exactly one NACHA file
  * with all their entries, sent once, each entry answered and settled (or rejected) on its own.
  * On the Temporal dev server in real time (demo windows of a few seconds), with the real
  * activities, MariaDB and the simulator over HTTP.
@@ -40,7 +40,7 @@ describe('ACH files per cut-off window (dev server)', () => {
     assert.equal(bank.sim.submissions.filter((s) => s.duplicate).length, 0, 'the bank saw no duplicate submission');
   });
 
-  /** Runs payouts together on a per-window worker, started just after a window opens. */
+  /** Runs payouts together on a worker with 4 s windows, started just after a window opens. */
   async function runTogether(inputs: TransferWorkflowInput[]): Promise<TransferState[]> {
     const taskQueue = `test-${randomUUID()}`;
     const connection = await NativeConnection.connect({ address });
@@ -50,7 +50,7 @@ describe('ACH files per cut-off window (dev server)', () => {
         dataConverter: testDataConverter,
         taskQueue,
         workflowBundle: await workflowBundle(),
-        activities: buildActivities(orm, { BANK_SIM_URL: bank.url, ACH_FILE_MODE: 'per_window', RAIL_TIME: 'demo', ACH_DEMO_WINDOW_MS: WINDOW_MS }),
+        activities: buildActivities(orm, { BANK_SIM_URL: bank.url, RAIL_TIME: 'demo', ACH_DEMO_WINDOW_MS: WINDOW_MS }),
       });
       return await worker.runUntil(async () => {
         await new Promise((r) => setTimeout(r, WINDOW_MS - (Date.now() % WINDOW_MS) + 100));

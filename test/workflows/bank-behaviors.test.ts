@@ -2,6 +2,11 @@
  * Each bank simulator behavior drives a payout to its expected end state, on the time-skipping
  * server with the real activities, MariaDB and the simulator over HTTP. The simulator's duplicate
  * count stays zero: no behavior makes Railyard pay the same reference twice.
+ *
+ * ACH payouts go out in window files (2 s demo windows; 10 min ones where a test steers a queued
+ * payout in real time): the bank's outages, silences and whole-file refusals meet the window's
+ * batch workflow and come to each payout as its file's answer; per-entry answers (R-codes, holds,
+ * returns) stay per payout.
  */
 import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/core';
@@ -9,11 +14,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TransferWorkflowInput } from '../../core/transfer';
 import { auditLedger } from '../../ledger/auditor';
-import { cancelSignal, retrySignal, statusQuery, type transferWorkflow } from '../../workflows/transfer';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { cancelSignal, cancelUpdate, retrySignal, retryUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, transferRow } from '../support/fixtures';
-import { TransferEvent } from '../../db/schema';
+import { AchEntry, Attempt, TransferEvent } from '../../db/schema';
 import { assertValidAgainstXsd } from '../support/xsd';
 
 describe('bank behaviors drive payouts to their end states (time-skipping server)', () => {
@@ -21,22 +27,37 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
   let orm: MikroORM;
   let bank: RunningSim;
   let runner: TransferRunner;
+  /** Ten-minute windows: a queued payout stays queued while the test steers it (time skips only when asked). */
+  let slow: TransferRunner;
 
   before(async () => {
     runner = await transferRunner();
+    slow = await transferRunner({ achDemoWindowMs: 600_000 });
     ({ env, orm, bank } = runner);
   });
 
-  afterEach(() => runner.clearRules());
+  afterEach(() => Promise.all([runner.clearRules(), slow.clearRules()]));
 
   after(async () => {
     assert.equal(bank.sim.submissions.filter((s) => s.duplicate).length, 0, 'the bank saw no duplicate submission');
+    assert.equal(slow.bank.sim.submissions.filter((s) => s.duplicate).length, 0, 'the bank saw no duplicate submission');
   });
 
-  async function rule(body: unknown): Promise<void> {
-    const res = await fetch(`${bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  async function rule(body: unknown, sim = bank): Promise<void> {
+    const res = await fetch(`${sim.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 201);
   }
+
+  async function refusedUpdate(promise: Promise<unknown>): Promise<string> {
+    const err = await promise.then(
+      () => assert.fail('the update was accepted'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected a refused update, got ${String(err)}`);
+    return (err.cause as Error).message;
+  }
+
+  const reasons = async (transferId: string) => (await orm.em.fork().find(TransferEvent, { transferId }, { orderBy: { at: 'asc', id: 'asc' } })).map((e) => e.reason ?? '');
 
   const run = (input: TransferWorkflowInput, during?: (handle: WorkflowHandle<typeof transferWorkflow>) => Promise<void>) => runner.run(input, during);
 
@@ -44,6 +65,14 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     const deadline = Date.now() + timeoutMs;
     while ((await handle.query(statusQuery)).status !== status) {
       if (Date.now() > deadline) throw new Error(`workflow never reached ${status}; it is ${(await handle.query(statusQuery)).status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function reasonReached(handle: WorkflowHandle<typeof transferWorkflow>, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test((await handle.query(statusQuery)).reason ?? '')) {
+      if (Date.now() > deadline) throw new Error(`the reason never matched ${pattern}; it is ${(await handle.query(statusQuery)).reason}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -77,43 +106,120 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     assert.deepEqual(subs.map((s) => s.status), ['unavailable', 'unavailable', 'unavailable', 'pending']);
   });
 
-  it('unavailable beyond the retry budget: needs_attention, then an operator retry signal completes it', async () => {
+  it('unavailable beyond the file retry budget: needs_attention naming the window and file, then an operator retry re-queues it under the same trace and it completes', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000004' });
     await rule({ match: { accountNumber: '700000004' }, behavior: 'unavailable' });
     const state = await run(input, async (handle) => {
-      await env.sleep('30 minutes'); // skip through the retry budget
+      await env.sleep('3 hours'); // skip through the window file's two-hour retry budget
       await statusReached(handle, 'needs_attention');
+      const parked = await handle.query(statusQuery);
+      assert.match(parked.reason ?? '', /the bank did not confirm file ach-demo-\d+-\w of window ach-demo-\d+ within its retry budget/);
+      assert.equal(parked.waitingFor?.step, 'achFile');
+      // The file's fate is unknown: cancel waits for the bank's word by trace number.
+      assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'give up', operator: 'alice' }] })), /may have reached the bank; retry asks the bank about trace \d{15} first/);
       assert.equal((await transferRow(orm, input.transferId)).status, 'needs_attention');
       assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 1_000 }, 'the hold stands while it waits');
       await fetch(`${bank.url}/sim/rules`, { method: 'DELETE' });
       await handle.signal(retrySignal, { reason: 'bank is back', operator: 'alice' });
     });
     assert.equal(state.status, 'completed');
-    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'needs_attention', 'funds_held', 'submitted', 'settled', 'completed']);
+    // funds_held twice each time: the hold, then the entry queued (first window, then a later one).
+    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'funds_held', 'needs_attention', 'funds_held', 'funds_held', 'submitted', 'settled', 'completed']);
+    const attempts = await orm.em.fork().find(Attempt, { transferId: input.transferId });
+    assert.equal(attempts.length, 1, 'one attempt, one trace number');
+    assert.match((await reasons(input.transferId))[5], new RegExp(`re-queued for the .* window \\(ach-demo-\\d+\\) under the same trace ${state.railReference}`));
+    const subs = bank.sim.submissions.filter((s) => s.reference === state.railReference);
+    assert.deepEqual([...new Set(subs.map((s) => s.status))], ['unavailable', 'pending'], 'refused while down, then taken once');
   });
 
-  it('unavailable beyond the retry budget, then an operator cancel signal: canceled, the hold voided', async () => {
+  it('queued: cancel withdraws the entry from its open window, canceled, the hold voided, nothing sent', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000009' });
-    await rule({ match: { accountNumber: '700000009' }, behavior: 'unavailable' });
-    const state = await run(input, async (handle) => {
-      await env.sleep('30 minutes');
+    let result;
+    const state = await slow.run(input, async (handle) => {
+      await statusReached(handle, 'funds_held');
+      await reasonReached(handle, /^queued for the .* window \(ach-demo-\d+\)/);
+      result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'client changed its mind', operator: 'bob' }] });
+    });
+    assert.equal(state.status, 'canceled');
+    assert.deepEqual(result, { action: 'cancel', accepted: true, status: 'canceled', message: 'canceled: canceled by bob: client changed its mind' });
+    assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
+    const [entry] = await orm.em.fork().find(AchEntry, { transferId: input.transferId });
+    assert.equal(entry.status, 'canceled');
+    assert.equal(slow.bank.sim.submissions.filter((s) => s.reference === entry.traceNumber).length, 0, 'its window sent no file with it');
+  });
+
+  it('queued, the window closed while the bank is down: cancel is refused naming the window; the file goes once the bank is back', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000010' });
+    await rule({ match: { accountNumber: '700000010' }, behavior: 'unavailable' }, slow.bank);
+    const state = await slow.run(input, async (handle) => {
+      await reasonReached(handle, /^queued for the .* window/);
+      await env.sleep('11 minutes'); // past the cut-off: the file is being retried
+      const refusal = await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'too late?', operator: 'bob' }] }));
+      assert.match(refusal, /the .* window \(ach-demo-\d+\) has closed and its file carries the payment under trace \d{15}; ach cannot recall it/);
+      await slow.clearRules();
+    });
+    assert.equal(state.status, 'completed');
+    assert.equal(slow.bank.sim.submissions.filter((s) => s.reference === state.railReference && s.status !== 'unavailable').length, 1);
+  });
+
+  it('no answer from the batch workflow (terminated): the payout reads its entry after the bounded wait, parks, and a retry sends it', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000013' });
+    const state = await slow.run(input, async (handle) => {
+      await reasonReached(handle, /^queued for the .* window/);
+      const [entry] = await orm.em.fork().find(AchEntry, { transferId: input.transferId });
+      await env.client.workflow.getHandle(`ach-batch-${entry.windowId}`).terminate('the test takes the batch away');
+      await env.sleep('3 hours'); // the cut-off plus the file's whole budget
       await statusReached(handle, 'needs_attention');
-      await handle.signal(cancelSignal, { reason: 'beneficiary bank down for the week', operator: 'bob' });
+      assert.match((await handle.query(statusQuery)).reason ?? '', /no answer from the batch workflow of ach-demo-\d+ within \d+ ms of its cut-off; the entry is queued/);
+      await handle.executeUpdate(retryUpdate, { args: [{ reason: 'batch restarted', operator: 'dora' }] });
+    });
+    assert.equal(state.status, 'completed');
+    assert.equal(slow.bank.sim.submissions.filter((s) => s.reference === state.railReference).length, 1, 'sent once');
+  });
+
+  it('the bank refuses the whole file: needs_attention naming the window and file; cancel allowed, retry re-queues under the same trace and it completes', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000011' });
+    await rule({ match: { accountNumber: '700000011' }, behavior: 'reject_file', times: 1 });
+    const state = await run(input, async (handle) => {
+      await statusReached(handle, 'needs_attention');
+      const parked = await handle.query(statusQuery);
+      assert.match(parked.reason ?? '', /the bank refused file ach-demo-\d+-\w: .*; trace \d{15} was in file ach-demo-\d+-\w of the .* window \(ach-demo-\d+\)/);
+      assert.match(parked.waitingFor?.cancel ?? '', /undoes what was done/, 'nothing was taken, so cancel is offered');
+      assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 1_000 }, 'the hold stands while it waits');
+      await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its edits', operator: 'carol' }] });
+    });
+    assert.equal(state.status, 'completed');
+    assert.equal((await orm.em.fork().find(Attempt, { transferId: input.transferId })).length, 1, 'one attempt, one trace number');
+    const subs = bank.sim.submissions.filter((s) => s.reference === state.railReference);
+    assert.deepEqual(subs.map((s) => s.status), ['file_rejected', 'pending'], 'refused in one file, taken once in a later one');
+    assert.notEqual(subs[0].raw, subs[1].raw);
+  });
+
+  it('the bank refuses the whole file, then an operator cancel: canceled, the hold voided', async () => {
+    const clientId = await fundedClient(orm, 5_000);
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000012' });
+    await rule({ match: { accountNumber: '700000012' }, behavior: 'reject_file' });
+    const state = await run(input, async (handle) => {
+      await statusReached(handle, 'needs_attention');
+      await handle.signal(cancelSignal, { reason: 'beneficiary details under review', operator: 'bob' });
     });
     assert.equal(state.status, 'canceled');
     assert.equal((await transferRow(orm, input.transferId)).status, 'canceled');
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
   });
 
-  it('timeout_after_accept: unknown, resolved by inquiry under the same reference, never resent', async () => {
+  it('timeout_after_accept on the window file: the batch asks the bank by trace number before it would resend; submitted, never resent', async () => {
     const clientId = await fundedClient(orm, 5_000);
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000005' });
     await rule({ match: { accountNumber: '700000005' }, behavior: 'timeout_after_accept' });
     const state = await run(input);
     assert.equal(state.status, 'completed');
-    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'unknown', 'submitted', 'settled', 'completed']);
+    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'funds_held', 'submitted', 'settled', 'completed']);
     const subs = bank.sim.submissions.filter((s) => s.reference === state.railReference);
     assert.equal(subs.length, 1, 'submitted exactly once');
   });

@@ -63,11 +63,15 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
 
   const events = async (transferId: string) => (await orm.em.fork().find(TransferEvent, { transferId }, { orderBy: { at: 'asc', id: 'asc' } })).map((e) => e.status);
 
-  /** A transfer to an account the bank refuses (503) until the rules are cleared. */
+  /**
+   * A transfer to an account the bank refuses (503) until the rules are cleared. Over RTP, one
+   * instruction per payout, so the payout's own submit step meets the outage (an ACH payout's
+   * window file meets it instead: bank-behaviors.test.ts).
+   */
   async function stuckTransfer(amountMinor = 1_000): Promise<{ clientId: string; input: TransferWorkflowInput }> {
     const accountNumber = `71${String(++accountSeq).padStart(7, '0')}`;
     const clientId = await fundedClient(orm, 5_000);
-    const input = await createdTransfer(orm, clientId, amountMinor, { ...BENEFICIARY, accountNumber });
+    const input = await createdTransfer(orm, clientId, amountMinor, { ...BENEFICIARY, accountNumber }, undefined, 'rtp');
     await rule({ match: { accountNumber }, behavior: 'unavailable' });
     return { clientId, input };
   }
@@ -130,7 +134,8 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
       { kind: 'void_pending', code: 'payout_hold_voided', amountMinor: 1_500 },
     ]);
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
-    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'needs_attention', 'failed']);
+    // The second funds_held is the entry queued in its window (the status does not change until the file's answer).
+    assert.deepEqual(await events(input.transferId), ['created', 'funds_held', 'funds_held', 'needs_attention', 'failed']);
     const rows = await auditRows(input.transferId, 2);
     assert.deepEqual(
       rows.map((r) => [r.action, r.outcome, r.via, r.channel, r.operator, r.statusBefore]).sort(),
@@ -238,7 +243,8 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
 
   it('retry while the outcome is unknown inquires at once under the same reference, never resubmitting', async () => {
     const clientId = await fundedClient(orm, 5_000);
-    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000002' });
+    // Over RTP: an ACH payout's lost answer is met by its window's batch workflow, not the payout.
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000002' }, undefined, 'rtp');
     await rule({ match: { accountNumber: '720000002' }, behavior: 'timeout_after_accept' });
     let result;
     const state = await runner.run({ ...input, timing: { ...input.timing, pollIntervalMs: 3_600_000 } }, async (handle) => {
@@ -300,7 +306,8 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
 
   it('an outcome the bank never confirms: inquiries and resends under the same reference, then needs_attention; a retry resolves it, never under a new reference', async () => {
     const clientId = await fundedClient(orm, 5_000);
-    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000005' });
+    // Over RTP: an ACH window file the bank never confirms is the batch workflow's (bank-behaviors.test.ts).
+    const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000005' }, undefined, 'rtp');
     await rule({ match: { accountNumber: '720000005' }, behavior: 'timeout_before_accept' });
     let result;
     const state = await runner.run(input, async (handle) => {

@@ -65,6 +65,6 @@ describe('recorded transfer histories replay against the current workflow code',
     const [codec] = testDataConverter.payloadCodecs!;
     const decoded = await codec.decode(stored.map(toPayload));
     const summaries = decoded.map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as string);
-    assert.deepEqual(summaries, ['hold 1000 USD (minor units)', 'submit attempt 1 over ach', 'needs attention: submitPayout', 'compensation: void the hold', 'end the transfer canceled (canceled)']);
+    assert.deepEqual(summaries, ['hold 1000 USD (minor units)', 'submit attempt 1 over ach', 'needs attention: achFile', 'compensation: void the hold', 'end the transfer canceled (canceled)']);
   });
 });
