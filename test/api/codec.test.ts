@@ -68,10 +68,11 @@ describe('payload encryption and the codec server (dev server, API over HTTP)', 
     const history = await until(
       'the signal in the history',
       () => handle.fetchHistory(),
-      (h) => (h.events ?? []).some((e) => e.workflowExecutionSignaledEventAttributes),
+      (h) => (h.events ?? []).some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'retry'),
     );
     startInput = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0] as Payload;
-    signalInput = history.events!.find((e) => e.workflowExecutionSignaledEventAttributes)!.workflowExecutionSignaledEventAttributes!.input!.payloads![0] as Payload;
+    // The operator's signal, not the ACH batch's file answer that also reaches the workflow.
+    signalInput = history.events!.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'retry')!.workflowExecutionSignaledEventAttributes!.input!.payloads![0] as Payload;
   });
 
   after(async () => {
