@@ -8,8 +8,12 @@
  *                        registers: unwindFx
  *   2. submitPayout      → submitted                     bank rejection → compensations → failed
  *                        From here the bank may have the payment: nothing is compensated unless the
- *                        bank says it did not pay (a rejection), and nothing is canceled (no rail
- *                        in this build can recall, see RAIL_CAN_RECALL).
+ *                        bank says it did not pay (a rejection, or a recall it confirmed).
+ *   2b. recallPayout     a cancel while submitted, on a rail that can recall (RAIL_CAN_RECALL: sepa):
+ *                        the bank's CNCL → compensations → canceled; its RJCR → the cancel is
+ *                        answered refused with the bank's reason and the payout carries on; no
+ *                        answer → needs_attention naming the unanswered recall (retry resends it
+ *                        under the same cancellation ID). Never compensated without the CNCL.
  *   3. checkPayout loop  every timing.pollIntervalMs up to timing.settlementTimeoutMs
  *                        rejected/returned before settlement → compensations → failed
  *      A submission whose answer never came is `unknown`: the loop inquires under the same
@@ -73,7 +77,7 @@ import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { auditDetail, commandProblem, decisionProblem, RAIL_CAN_RECALL, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult, type ReturnDecisionCommand } from '../core/operator';
 import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, TERMINAL_STATUSES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
-import { AUDIT_RECORD, BANK_INQUIRY, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
+import { AUDIT_RECORD, BANK_INQUIRY, BANK_RECALL, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
 import { returnDecisionSignal, returnDecisionUpdate, watchForReturns, type ReturnInQuestion } from './return-watch';
 
 const ledger = proxyActivities<Activities>(LEDGER_STEP);
@@ -82,6 +86,7 @@ const bankSubmit = proxyActivities<Activities>(BANK_SUBMIT);
 const bankInquiry = proxyActivities<Activities>(BANK_INQUIRY);
 const statements = proxyActivities<Activities>(STATEMENT_READ);
 const audit = proxyActivities<Activities>(AUDIT_RECORD);
+const bankRecall = proxyActivities<Activities>(BANK_RECALL);
 
 /**
  * An Update refused by its validator leaves no trace in the workflow's history, so the workflow
@@ -183,6 +188,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   let returnInQuestion: ReturnInQuestion | undefined;
   /** Set just before the first submission: from then on the bank may have the payment. */
   let submitStarted = false;
+  /**
+   * True only while the inquiry loop waits on a payment the bank confirmed and has not settled:
+   * the one place a cancel can become a recall. A recall under way clears it (one at a time).
+   */
+  let recallOpen = false;
   /** An operator action being written to the audit log: it blocks others until it is accepted. */
   let claim: OperatorActionKind | undefined;
   /** An accepted operator action the flow has not applied yet. */
@@ -244,7 +254,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     if (parked) return parked.cancelRefusal;
     if (!submitStarted) return undefined;
     const sent = `the payment was sent to the bank over ${rail}${state.railReference ? ` under ${state.railReference}` : ''}`;
-    return RAIL_CAN_RECALL[rail] ? `${sent}; recalling it is not offered for ${transferId}` : `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+    if (!RAIL_CAN_RECALL[rail]) return `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+    if (recallOpen) return undefined;
+    return `${sent}; a recall can only be asked while the bank holds the payment as submitted and unsettled, and ${transferId} is ${state.status}`;
   }
 
   function record(id: string, kind: OperatorActionKind, command: OperatorCommand, via: 'update' | 'signal', outcome: 'accepted' | 'refused', detail: string): OperatorActionRecord {
@@ -345,13 +357,20 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     parked = p;
     state.waitingFor = { step: p.step, retry: p.retryMeans, cancel: p.cancelRefusal ? `refused: ${p.cancelRefusal}` : 'undoes what was done and ends the transfer canceled' };
     setStatus('needs_attention', recorded);
-    while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
-      if (workflowInfo().continueAsNewSuggested) {
-        // Parking adds five events a week, so this takes decades; it would mean operator traffic
-        // far beyond normal. The saga's position is not carried across a continue-as-new, so the
-        // workflow keeps waiting and says so in the worker's log.
-        log.warn('parked transfer with a large history', { transferId, historyLength: workflowInfo().historyLength });
+    for (;;) {
+      while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
+        if (workflowInfo().continueAsNewSuggested) {
+          // Parking adds five events a week, so this takes decades; it would mean operator traffic
+          // far beyond normal. The saga's position is not carried across a continue-as-new, so the
+          // workflow keeps waiting and says so in the worker's log.
+          log.warn('parked transfer with a large history', { transferId, historyLength: workflowInfo().historyLength });
+        }
       }
+      // A cancel accepted for a recall just before the transfer parked here is not one this step
+      // allows: it must never compensate a payment the bank may pay. It is answered refused.
+      if (pending!.kind !== 'cancel' || !p.cancelRefusal) break;
+      answers.set(pending!.id, { action: 'cancel', accepted: false, status: state.status, message: `refused: ${p.cancelRefusal}` });
+      pending = undefined;
     }
     const action = pending!;
     pending = undefined;
@@ -382,6 +401,18 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     awaiting.push(pending);
     pending = undefined;
     answer(`nothing to retry: the bank already confirmed the payment, the transfer is ${state.status}`);
+  }
+
+  /**
+   * A cancel accepted for a recall just as the bank reported the payment settled: too late to
+   * recall, and its Update is answered so (the audit row says it was accepted for a recall).
+   */
+  async function refuseStaleCancel(): Promise<void> {
+    // Only a cancel accepted for a recall can be on its way here: wait for its audit row first.
+    if (claim === 'cancel') await condition(() => claim === undefined, AUDIT_WAIT);
+    if (pending?.kind !== 'cancel') return;
+    answers.set(pending.id, { action: 'cancel', accepted: false, status: state.status, message: `too late to recall: the bank reported ${state.railReference ?? 'the payment'} settled` });
+    pending = undefined;
   }
 
   /**
@@ -423,6 +454,44 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         await park({ step: name, resumeStatus, retryMeans: `runs ${name} again`, cancelRefusal: cancelRefusal(err) }, `${name} failed after its retries: ${failureText(err)}`);
+      }
+    }
+  }
+
+  /**
+   * Asks the bank to recall the submitted payment for an accepted cancel. 'canceled' only on the
+   * bank's CNCL; on its RJCR the cancel's Update is answered refused (accepted: false) with the
+   * bank's reason and the payout carries on. A bank that does not answer within BANK_RECALL parks
+   * the transfer naming the unanswered recall: the bank may cancel it or pay it, so nothing is
+   * compensated; an operator's retry resends the same cancellation ID (the bank dedupes it).
+   */
+  async function recallPayment(action: Accepted, attemptId: string, railReference: string): Promise<'canceled' | 'refused'> {
+    // One recall at a time: further cancels are refused until this one is answered.
+    recallOpen = false;
+    for (;;) {
+      try {
+        const r = await bankRecall.recallPayout.executeWithOptions({ ...BANK_RECALL, summary: `recall ${railReference} (camt.056)` }, [{ transferId, attemptId, reason: action.command.reason }]);
+        if (r.outcome === 'canceled') return 'canceled';
+        const message = `${r.message}; ${railReference} stays with the bank and the payout carries on`;
+        answers.set(action.id, { action: 'cancel', accepted: false, status: state.status, message });
+        // A retry that resent an unanswered recall is answered with the same outcome.
+        answer(message);
+        log.info('recall refused by the bank', { transferId, railReference, code: r.code });
+        return 'refused';
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        awaiting.push(action);
+        await park(
+          {
+            step: 'recall',
+            resumeStatus: 'submitted',
+            retryMeans: `sends the recall of ${railReference} again under the same cancellation ID`,
+            cancelRefusal: `the recall of ${railReference} is unanswered; retry sends it again`,
+          },
+          `the bank did not answer the recall of ${railReference} (${failureText(err)}); it may still cancel or pay it, so nothing was compensated`,
+        );
+        // A retry: the cancel itself was answered by the park; the retry is answered by the outcome.
+        action = { ...action, id: `${action.id}:resent` };
       }
     }
   }
@@ -470,6 +539,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   async function compensate(status: 'failed' | 'canceled', code: string, message: string, attemptId?: string): Promise<TransferState> {
     // A transfer canceled before its hold was placed answers the API's fundsHeld update too.
     holdOutcome ??= { held: false, status, failureCode: code };
+    recallOpen = false;
     await CancellationScope.nonCancellable(async () => {
       for (;;) {
         try {
@@ -561,9 +631,19 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         while (waitedMs < input.timing.settlementTimeoutMs && !settled) {
           answerStaleRetry();
           const delayMs = unknown ? Math.min(input.timing.pollIntervalMs * 2 ** notFound, input.timing.pollIntervalMs * INQUIRY_BACKOFF_MAX) : input.timing.pollIntervalMs;
-          // An operator's retry while the outcome is unknown asks the bank at once.
-          await condition(() => unknown && pending?.kind === 'retry', delayMs);
+          // An operator's retry while the outcome is unknown asks the bank at once; a cancel while
+          // submitted (on a rail that can recall) recalls at once.
+          recallOpen = !unknown && RAIL_CAN_RECALL[rail];
+          await condition(() => (unknown && pending?.kind === 'retry') || (recallOpen && pending?.kind === 'cancel'), delayMs);
           waitedMs += delayMs;
+          if (pending?.kind === 'cancel') {
+            const action = pending;
+            pending = undefined;
+            if ((await recallPayment(action, submission.attemptId, submission.railReference)) === 'canceled') {
+              awaiting.push(action);
+              return await compensate('canceled', 'recalled', `canceled by ${action.command.operator}: ${action.command.reason}; the bank recalled ${submission.railReference} (camt.029 CNCL)`, submission.attemptId);
+            }
+          }
           const asked = unknown && pending?.kind === 'retry' ? pending : undefined;
           if (asked) {
             pending = undefined;
@@ -578,8 +658,15 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
             setStatus('submitted', null);
           }
           if (asked) answer(`inquired again: the bank answered ${answerNow.state}`);
-          if (answerNow.state === 'settled') settled = true;
-          else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
+          if (answerNow.state === 'settled') {
+            settled = true;
+            recallOpen = false;
+          }
+          else if (answerNow.state === 'canceled') {
+            // Only our recall cancels a payment, and its CNCL already ended the transfer; the bank
+            // saying so on an inquiry is its confirmed word too, so the compensations run, once.
+            return await compensate('canceled', 'recalled', `the bank canceled ${submission.railReference} on a recall`, submission.attemptId);
+          } else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
             return await compensate('failed', answerNow.code ?? answerNow.state, `the bank ${answerNow.state} the payment (${answerNow.code ?? 'no code'})`, submission.attemptId);
           } else if (answerNow.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
             if (resends >= MAX_RESENDS) {
@@ -603,7 +690,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
             setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
           }
         }
+        recallOpen = false;
         answerStaleRetry();
+        await refuseStaleCancel();
         if (settled) break;
         // Funds may already be at the beneficiary: never compensate here. An operator decides.
         await park(
