@@ -106,7 +106,7 @@ describe('the simulator takes SEPA recalls at /sepa/camt056', () => {
 
     assert.deepEqual(await rail().recall!(request), { kind: 'canceled' }, 'a repeated cancellation ID gets the first resolution');
     assert.deepEqual(sent(reference).map((s) => [s.status, s.duplicate]), [['recall_accepted', false], ['recall_duplicate', true]]);
-    const submissions = await (await fetch(`${bank.url}/sim/submissions?reference=${reference}`)).json();
+    const submissions = (await (await fetch(`${bank.url}/sim/submissions?reference=${reference}`)).json()) as { counts: Record<string, number>; duplicateCount: number };
     assert.equal(submissions.counts[reference], 1, 'recalls are not counted as payments');
     assert.equal(submissions.duplicateCount, 0);
   });
@@ -153,6 +153,6 @@ describe('the simulator takes SEPA recalls at /sepa/camt056', () => {
 
     const bad = await fetch(`${bank.url}/sepa/camt056`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<Document><FIToFIPmtCxlReq/></Document>' });
     assert.equal(bad.status, 400);
-    assert.equal((await bad.json()).error.code, 'message_rejected');
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'message_rejected');
   });
 });
