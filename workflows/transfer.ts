@@ -497,7 +497,10 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   }
 
   const cancelAllowed = () => undefined;
-  const sentToBank = () => `the payment was sent to the bank over ${rail} and ${rail} cannot recall it; retry, or settle it with the bank`;
+  const sentToBank = () =>
+    RAIL_CAN_RECALL[rail]
+      ? `the payment was sent to the bank over ${rail}; a recall is asked only while the workflow follows it as submitted and unsettled, not from needs_attention; retry, or settle it with the bank`
+      : `the payment was sent to the bank over ${rail} and ${rail} cannot recall it; retry, or settle it with the bank`;
   /** A submission refused by the bank (5xx, 429, connection refused) took nothing; anything else might have landed. */
   const submitCancel = (err: ActivityFailure) =>
     err.cause instanceof ApplicationFailure && err.cause.type === 'BankUnavailable'

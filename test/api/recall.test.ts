@@ -15,7 +15,7 @@ import { parseCamt056 } from '../../rails/iso20022/recall';
 import { createClient, deposit } from '../../services/clients';
 import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import { call, until } from '../support/api-stack';
-import { IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdTransfer, transferRow } from '../support/fixtures';
+import { IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, legsOf, transferRow } from '../support/fixtures';
 import { opsStack, type OpsStack } from '../support/ops-stack';
 import { assertValidAgainstXsd } from '../support/xsd';
 
@@ -157,6 +157,28 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
       ['cancel', 'refused'],
       ['retry', 'accepted'],
     ]);
+    assert.deepEqual(await auditLedger(stack.orm.em), []);
+  });
+
+  it('CNCL on a cross-currency payout: the conversion is unwound and the client made whole', async () => {
+    const em = stack.orm.em.fork() as SqlEntityManager;
+    const { client } = await createClient(em, 'Recall Test Client (fx)');
+    await deposit(em, { clientId: client.id, currency: 'USD', amountMinor: 10_000, reference: `seed-${client.id}` });
+    const { input, quote } = await createdFxTransfer(stack.orm, client.id, 5_000, 'USD', 'EUR', IBAN_BENEFICIARY);
+    await stack.orm.em.fork().nativeUpdate(Transfer, { id: input.transferId }, { rail: 'sepa' });
+    await rule({ match: { amountMinor: quote.targetAmountMinor, rail: 'sepa' }, behavior: 'hold', times: 1 });
+    const handle = await stack.start({ ...input, rail: 'sepa', timing: SLOW_POLL });
+    const { railReference } = await until('submitted', () => handle.query(statusQuery), (s) => s.status === 'submitted', 30_000);
+
+    const canceled = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/cancel`, { key: stack.opsKey, body: { reason: 'wrong currency', operator: 'fay' } });
+    assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+    assert.equal(canceled.body.status, 'canceled');
+    assert.equal(parseCamt056(recallsOf(railReference!)[0].raw).amountMinor, quote.targetAmountMinor, 'the recall names the EUR amount sent');
+    assert.equal((await handle.result()).status, 'canceled');
+    assert.deepEqual(await balanceOf(stack.orm, client.id, 'USD'), { currency: 'USD', availableMinor: 10_000, heldMinor: 0 });
+    const codes = (await legsOf(stack.orm, input.transferId)).map((l) => l.code);
+    assert.ok(codes.includes('fx_unwind_target_leg') && codes.includes('fx_unwind_source_leg'), `the conversion was unwound: ${codes.join(', ')}`);
+    assert.ok(!codes.includes('payout_settled'), 'nothing was paid out');
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
 
