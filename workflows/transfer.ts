@@ -193,6 +193,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
    * the one place a cancel can become a recall. A recall under way clears it (one at a time).
    */
   let recallOpen = false;
+  /** A recall sent and not yet answered (or parked unanswered): a second cancel is refused. */
+  let recallInFlight = false;
   /** An operator action being written to the audit log: it blocks others until it is accepted. */
   let claim: OperatorActionKind | undefined;
   /** An accepted operator action the flow has not applied yet. */
@@ -255,6 +257,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     if (!submitStarted) return undefined;
     const sent = `the payment was sent to the bank over ${rail}${state.railReference ? ` under ${state.railReference}` : ''}`;
     if (!RAIL_CAN_RECALL[rail]) return `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+    if (recallInFlight) return `${sent}; a recall of it is already waiting for the bank's answer`;
     if (recallOpen) return undefined;
     return `${sent}; a recall can only be asked while the bank holds the payment as submitted and unsettled, and ${transferId} is ${state.status}`;
   }
@@ -468,6 +471,15 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   async function recallPayment(action: Accepted, attemptId: string, railReference: string): Promise<'canceled' | 'refused'> {
     // One recall at a time: further cancels are refused until this one is answered.
     recallOpen = false;
+    recallInFlight = true;
+    try {
+      return await askForRecall(action, attemptId, railReference);
+    } finally {
+      recallInFlight = false;
+    }
+  }
+
+  async function askForRecall(action: Accepted, attemptId: string, railReference: string): Promise<'canceled' | 'refused'> {
     for (;;) {
       try {
         const r = await bankRecall.recallPayout.executeWithOptions({ ...BANK_RECALL, summary: `recall ${railReference} (camt.056)` }, [{ transferId, attemptId, reason: action.command.reason }]);
@@ -664,10 +676,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
           if (answerNow.state === 'settled') {
             settled = true;
             recallOpen = false;
-          }
-          else if (answerNow.state === 'canceled') {
-            // Only our recall cancels a payment, and its CNCL already ended the transfer; the bank
-            // saying so on an inquiry is its confirmed word too, so the compensations run, once.
+          } else if (answerNow.state === 'canceled') {
+            // Only a recall of ours cancels a payment, and its CNCL normally ends the transfer in
+            // recallPayment before the loop looks again. Should the bank report it canceled here
+            // anyway, that is its confirmed word that nothing will be paid: never read as a
+            // rejection, and compensated once, as canceled.
             return await compensate('canceled', 'recalled', `the bank canceled ${submission.railReference} on a recall`, submission.attemptId);
           } else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
             return await compensate('failed', answerNow.code ?? answerNow.state, `the bank ${answerNow.state} the payment (${answerNow.code ?? 'no code'})`, submission.attemptId);
