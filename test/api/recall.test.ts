@@ -3,7 +3,8 @@
  * the time-skipping Temporal server, MariaDB and the bank simulator: the bank's CNCL cancels the
  * transfer and voids the hold; its RJCR (already settled) is a 409 with its reason and the payout
  * completes; a bank that does not answer parks the transfer with the hold still held until a retry
- * gets the answer; SWIFT still refuses. The camt.056 the bank received is checked against the XSD.
+ * gets the answer; a client's own cancel recalls too; SWIFT still refuses. The camt.056 the bank
+ * received is checked against the XSD.
  */
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -45,9 +46,9 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
   }
 
   /** A SEPA payout of 25-odd EUR from a client holding 100.00 EUR, submitted and held pending at the bank. */
-  async function heldAtBank(): Promise<{ clientId: string; transferId: string; handle: Handle; reference: string; amount: number }> {
+  async function heldAtBank(): Promise<{ clientId: string; key: string; transferId: string; handle: Handle; reference: string; amount: number }> {
     const em = stack.orm.em.fork() as SqlEntityManager;
-    const { client } = await createClient(em, 'Recall Test Client');
+    const { client, apiKey } = await createClient(em, 'Recall Test Client');
     await deposit(em, { clientId: client.id, currency: 'EUR', amountMinor: 10_000, reference: `seed-${client.id}` });
     const amount = ++amountMinor;
     const base = await createdTransfer(stack.orm, client.id, amount, IBAN_BENEFICIARY, SLOW_POLL);
@@ -56,7 +57,7 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     const handle = await stack.start({ ...base, currency: 'EUR', targetCurrency: 'EUR', rail: 'sepa' });
     const state = await until('submitted', () => handle.query(statusQuery), (s) => s.status === 'submitted', 30_000);
     assert.equal(stack.bank.sim.payments.get(state.railReference!)!.status, 'held');
-    return { clientId: client.id, transferId: base.transferId, handle, reference: state.railReference!, amount };
+    return { clientId: client.id, key: apiKey, transferId: base.transferId, handle, reference: state.railReference!, amount };
   }
 
   const recallsOf = (reference: string) => stack.bank.sim.submissions.filter((s) => s.reference === reference && s.status.startsWith('recall_'));
@@ -180,6 +181,23 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     assert.ok(codes.includes('fx_unwind_target_leg') && codes.includes('fx_unwind_source_leg'), `the conversion was unwound: ${codes.join(', ')}`);
     assert.ok(!codes.includes('payout_settled'), 'nothing was paid out');
     assert.deepEqual(await auditLedger(stack.orm.em), []);
+  });
+
+  it("the client's own cancel recalls too: CNCL → canceled; another client's is 404 and sends nothing", async () => {
+    const { clientId, key, transferId, handle, reference } = await heldAtBank();
+    const other = await heldAtBank();
+    assert.equal((await call(stack.url, 'POST', `/v1/transfers/${transferId}/cancel`, { key: other.key, body: { reason: 'not mine' } })).status, 404);
+    assert.equal(recallsOf(reference).length, 0);
+    const canceled = await call(stack.url, 'POST', `/v1/transfers/${transferId}/cancel`, { key, body: { reason: 'sent twice' } });
+    assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+    assert.equal(canceled.body.status, 'canceled');
+    assert.equal(canceled.body.cancellation.accepted, true);
+    assert.equal((await handle.result()).status, 'canceled');
+    assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000, heldMinor: 0 });
+    assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator]), [['cancel', 'accepted', `client:${clientId}`]]);
+    // The other client's payout was never touched: released, it settles and completes.
+    await fetch(`${stack.bank.url}/sim/payments/${other.reference}/release`, { method: 'POST' });
+    assert.equal((await other.handle.result()).status, 'completed');
   });
 
   it('SWIFT after submission is still 409: it cannot recall', async () => {
