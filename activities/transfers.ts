@@ -46,9 +46,12 @@ export type SubmitOutcome =
   | { outcome: 'unknown'; attemptId: string; railReference: string; reason: string }
   | { outcome: 'rejected'; attemptId: string; railReference: string; code: string; message: string; fallback?: boolean };
 
-export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'not_found';
+/** `canceled`: the bank canceled the payment on our recall (camt.029 CNCL); nothing was paid. */
+export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'canceled' | 'not_found';
 
 const holdKey = (transferId: string) => `${transferId}:hold`;
+/** The recall's cancellation ID (camt.056 CxlId, at most 35 characters): one per transfer. */
+export const recallId = (transferId: string) => `${transferId}:rcl`;
 
 /** Inside a transaction: one single-phase posting between two system or client accounts by key. */
 async function move(
@@ -309,6 +312,38 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       }
     },
 
+    /**
+     * Asks the bank to cancel a submitted payment that has not settled (camt.056 on SEPA). Key: the
+     * cancellation ID `tr_…:rcl` (the step `tr_…:recall`, cut to the 35 characters the message
+     * allows), the same on every retry: the bank answers a repeated request with its first
+     * resolution. Results, never errors: `canceled` (the bank will not pay) and `refused` (it may
+     * still pay; the transfer carries on). Retryable: bank unavailable. Final: a rail without
+     * recall (`rail_cannot_recall`).
+     */
+    async recallPayout(input: { transferId: string; attemptId: string; reason: string }): Promise<{ outcome: 'canceled' } | { outcome: 'refused'; code: string; message: string }> {
+      const { transfer, attempt } = await inTransaction(em(), async (tx) => ({
+        transfer: await tx.findOneOrFail(Transfer, { id: input.transferId }),
+        attempt: await tx.findOneOrFail(Attempt, { id: input.attemptId }),
+      })).catch(nonRetryable);
+      const rail = railFor(attempt.rail);
+      if (!rail.recall) throw ApplicationFailure.nonRetryable(`rail ${attempt.rail} cannot recall a payment`, 'rail_cannot_recall');
+      try {
+        const answer = await rail.recall({
+          recallId: recallId(transfer.id),
+          reference: attempt.railReference,
+          amountMinor: transfer.targetAmountMinor,
+          currency: transfer.targetCurrency,
+          reason: 'CUST',
+          note: input.reason,
+        });
+        Context.current().log.info('payout recall answered', { transferId: transfer.id, railReference: attempt.railReference, outcome: answer.kind });
+        return answer.kind === 'canceled' ? { outcome: 'canceled' } : { outcome: 'refused', code: answer.code, message: answer.message };
+      } catch (err) {
+        if (err instanceof BankUnavailableError) throw unavailable(err);
+        throw err;
+      }
+    },
+
     /** Posts the hold (if no conversion did) and moves the payout to the rail's settlement account. Keys: `tr_…:hold:post`, `tr_…:settle`. */
     async settlePayout(input: { transferId: string; attemptId: string }): Promise<void> {
       await inTransaction(em(), async (tx) => {
@@ -381,8 +416,10 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         }
         if (input.attemptId) {
           const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });
-          if (attempt.status !== 'rejected') {
-            attempt.status = 'rejected';
+          // A payment the bank canceled on our recall is `recalled`; one it refused, `rejected`.
+          const ended = input.status === 'canceled' ? 'recalled' : 'rejected';
+          if (attempt.status !== ended) {
+            attempt.status = ended;
             attempt.failureCode = input.code;
             attempt.updatedAt = new Date();
           }

@@ -122,6 +122,8 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
       }
       throw new AppError('service_unavailable', `the ${kind} could not reach the transfer's workflow; retry with the same Idempotency-Key`, { cause: err });
     }
+    // Accepted, then refused by the bank (a recall answered RJCR): nothing changed, so it is a 409 with the bank's reason.
+    if (!result.accepted) throw new AppError('invalid_state', result.message);
     return { object: 'operator_action_result', transferId, ...result };
   }
 
@@ -176,7 +178,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     tag: 'transfers',
     auth: 'client',
     summary: 'Cancel a transfer before it is submitted to the bank',
-    description: '409 `invalid_state` once the payment was sent to the bank.',
+    description: '409 `invalid_state` once the payment was sent to the bank, unless the rail can recall it (sepa, before settlement): then the bank is asked, and its refusal is a 409 with its reason.',
     body: clientCancelSchema,
     responses: { 200: { description: 'The transfer, with the cancellation\'s outcome', schema: canceledTransferResponse } },
     errors: [404, 503],

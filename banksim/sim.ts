@@ -16,6 +16,7 @@ import { abaChecksumValid, NachaError, parseNacha, CREDIT_CODES } from '../rails
 import { buildPacs002, IsoMessageError, parsePacs008, parsePacs028, type ChargeBearer } from '../rails/iso20022/messages';
 import { buildPain002, parsePain001 } from '../rails/iso20022/pain';
 import { buildPacs004 } from '../rails/iso20022/pacs004';
+import { buildCamt029, parseCamt056 } from '../rails/iso20022/recall';
 import { settlementAtMs, type RailTime, type SettlementClock } from './settlement';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
@@ -56,7 +57,7 @@ const adjustmentSchema = z.strictObject({ rail: z.string().min(1), currency: z.s
 
 export type SimRule = z.infer<typeof ruleSchema> & { id: string };
 
-export type PaymentStatus = 'pending' | 'held' | 'settled' | 'rejected' | 'returned';
+export type PaymentStatus = 'pending' | 'held' | 'settled' | 'rejected' | 'returned' | 'canceled';
 
 export interface SimPayment {
   reference: string;
@@ -509,9 +510,95 @@ export function createBankSim(options: BankSimOptions) {
 
   function sepaReport(reference: string, originalMessageId: string): string {
     const p = advance(payments.get(reference)!);
-    const status = p.status === 'settled' ? 'ACSC' : p.status === 'rejected' || p.status === 'returned' ? 'RJCT' : p.status === 'held' ? 'PDNG' : 'ACTC';
+    const status = p.status === 'settled' ? 'ACSC' : p.status === 'rejected' || p.status === 'returned' ? 'RJCT' : p.status === 'held' ? 'PDNG' : p.status === 'canceled' ? 'CANC' : 'ACTC';
     return buildPain002({ messageId: `SIM-${randomUUID().slice(0, 30)}`, createdAt: new Date(now()), originalMessageId, endToEndId: reference, status, reasonCode: p.code ?? undefined });
   }
+
+  /** Resolutions already given, by cancellation ID: a repeated camt.056 gets the first answer. */
+  const recalls = new Map<string, { reference: string; xml: string }>();
+
+  /**
+   * SEPA recall: a camt.056.001.09 in, a camt.029.001.10 back. A payment not yet settled (pending
+   * or held) is canceled at once (CNCL) and never settles; a settled or returned one is refused
+   * (RJCR, ARDT: the funds already reached the beneficiary's bank), as is one the bank does not
+   * know (NOOR). The same cancellation ID is answered with its first resolution, counted as a
+   * duplicate. A rule `unavailable` (or `rate_limited`) matching the payment makes the bank
+   * refuse the request with 503 (429) and book nothing.
+   */
+  app.post('/sepa/camt056', express.text({ type: '*/*', limit: '1mb' }), (req, res) => {
+    const raw = typeof req.body === 'string' ? req.body : '';
+    const receivedAt = new Date(now()).toISOString();
+    let request: ReturnType<typeof parseCamt056>;
+    try {
+      request = parseCamt056(raw);
+    } catch (err) {
+      if (!(err instanceof IsoMessageError)) throw err;
+      submissions.push({ id: randomUUID(), rail: 'sepa', reference: '', amountMinor: 0, currency: '', status: 'recall_rejected_message', duplicate: false, receivedAt, raw });
+      res.status(400).json({ error: { code: 'message_rejected', message: err.message } });
+      return;
+    }
+    const reference = request.originalEndToEndId;
+    const record = (status: string, duplicate: boolean) =>
+      submissions.push({ id: randomUUID(), rail: 'sepa', reference, amountMinor: request.amountMinor, currency: request.currency, status, duplicate, receivedAt, raw });
+    const earlier = recalls.get(request.cancellationId);
+    if (earlier) {
+      if (earlier.reference !== reference) {
+        res.status(400).json({ error: { code: 'message_rejected', message: `TxInf/CxlId ${request.cancellationId} already names a recall of ${earlier.reference}` } });
+        return;
+      }
+      record('recall_duplicate', true);
+      res.type('application/xml').send(earlier.xml);
+      return;
+    }
+    const p = payments.get(reference);
+    if (p && p.rail === 'sepa') {
+      const down = pickBehavior({ accountNumber: p.accountNumber, iban: p.accountNumber, amountMinor: p.amountMinor, rail: p.rail });
+      if (down?.behavior === 'unavailable' || down?.behavior === 'rate_limited') {
+        consume(down as SimRule);
+        record('recall_unavailable', false);
+        res.status(down.behavior === 'unavailable' ? 503 : 429).set('Retry-After', '1').json({ error: { code: 'unavailable', message: 'bank is temporarily unavailable' } });
+        return;
+      }
+    }
+    let confirmation: 'CNCL' | 'RJCR';
+    let reasonCode: string | undefined;
+    let reasonText: string | undefined;
+    if (!p || p.rail !== 'sepa') {
+      confirmation = 'RJCR';
+      reasonCode = 'NOOR';
+      reasonText = `no SEPA payment ${reference} was received`;
+    } else if (p.amountMinor !== request.amountMinor || p.currency !== request.currency) {
+      confirmation = 'RJCR';
+      reasonCode = 'NOOR';
+      reasonText = `${reference} is for ${p.amountMinor} ${p.currency} (minor units), not ${request.amountMinor} ${request.currency}`;
+    } else {
+      advance(p);
+      if (p.status === 'pending' || p.status === 'held' || p.status === 'canceled') {
+        confirmation = 'CNCL';
+        p.status = 'canceled';
+        p.settleAtMs = null;
+        p.returnAtMs = null;
+      } else {
+        confirmation = 'RJCR';
+        reasonCode = 'ARDT';
+        reasonText = p.status === 'rejected' ? `${reference} was rejected, nothing to recall` : `${reference} already settled on ${new Date(p.settledAtMs ?? now()).toISOString().slice(0, 10)}`;
+      }
+    }
+    const xml = buildCamt029({
+      messageId: `SIM-RSL-${randomUUID().slice(0, 26)}`,
+      createdAt: new Date(now()),
+      assignerBic: request.assigneeBic,
+      assigneeBic: request.assignerBic,
+      cancellationId: request.cancellationId,
+      originalEndToEndId: reference,
+      confirmation,
+      ...(reasonCode ? { reasonCode } : {}),
+      ...(reasonText ? { reasonText } : {}),
+    });
+    recalls.set(request.cancellationId, { reference, xml });
+    record(confirmation === 'CNCL' ? 'recall_accepted' : 'recall_refused', false);
+    res.type('application/xml').send(xml);
+  });
 
   app.get('/sepa/payments/:reference', (req, res) => {
     const p = payments.get(req.params.reference);
@@ -700,8 +787,9 @@ export function createBankSim(options: BankSimOptions) {
     const reference = typeof req.query.reference === 'string' ? req.query.reference : undefined;
     const data = submissions.filter((s) => reference === undefined || s.reference === reference);
     const counts: Record<string, number> = {};
-    for (const s of data) if (s.reference && s.status !== 'unavailable' && s.status !== 'rate_limited' && s.status !== 'dropped') counts[s.reference] = (counts[s.reference] ?? 0) + 1;
-    res.json({ data, counts, duplicateCount: data.filter((s) => s.duplicate).length });
+    // Recall requests are not payment submissions: they never count toward a reference's payments.
+    for (const s of data) if (s.reference && s.status !== 'unavailable' && s.status !== 'rate_limited' && s.status !== 'dropped' && !s.status.startsWith('recall_')) counts[s.reference] = (counts[s.reference] ?? 0) + 1;
+    res.json({ data, counts, duplicateCount: data.filter((s) => s.duplicate && !s.status.startsWith('recall_')).length });
   });
 
   return { app, payments, submissions, rules };

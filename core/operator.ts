@@ -88,9 +88,11 @@ export function auditDetail(kind: OperatorActionKind, command: unknown, detail: 
 }
 
 /**
- * Whether a rail can take a payment back once it was submitted. None can in this build: ACH
- * reversals are only for erroneous entries and need the receiver's consent, SEPA and SWIFT
- * recalls (camt.056) are requests the beneficiary's bank may refuse, and instant rails are final.
- * A submitted payment is therefore never canceled; an operator works it out with the bank.
+ * Whether a rail can take a payment back once it was submitted. Only SEPA credit transfers, which
+ * settle D+1, can: until then a camt.056 recall asks the bank to cancel the payment, and its
+ * camt.029 answers CNCL (canceled, nothing will be paid) or RJCR (refused, e.g. already settled).
+ * ACH reversals are only for erroneous entries and need the receiver's consent, a SWIFT payment is
+ * with correspondent banks at once, and instant rails are final. Elsewhere a submitted payment is
+ * never canceled; an operator works it out with the bank.
  */
-export const RAIL_CAN_RECALL: Record<Rail, boolean> = { ach: false, sepa: false, sepa_instant: false, swift: false, rtp: false };
+export const RAIL_CAN_RECALL: Record<Rail, boolean> = { ach: false, sepa: true, sepa_instant: false, swift: false, rtp: false };

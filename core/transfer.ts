@@ -3,6 +3,7 @@
  *
  *   created → funds_held → [fx_locked] → submitted → settled → completed
  *   any non-terminal → needs_attention | unknown → (back into the flow) | failed | canceled
+ *   (submitted → canceled only on the bank's confirmation of a recall)
  *   completed → returned; completed → needs_attention (a late return) → returned | completed
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -29,7 +30,8 @@ const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   created: ['funds_held', 'failed', 'canceled', 'needs_attention'],
   funds_held: ['fx_locked', 'submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
-  submitted: ['settled', 'failed', 'needs_attention', 'unknown'],
+  // canceled: the bank confirmed a recall (camt.029 CNCL) before settlement.
+  submitted: ['settled', 'failed', 'canceled', 'needs_attention', 'unknown'],
   unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
   // created: a retry of a failed hold; returned: a late return an operator accepted.
   needs_attention: ['created', 'funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],

@@ -40,7 +40,7 @@ export async function bankFetch(baseUrl: string, path: string, init: RequestInit
 
 /** Where a payment stands at the bank, in the same words for every rail. */
 export interface PaymentStatusAnswer {
-  status: 'pending' | 'held' | 'settled' | 'rejected' | 'returned' | 'not_found';
+  status: 'pending' | 'held' | 'settled' | 'rejected' | 'returned' | 'canceled' | 'not_found';
   code: string | null;
   /** ACH: a notification of change on a paid entry (change code and the COR addenda's corrected data). */
   correction?: { code: string; correctedData: string } | null;
@@ -61,7 +61,24 @@ export interface PayoutRail {
   /** Sends one payment under its end-to-end reference; resending the same reference is safe. */
   submit(instruction: PayoutInstruction): Promise<SubmitAnswer>;
   inquire(reference: string): Promise<PaymentStatusAnswer>;
+  /**
+   * Asks the bank to cancel a submitted, unsettled payment (only rails that can recall carry it).
+   * `recallId` names the request; resending it is safe, the bank answers with its first resolution.
+   */
+  recall?(request: RecallRequest): Promise<RecallAnswer>;
 }
+
+export interface RecallRequest {
+  recallId: string;
+  reference: string;
+  amountMinor: number;
+  currency: string;
+  reason: 'CUST' | 'DUPL';
+  note?: string;
+}
+
+/** The bank's resolution: canceled (nothing will be paid) or refused, with its reason. */
+export type RecallAnswer = { kind: 'canceled' } | { kind: 'refused'; code: string; message: string };
 
 export interface PayoutInstruction {
   reference: string;

@@ -20,6 +20,7 @@ const FINAL_ERRORS = [
   'currency_mismatch',
   'rail_not_configured',
   'invalid_payment_instruction',
+  'rail_cannot_recall',
 ];
 
 /**
@@ -66,6 +67,20 @@ export const BANK_INQUIRY: ActivityOptions = {
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 8, nonRetryableErrorTypes: FINAL_ERRORS },
+};
+
+/**
+ * Recalling a submitted payment (camt.056). A refusal or a cancellation is a result; only a bank
+ * that does not answer is retried: from 2 s doubling to 30 s, six attempts within three minutes,
+ * resending the same cancellation ID, which the bank dedupes. Shorter than submission because an
+ * operator waits on the answer and the payment keeps moving towards settlement meanwhile; when
+ * the bank stays silent the transfer parks in needs_attention naming the unanswered recall, and
+ * nothing is compensated.
+ */
+export const BANK_RECALL: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '3m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: FINAL_ERRORS },
 };
 
 /**

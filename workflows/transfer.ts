@@ -18,8 +18,12 @@
  *      window's closing) and compensates; once it closed, cancel is refused as after submission.
  *      If no answer comes within the batch's budget the workflow reads the entry row itself.
  *                        From here the bank may have the payment: nothing is compensated unless the
- *                        bank says it did not pay (a rejection), and nothing is canceled (no rail
- *                        in this build can recall, see RAIL_CAN_RECALL).
+ *                        bank says it did not pay (a rejection, or a recall it confirmed).
+ *   2b. recallPayout     a cancel while submitted, on a rail that can recall (RAIL_CAN_RECALL: sepa):
+ *                        the bank's CNCL → compensations → canceled; its RJCR → the cancel is
+ *                        answered refused with the bank's reason and the payout carries on; no
+ *                        answer → needs_attention naming the unanswered recall (retry resends it
+ *                        under the same cancellation ID). Never compensated without the CNCL.
  *   3. checkPayout loop  every timing.pollIntervalMs up to timing.settlementTimeoutMs
  *                        rejected/returned before settlement → compensations → failed
  *      A submission whose answer never came is `unknown`: the loop inquires under the same
@@ -83,7 +87,7 @@ import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { auditDetail, commandProblem, decisionProblem, RAIL_CAN_RECALL, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult, type ReturnDecisionCommand } from '../core/operator';
 import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, TERMINAL_STATUSES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../core/transfer';
-import { ACH_ENTRY_STEP, ACH_FILE_ANSWER_GRACE_MS, AUDIT_RECORD, BANK_INQUIRY, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
+import { ACH_ENTRY_STEP, ACH_FILE_ANSWER_GRACE_MS, AUDIT_RECORD, BANK_INQUIRY, BANK_RECALL, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
 import { achFileAnswerSignal, type AchFileAnswer } from './ach-batch';
 import { returnDecisionSignal, returnDecisionUpdate, watchForReturns, type ReturnInQuestion } from './return-watch';
 
@@ -94,6 +98,7 @@ const bankInquiry = proxyActivities<Activities>(BANK_INQUIRY);
 const statements = proxyActivities<Activities>(STATEMENT_READ);
 const audit = proxyActivities<Activities>(AUDIT_RECORD);
 const achEntries = proxyActivities<Activities>(ACH_ENTRY_STEP);
+const bankRecall = proxyActivities<Activities>(BANK_RECALL);
 
 type Submission = Awaited<ReturnType<Activities['submitPayout']>>;
 type QueuedSubmission = Extract<Submission, { outcome: 'queued' }>;
@@ -198,6 +203,13 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   let returnInQuestion: ReturnInQuestion | undefined;
   /** Set just before the first submission: from then on the bank may have the payment. */
   let submitStarted = false;
+  /**
+   * True only while the inquiry loop waits on a payment the bank confirmed and has not settled:
+   * the one place a cancel can become a recall. A recall under way clears it (one at a time).
+   */
+  let recallOpen = false;
+  /** A recall sent and not yet answered (or parked unanswered): a second cancel is refused. */
+  let recallInFlight = false;
   /** An operator action being written to the audit log: it blocks others until it is accepted. */
   let claim: OperatorActionKind | undefined;
   /** An accepted operator action the flow has not applied yet. */
@@ -270,7 +282,10 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       return `the ${queuedIn.label} window (${queuedIn.windowId}) has closed and its file carries the payment under trace ${queuedIn.railReference}; ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
     }
     const sent = `the payment was sent to the bank over ${rail}${state.railReference ? ` under ${state.railReference}` : ''}`;
-    return RAIL_CAN_RECALL[rail] ? `${sent}; recalling it is not offered for ${transferId}` : `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+    if (!RAIL_CAN_RECALL[rail]) return `${sent} and ${rail} cannot recall it, so ${transferId} can no longer be canceled`;
+    if (recallInFlight) return `${sent}; a recall of it is already waiting for the bank's answer`;
+    if (recallOpen) return undefined;
+    return `${sent}; a recall can only be asked while the bank holds the payment as submitted and unsettled, and ${transferId} is ${state.status}`;
   }
 
   function record(id: string, kind: OperatorActionKind, command: OperatorCommand, via: 'update' | 'signal', outcome: 'accepted' | 'refused', detail: string): OperatorActionRecord {
@@ -371,13 +386,20 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     parked = p;
     state.waitingFor = { step: p.step, retry: p.retryMeans, cancel: p.cancelRefusal ? `refused: ${p.cancelRefusal}` : 'undoes what was done and ends the transfer canceled' };
     setStatus('needs_attention', recorded);
-    while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
-      if (workflowInfo().continueAsNewSuggested) {
-        // Parking adds five events a week, so this takes decades; it would mean operator traffic
-        // far beyond normal. The saga's position is not carried across a continue-as-new, so the
-        // workflow keeps waiting and says so in the worker's log.
-        log.warn('parked transfer with a large history', { transferId, historyLength: workflowInfo().historyLength });
+    for (;;) {
+      while (!(await condition(() => pending !== undefined, OPERATOR_WAIT_SLICE))) {
+        if (workflowInfo().continueAsNewSuggested) {
+          // Parking adds five events a week, so this takes decades; it would mean operator traffic
+          // far beyond normal. The saga's position is not carried across a continue-as-new, so the
+          // workflow keeps waiting and says so in the worker's log.
+          log.warn('parked transfer with a large history', { transferId, historyLength: workflowInfo().historyLength });
+        }
       }
+      // A cancel accepted for a recall just before the transfer parked here is not one this step
+      // allows: it must never compensate a payment the bank may pay. It is answered refused.
+      if (pending!.kind !== 'cancel' || !p.cancelRefusal) break;
+      answers.set(pending!.id, { action: 'cancel', accepted: false, status: state.status, message: `refused: ${p.cancelRefusal}` });
+      pending = undefined;
     }
     const action = pending!;
     pending = undefined;
@@ -408,6 +430,18 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     awaiting.push(pending);
     pending = undefined;
     answer(`nothing to retry: the bank already confirmed the payment, the transfer is ${state.status}`);
+  }
+
+  /**
+   * A cancel accepted for a recall just as the bank reported the payment settled: too late to
+   * recall, and its Update is answered so (the audit row says it was accepted for a recall).
+   */
+  async function refuseStaleCancel(): Promise<void> {
+    // Only a cancel accepted for a recall can be on its way here: wait for its audit row first.
+    if (claim === 'cancel') await condition(() => claim === undefined, AUDIT_WAIT);
+    if (pending?.kind !== 'cancel') return;
+    answers.set(pending.id, { action: 'cancel', accepted: false, status: state.status, message: `too late to recall: the bank reported ${state.railReference ?? 'the payment'} settled` });
+    pending = undefined;
   }
 
   /**
@@ -453,8 +487,58 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
     }
   }
 
+  /**
+   * Asks the bank to recall the submitted payment for an accepted cancel. 'canceled' only on the
+   * bank's CNCL; on its RJCR the cancel's Update is answered refused (accepted: false) with the
+   * bank's reason and the payout carries on. A bank that does not answer within BANK_RECALL parks
+   * the transfer naming the unanswered recall: the bank may cancel it or pay it, so nothing is
+   * compensated; an operator's retry resends the same cancellation ID (the bank dedupes it).
+   */
+  async function recallPayment(action: Accepted, attemptId: string, railReference: string): Promise<'canceled' | 'refused'> {
+    // One recall at a time: further cancels are refused until this one is answered.
+    recallOpen = false;
+    recallInFlight = true;
+    try {
+      return await askForRecall(action, attemptId, railReference);
+    } finally {
+      recallInFlight = false;
+    }
+  }
+
+  async function askForRecall(action: Accepted, attemptId: string, railReference: string): Promise<'canceled' | 'refused'> {
+    for (;;) {
+      try {
+        const r = await bankRecall.recallPayout.executeWithOptions({ ...BANK_RECALL, summary: `recall ${railReference} (camt.056)` }, [{ transferId, attemptId, reason: action.command.reason }]);
+        if (r.outcome === 'canceled') return 'canceled';
+        const message = `${r.message}; ${railReference} stays with the bank and the payout carries on`;
+        answers.set(action.id, { action: 'cancel', accepted: false, status: state.status, message });
+        // A retry that resent an unanswered recall is answered with the same outcome.
+        answer(message);
+        log.info('recall refused by the bank', { transferId, railReference, code: r.code });
+        return 'refused';
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        awaiting.push(action);
+        await park(
+          {
+            step: 'recall',
+            resumeStatus: 'submitted',
+            retryMeans: `sends the recall of ${railReference} again under the same cancellation ID`,
+            cancelRefusal: `the recall of ${railReference} is unanswered; retry sends it again`,
+          },
+          `the bank did not answer the recall of ${railReference} (${failureText(err)}); it may still cancel or pay it, so nothing was compensated`,
+        );
+        // A retry: the cancel itself was answered by the park; the retry is answered by the outcome.
+        action = { ...action, id: `${action.id}:resent` };
+      }
+    }
+  }
+
   const cancelAllowed = () => undefined;
-  const sentToBank = () => `the payment was sent to the bank over ${rail} and ${rail} cannot recall it; retry, or settle it with the bank`;
+  const sentToBank = () =>
+    RAIL_CAN_RECALL[rail]
+      ? `the payment was sent to the bank over ${rail}; a recall is asked only while the workflow follows it as submitted and unsettled, not from needs_attention; retry, or settle it with the bank`
+      : `the payment was sent to the bank over ${rail} and ${rail} cannot recall it; retry, or settle it with the bank`;
   /** A submission refused by the bank (5xx, 429, connection refused) took nothing; anything else might have landed. */
   const submitCancel = (err: ActivityFailure) =>
     err.cause instanceof ApplicationFailure && err.cause.type === 'BankUnavailable'
@@ -566,6 +650,7 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
   async function compensate(status: 'failed' | 'canceled', code: string, message: string, attemptId?: string): Promise<TransferState> {
     // A transfer canceled before its hold was placed answers the API's fundsHeld update too.
     holdOutcome ??= { held: false, status, failureCode: code };
+    recallOpen = false;
     await CancellationScope.nonCancellable(async () => {
       for (;;) {
         try {
@@ -658,9 +743,19 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         while (waitedMs < input.timing.settlementTimeoutMs && !settled) {
           answerStaleRetry();
           const delayMs = unknown ? Math.min(input.timing.pollIntervalMs * 2 ** notFound, input.timing.pollIntervalMs * INQUIRY_BACKOFF_MAX) : input.timing.pollIntervalMs;
-          // An operator's retry while the outcome is unknown asks the bank at once.
-          await condition(() => unknown && pending?.kind === 'retry', delayMs);
+          // An operator's retry while the outcome is unknown asks the bank at once; a cancel while
+          // submitted (on a rail that can recall) recalls at once.
+          recallOpen = !unknown && RAIL_CAN_RECALL[rail];
+          await condition(() => (unknown && pending?.kind === 'retry') || (recallOpen && pending?.kind === 'cancel'), delayMs);
           waitedMs += delayMs;
+          if (pending?.kind === 'cancel') {
+            const action = pending;
+            pending = undefined;
+            if ((await recallPayment(action, submission.attemptId, submission.railReference)) === 'canceled') {
+              awaiting.push(action);
+              return await compensate('canceled', 'recalled', `canceled by ${action.command.operator}: ${action.command.reason}; the bank recalled ${submission.railReference} (camt.029 CNCL)`, submission.attemptId);
+            }
+          }
           const asked = unknown && pending?.kind === 'retry' ? pending : undefined;
           if (asked) {
             pending = undefined;
@@ -675,8 +770,16 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
             setStatus('submitted', null);
           }
           if (asked) answer(`inquired again: the bank answered ${answerNow.state}`);
-          if (answerNow.state === 'settled') settled = true;
-          else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
+          if (answerNow.state === 'settled') {
+            settled = true;
+            recallOpen = false;
+          } else if (answerNow.state === 'canceled') {
+            // Only a recall of ours cancels a payment, and its CNCL normally ends the transfer in
+            // recallPayment before the loop looks again. Should the bank report it canceled here
+            // anyway, that is its confirmed word that nothing will be paid: never read as a
+            // rejection, and compensated once, as canceled.
+            return await compensate('canceled', 'recalled', `the bank canceled ${submission.railReference} on a recall`, submission.attemptId);
+          } else if (answerNow.state === 'rejected' || answerNow.state === 'returned') {
             return await compensate('failed', answerNow.code ?? answerNow.state, `the bank ${answerNow.state} the payment (${answerNow.code ?? 'no code'})`, submission.attemptId);
           } else if (answerNow.state === 'not_found' && unknown && ++notFound >= NOT_FOUND_BEFORE_RESEND) {
             if (resends >= MAX_RESENDS) {
@@ -701,7 +804,9 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
             setStatus(unknown ? 'unknown' : 'submitted', submission.outcome === 'unknown' ? submission.reason : null);
           }
         }
+        recallOpen = false;
         answerStaleRetry();
+        await refuseStaleCancel();
         if (settled) break;
         // Funds may already be at the beneficiary: never compensate here. An operator decides.
         await park(

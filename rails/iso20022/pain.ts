@@ -80,7 +80,8 @@ export function parsePain001(xml: string): SepaCreditTransfer {
 }
 
 /** ACTC technically accepted, ACSP settlement in process, ACSC settled, RJCT rejected. */
-export type PainStatus = 'ACTC' | 'ACSP' | 'ACSC' | 'RJCT' | 'PDNG';
+/** CANC: canceled on a recall (camt.056) before settlement. */
+export type PainStatus = 'ACTC' | 'ACSP' | 'ACSC' | 'RJCT' | 'PDNG' | 'CANC';
 
 export interface PainStatusReport {
   messageId: string;
@@ -115,7 +116,7 @@ export function parsePain002(xml: string): PainStatusReport {
   const root = required(parseXml(xml)?.Document?.CstmrPmtStsRpt, 'Document/CstmrPmtStsRpt');
   const tx = required(root.OrgnlPmtInfAndSts?.TxInfAndSts, 'OrgnlPmtInfAndSts/TxInfAndSts');
   const status = required(tx.TxSts, 'TxInfAndSts/TxSts') as PainStatus;
-  if (!['ACTC', 'ACSP', 'ACSC', 'RJCT', 'PDNG'].includes(status)) throw new IsoMessageError(`TxInfAndSts/TxSts: unknown status ${status}`);
+  if (!['ACTC', 'ACSP', 'ACSC', 'RJCT', 'PDNG', 'CANC'].includes(status)) throw new IsoMessageError(`TxInfAndSts/TxSts: unknown status ${status}`);
   return {
     messageId: required(root.GrpHdr?.MsgId, 'GrpHdr/MsgId'),
     createdAt: new Date(required(root.GrpHdr?.CreDtTm, 'GrpHdr/CreDtTm')),

@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TransferTiming, TransferWorkflowInput } from '../../core/transfer';
+import { railTiming, type TransferTiming, type TransferWorkflowInput } from '../../core/transfer';
+import { Transfer } from '../../db/schema';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
 import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
-import { BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
+import { BENEFICIARY, IBAN_BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
 import type { TransferRunner } from '../support/workflow-runner';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
@@ -61,6 +62,25 @@ async function lateReturn(runner: TransferRunner, accountNumber: string, decide:
     await runner.env.sleep('30 days'); // a few of the wait's slices
     await decide(handle);
   });
+  return { input, state };
+}
+
+/**
+ * A SEPA payout the bank holds pending, then `during` (a cancel that recalls it). The workflow
+ * asks the bank every ten minutes, so (time not skipping while `during` runs) it does not look
+ * between the test's steps.
+ */
+async function sepaHeld(runner: TransferRunner, amountMinor: number, during: (handle: Handle, reference: string) => Promise<void>) {
+  const clientId = await fundedClient(runner.orm, 10_000, 'EUR');
+  const base = await createdTransfer(runner.orm, clientId, amountMinor, IBAN_BENEFICIARY, { ...railTiming('demo'), pollIntervalMs: 10 * 60_000, settlementTimeoutMs: 60 * 60_000 });
+  await runner.orm.em.fork().nativeUpdate(Transfer, { id: base.transferId }, { currency: 'EUR', targetCurrency: 'EUR', rail: 'sepa' });
+  const input = { ...base, currency: 'EUR', targetCurrency: 'EUR', rail: 'sepa' as const };
+  await rule(runner, { match: { amountMinor, rail: 'sepa' }, behavior: 'hold', times: 1 });
+  const state = await runner.run(input, async (handle) => {
+    await statusReached(handle, 'submitted');
+    await during(handle, (await handle.query(statusQuery)).railReference!);
+  });
+  await runner.clearRules();
   return { input, state };
 }
 
@@ -144,5 +164,25 @@ export const PATHS: RecordedPath[] = [
       const { input } = await createdFxTransfer(r.orm, clientId, 20_000, 'EUR', 'USD', { ...BENEFICIARY, accountNumber: '000111111116' });
       return { input, state: await r.run(input) };
     },
+  },
+  {
+    name: 'sepa-recall',
+    status: 'canceled',
+    run: (r) =>
+      sepaHeld(r, 2_001, async (handle) => {
+        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'duplicate payout', operator: 'recorder' }] });
+        assert.equal(result.status, 'canceled');
+      }),
+  },
+  {
+    name: 'sepa-recall-refused',
+    status: 'completed',
+    run: (r) =>
+      sepaHeld(r, 2_002, async (handle, reference) => {
+        const res = await fetch(`${r.bank.url}/sim/payments/${reference}/release`, { method: 'POST' });
+        assert.equal(res.status, 200);
+        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'too late', operator: 'recorder' }] });
+        assert.equal(result.accepted, false);
+      }),
   },
 ];
