@@ -12,7 +12,7 @@
  * A notification of change (ACH COR entry) seen on a look is recorded on the transfer, once; the
  * payout stays completed. A bank that does not answer a look is asked again at the next one.
  */
-import { ActivityFailure, defineSignal, defineUpdate, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, defineSignal, defineUpdate, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { BANK_RETURN_WATCH, LEDGER_STEP } from './activity-options';
 import type { OperatorResult, ReturnDecisionCommand } from '../core/operator';
@@ -54,6 +54,23 @@ export async function watchForReturns(
   setStatus: (status: TransferStatus, reason: string, failureCode?: string) => void,
   decide: (question: ReturnInQuestion) => Promise<ReturnDecisionCommand>,
 ): Promise<void> {
+  /**
+   * A return the bank made must be booked whatever happens to the database meanwhile: each of
+   * these activities (idempotent by the transfer) is tried again every returnPollIntervalMs until
+   * it succeeds, instead of failing the workflow and leaving the money uncredited.
+   */
+  async function untilDone<T>(what: string, run: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await run();
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.error(`could not ${what}; trying again`, { transferId: watch.transferId, error: err.message });
+        await sleep(watch.timing.returnPollIntervalMs);
+      }
+    }
+  }
+
   const corrections = new Set<string>();
   const looks = Math.ceil(watch.timing.returnWindowMs / watch.timing.returnPollIntervalMs);
   for (let look = 0; look < looks; look++) {
@@ -66,26 +83,33 @@ export async function watchForReturns(
       throw err;
     }
     if (answer.correction && !corrections.has(answer.correction.code)) {
-      await returnDb.recordCorrection({ transferId: watch.transferId, traceNumber: watch.railReference, ...answer.correction });
-      corrections.add(answer.correction.code);
+      try {
+        await returnDb.recordCorrection({ transferId: watch.transferId, traceNumber: watch.railReference, ...answer.correction });
+        corrections.add(answer.correction.code);
+      } catch (err) {
+        // A correction that cannot be stored now is tried again at the next look; it must never
+        // end the watch, or a later return would go uncredited.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.error('notification of change not recorded; trying again at the next look', { transferId: watch.transferId, error: err.message });
+      }
     }
     if (answer.state !== 'returned' && answer.state !== 'rejected') continue;
 
     const code = answer.code ?? 'returned';
     // Workflow time: on a server that skips time, the skipped days count.
-    const verdict = await returnDb.assessReturn({ transferId: watch.transferId, rail: watch.rail, code, settledAtMs: watch.settledAtMs, receivedAtMs: Date.now() });
+    const verdict = await untilDone('assess the return', () => returnDb.assessReturn({ transferId: watch.transferId, rail: watch.rail, code, settledAtMs: watch.settledAtMs, receivedAtMs: Date.now() }));
     if (verdict.take) {
-      await returnDb.recordReturn({ transferId: watch.transferId, code });
+      await untilDone('credit the return back', () => returnDb.recordReturn({ transferId: watch.transferId, code }));
       setStatus('returned', `returned by the bank (${code})`, code);
       return;
     }
     const d = await decide({ code, reason: verdict.reason });
     if (d.decision === 'accept') {
       const reason = `late return ${code} accepted by ${d.operator}: ${d.reason}`;
-      await returnDb.recordReturn({ transferId: watch.transferId, code, reason });
+      await untilDone('credit the accepted late return back', () => returnDb.recordReturn({ transferId: watch.transferId, code, reason }));
       setStatus('returned', reason, code);
     } else {
-      await returnDb.dishonorReturn({ transferId: watch.transferId, code, operator: d.operator, reason: d.reason });
+      await untilDone('record the dishonored return', () => returnDb.dishonorReturn({ transferId: watch.transferId, code, operator: d.operator, reason: d.reason }));
       setStatus('completed', `return ${code} dishonored by ${d.operator}: ${d.reason}`);
     }
     return;

@@ -602,9 +602,20 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         fileAnswer = fileAnswers.get(windowId);
         if (fileAnswer) break;
         if (pending?.kind === 'cancel') {
-          const w = await step('withdrawAchEntry', preSubmitStatus, cancelAllowed, () =>
-            achEntries.withdrawAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: `withdraw trace ${railReference} from ${windowId}` }, [{ traceNumber: railReference }]),
-          );
+          let w;
+          try {
+            w = await achEntries.withdrawAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: `withdraw trace ${railReference} from ${windowId}` }, [{ traceNumber: railReference }]);
+          } catch (err) {
+            if (!(err instanceof ActivityFailure)) throw err;
+            // The entry may still be in the window and go out in its file: this cancel must not
+            // compensate. park() answers it refused; a retry waits for the file again, and a new
+            // cancel tries the withdrawal again while the window is open.
+            await park(
+              { step: 'withdrawAchEntry', resumeStatus: preSubmitStatus, retryMeans: `waits for the ${q.label} window's file again; cancel again to withdraw trace ${railReference}`, cancelRefusal: `withdrawing trace ${railReference} from ${windowId} failed; the entry may still go out in its file` },
+              `withdrawing trace ${railReference} from ${windowId} failed after its retries: ${failureText(err)}`,
+            );
+            continue;
+          }
           if (w.withdrawn) {
             queuedIn = undefined;
             cancelIfAsked();
@@ -617,7 +628,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       }
       if (!fileAnswer) {
         // No word from the batch workflow within its budget: the entry row says what is known.
-        const row = await step('achEntryState', preSubmitStatus, cancelAllowed, () => achEntries.achEntryState({ traceNumber: railReference }));
+        // Until the row is read, the entry may be in a file the bank took: no cancel here.
+        const row = await step('achEntryState', preSubmitStatus, () => `trace ${railReference} may be in a file the bank accepted; retry reads its state again`, () => achEntries.achEntryState({ traceNumber: railReference }));
         const outcome = row.status === 'accepted' ? 'accepted' : row.status === 'rejected' ? 'rejected' : row.status === 'file_refused' ? 'file_rejected' : 'file_unconfirmed';
         fileAnswer = { windowId: q.windowId, fileId: row.fileId, traceNumber: railReference, outcome, code: row.code, message: `no answer from the batch workflow of ${q.windowId} within ${ACH_FILE_ANSWER_GRACE_MS} ms of its cut-off; the entry is ${row.status}` };
       }
@@ -633,7 +645,8 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
         { step: 'achFile', resumeStatus: preSubmitStatus, retryMeans: `re-queues the entry into a later window under the same trace ${railReference}${refused ? '' : ', once the bank says it does not have it'}`, cancelRefusal },
         `${fileAnswer.message}; trace ${railReference} was in file ${fileAnswer.fileId} of the ${q.label} window (${q.windowId})`,
       );
-      const again = await step('requeueAchEntry', preSubmitStatus, () => cancelRefusal, () =>
+      // A re-queue that failed half-way may have put the entry in a new window: finish it before any cancel.
+      const again = await step('requeueAchEntry', preSubmitStatus, () => cancelRefusal ?? `trace ${railReference} may already be queued in a new window; retry finishes the re-queue, then cancel withdraws it`, () =>
         achEntries.requeueAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: `re-queue trace ${railReference}` }, [{ traceNumber: railReference }]),
       );
       if (again.outcome === 'accepted') return accepted(`the bank confirmed trace ${railReference} on inquiry`);
