@@ -122,8 +122,6 @@ export const transferListQuery = listQuery('tr', {
   status: z.enum(TRANSFER_STATUSES, { error: `must be one of ${TRANSFER_STATUSES.join(', ')}` }).optional().meta({ description: 'only transfers in this status' }),
 });
 
-/** Any list of transfers (a client's, or every client's for ops) takes the same query. */
-export const listSchema = transferListQuery;
 
 /** Parses or throws the API's 400 with `param` naming the first offending field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {

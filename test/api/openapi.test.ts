@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { chromium } from 'playwright-core';
@@ -44,7 +44,6 @@ describe('API: OpenAPI document and /docs', () => {
   let doc: Doc;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
-  const compiled = new Map<string, ValidateFunction>();
 
   before(async () => {
     stack = await apiStack();
@@ -53,22 +52,15 @@ describe('API: OpenAPI document and /docs', () => {
     doc = (await res.json()) as Doc;
   });
 
-  /** Validates a live answer against the document's schema for its route, method and status. */
+  /**
+   * The answer's route is the one the test meant, and it lists the status; the body itself was
+   * checked against the document by call() (test/support/openapi-check.ts), as in every suite.
+   */
   function assertMatchesDocument(method: string, template: string, reply: Reply): void {
     const path = template.replace(/:(\w+)/g, '{$1}');
     const operation = doc.paths[path]?.[method.toLowerCase()];
     assert.ok(operation, `${method} ${path} is not in the document`);
-    const response = operation.responses[String(reply.status)];
-    assert.ok(response, `${method} ${path} answered ${reply.status}, which the document does not list (it lists ${Object.keys(operation.responses).join(', ')})`);
-    const schema = response.content?.['application/json']?.schema;
-    assert.ok(schema, `${method} ${path} ${reply.status} has no JSON schema in the document`);
-    const key = `${method} ${path} ${reply.status}`;
-    let validate = compiled.get(key);
-    if (!validate) {
-      validate = ajv.compile({ ...schema, components: doc.components });
-      compiled.set(key, validate);
-    }
-    assert.ok(validate(reply.body), `${key}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(reply.body).slice(0, 1000)}`);
+    assert.ok(operation.responses[String(reply.status)], `${method} ${path} answered ${reply.status}, which the document does not list (it lists ${Object.keys(operation.responses).join(', ')})`);
   }
 
   it('is a valid OpenAPI 3.1 document titled Railyard API', async () => {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { buildCamt029, buildCamt056, parseCamt029, parseCamt056, type CancellationRequest } from '../../rails/iso20022/recall';
-import { buildPain001, parsePain002 } from '../../rails/iso20022/pain';
+import { parsePain002 } from '../../rails/iso20022/pain';
 import { IsoMessageError } from '../../rails/iso20022/xml';
 import { createSepaRail } from '../../rails/sepa/rail';
 import { SEPA_ORIGINATOR } from '../../workers/deps';
