@@ -37,6 +37,8 @@ import { sameKey } from './keys';
 import { errorHandler, notFound, requireJsonBody } from './errors';
 import { withIdempotency } from './idempotency';
 import { webhookRoutes } from './routes-webhooks';
+import { dispatcherOptions, type DispatcherOptions } from '../webhooks/dispatcher';
+import { loadConfig } from '../core/config';
 import { registerOpsRoutes } from './routes-ops';
 import { createClientSchema, createQuoteSchema, createTransferDocSchema, createTransferSchema, depositSchema, emptyBodySchema, parse, parseBeneficiary, transferListQuery } from './schemas';
 import type { RatesSource } from '../fx/rates';
@@ -44,6 +46,9 @@ import { createQuote, quoteView, type FxPricing } from '../services/fx';
 import { reconciliationRoutes } from './routes-reconciliation';
 import { codecRoutes } from './routes-codec';
 import { encryptionCodecOf } from '../core/payload-codec';
+
+/** Webhook delivery for an app built without settings: the defaults, private addresses refused. */
+const REFUSE_PRIVATE_DELIVERY: DispatcherOptions = { ...dispatcherOptions(loadConfig({})), allowPrivateAddresses: false };
 
 export interface AppDeps {
   orm: MikroORM;
@@ -58,6 +63,8 @@ export interface AppDeps {
   codecCorsOrigins: string[];
   /** CODEC_LOCAL_UI_DECODE: the local Temporal UI decodes without the operator key (loopback only). */
   codecLocalUiDecode?: boolean;
+  /** Webhook delivery settings (a retry is sent from the API); without them, the defaults with private addresses refused. */
+  webhooks?: DispatcherOptions;
   logger?: Logger;
 }
 
@@ -344,7 +351,7 @@ export function createApp(deps: AppDeps) {
     res.json({ object: 'list', data: await transferViews(em(), page.rows), hasMore: page.hasMore });
   });
 
-  app.use(webhookRoutes(orm, requireClient, clientIdOf));
+  app.use(webhookRoutes({ orm, requireClient, clientIdOf, delivery: deps.webhooks ?? REFUSE_PRIVATE_DELIVERY }));
   app.use(reconciliationRoutes({ em, requireOps }));
   registerOpsRoutes(app, { orm, temporal, requireOps, requireClient, clientIdOf });
 

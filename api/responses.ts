@@ -129,7 +129,14 @@ export const readinessResponse = z
   .meta({ id: 'Readiness' });
 
 export const webhookEndpointResponse = z
-  .strictObject({ id: z.string(), object: z.literal('webhook_endpoint'), url: z.string(), events: z.array(z.string()), createdAt: timestamp })
+  .strictObject({
+    id: z.string(),
+    object: z.literal('webhook_endpoint'),
+    url: z.string(),
+    events: z.array(z.string()),
+    previousSecretExpiresAt: timestamp.nullable().meta({ description: 'after a rotation, until when the replaced secret still signs beside the new one' }),
+    createdAt: timestamp,
+  })
   .meta({ id: 'WebhookEndpoint' });
 export const createdWebhookEndpointResponse = webhookEndpointResponse
   .extend({ secret: z.string().meta({ description: 'the signing secret (whsec_…), shown once' }) })
@@ -138,6 +145,38 @@ export const webhookEndpointListResponse = listResponse(webhookEndpointResponse,
 export const deletedWebhookEndpointResponse = z
   .strictObject({ id: z.string(), object: z.literal('webhook_endpoint'), deleted: z.literal(true) })
   .meta({ id: 'DeletedWebhookEndpoint' });
+export const rotatedWebhookSecretResponse = webhookEndpointResponse
+  .extend({ secret: z.string().meta({ description: 'the new signing secret (whsec_…); the old one signs beside it until previousSecretExpiresAt' }) })
+  .meta({ id: 'RotatedWebhookSecret' });
+
+export const webhookDeliveryResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('webhook_delivery'),
+    endpointId: z.string(),
+    eventId: z.string(),
+    status: z.enum(['pending', 'delivered', 'dead']).meta({ description: '`pending` until a 2xx answer (`delivered`) or the maximum age (`dead`)' }),
+    attempts: z.int().min(0),
+    lastStatusCode: z.int().nullable().meta({ description: 'HTTP status of the last answer; null before any, or when the last attempt got none' }),
+    lastError: z.string().nullable().meta({ description: 'why the last attempt failed (`HTTP 500`, a refused connection, a timeout)' }),
+    lastAttemptAt: timestamp.nullable(),
+    nextAttemptAt: timestamp.nullable().meta({ description: 'when the next attempt is due; null once delivered or dead' }),
+    deliveredAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'WebhookDelivery' });
+export const webhookDeliveryListResponse = listResponse(webhookDeliveryResponse, 'WebhookDeliveryList');
+
+export const eventResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('event'),
+    type: z.literal('transfer.updated'),
+    createdAt: timestamp,
+    data: z.strictObject({ transfer: transferResponse }),
+  })
+  .meta({ id: 'Event', description: 'the body a webhook delivery of this event sends, with `object`' });
+export const eventListResponse = listResponse(eventResponse, 'EventList');
 
 export const reconciliationBreakResponse = z
   .strictObject({

@@ -8,6 +8,7 @@ import { createApp } from './app';
 import { createRatesSource } from '../fx/rates';
 import { sweepIdempotencyKeys } from './idempotency';
 import { startRecoverySweep } from '../services/recover-transfers';
+import { dispatcherOptions } from '../webhooks/dispatcher';
 
 export interface ApiServer {
   server: Server;
@@ -31,6 +32,7 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
     rateLimit: { ratePerSecond: deps.config.RATE_LIMIT_PER_SECOND, burst: deps.config.RATE_LIMIT_BURST },
     codecCorsOrigins: codecCorsOrigins(deps.config),
     codecLocalUiDecode: deps.config.CODEC_LOCAL_UI_DECODE === 'true',
+    webhooks: dispatcherOptions(deps.config),
     logger: deps.logger,
   });
   const server = await new Promise<Server>((resolve, reject) => {

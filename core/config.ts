@@ -64,8 +64,12 @@ const schema = z.object({
   WEBHOOK_MAX_AGE_MS: z.coerce.number().int().min(100).max(30 * 86_400_000).default(3 * 86_400_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-  /** `true` lets webhooks reach loopback and private addresses: for receivers on a development machine only. */
-  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false'),
+  /**
+   * Whether webhook endpoints may be on loopback, private and link-local addresses (a receiver on
+   * this machine). Unset, it follows HOST: allowed on a loopback HOST (`npm start`), refused
+   * elsewhere, at creation and at delivery. `true` is refused with any other HOST.
+   */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   RAIL_TIME: z.enum(['demo', 'real']).default('demo'),
   /** Per API key, in each API process: tokens refilled per second, and the bucket's size (the burst). */
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive('must be greater than 0').max(100_000).default(25),
@@ -96,7 +100,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.data.CODEC_LOCAL_UI_DECODE === 'true' && !LOOPBACK_HOSTS.has(parsed.data.HOST)) {
     throw new ConfigError(`CODEC_LOCAL_UI_DECODE=true needs HOST to be a loopback address (${[...LOOPBACK_HOSTS].join(', ')}), not ${parsed.data.HOST}: elsewhere the codec server needs the operator key`);
   }
+  if (parsed.data.WEBHOOK_ALLOW_PRIVATE_URLS === 'true' && !LOOPBACK_HOSTS.has(parsed.data.HOST)) {
+    throw new ConfigError(`WEBHOOK_ALLOW_PRIVATE_URLS=true needs HOST to be a loopback address (${[...LOOPBACK_HOSTS].join(', ')}), not ${parsed.data.HOST}: elsewhere webhooks to private addresses would let a client reach internal hosts`);
+  }
   return parsed.data;
+}
+
+/** Webhook endpoints on this machine or the private network: for a loopback HOST only (see WEBHOOK_ALLOW_PRIVATE_URLS). */
+export function webhookPrivateUrlsAllowed(config: Pick<Config, 'HOST' | 'WEBHOOK_ALLOW_PRIVATE_URLS'>): boolean {
+  return config.WEBHOOK_ALLOW_PRIVATE_URLS ? config.WEBHOOK_ALLOW_PRIVATE_URLS === 'true' : LOOPBACK_HOSTS.has(config.HOST);
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);

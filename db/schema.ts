@@ -348,6 +348,12 @@ export interface WebhookEndpointRow {
    * It is shown to the client once, at creation; the database is the thing to protect.
    */
   secret: string;
+  /**
+   * After a rotation, the secret it replaced, which keeps signing beside the new one until
+   * `previousSecretExpiresAt` so that receivers can switch over without dropping a delivery.
+   */
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
   createdAt: Date;
 }
 export const WebhookEndpoint = new EntitySchema<WebhookEndpointRow>({
@@ -360,6 +366,8 @@ export const WebhookEndpoint = new EntitySchema<WebhookEndpointRow>({
     url: { type: 'string', length: 2048 },
     events: { type: JsonText },
     secret: { type: 'string', length: 80 },
+    previousSecret: { type: 'string', length: 80, nullable: true },
+    previousSecretExpiresAt: { type: 'datetime', length: 3, nullable: true },
     createdAt: at(),
   },
 });
@@ -399,6 +407,8 @@ export interface WebhookDeliveryRow {
   attempts: number;
   nextAttemptAt: Date;
   lastAttemptAt: Date | null;
+  /** The HTTP status of the last attempt's answer; null before any, and when it got none. */
+  lastStatusCode: number | null;
   lastError: string | null;
   deliveredAt: Date | null;
   createdAt: Date;
@@ -416,6 +426,7 @@ export const WebhookDelivery = new EntitySchema<WebhookDeliveryRow>({
     attempts: { type: 'integer' },
     nextAttemptAt: at(),
     lastAttemptAt: { type: 'datetime', length: 3, nullable: true },
+    lastStatusCode: { type: 'integer', nullable: true },
     lastError: { type: 'string', length: 500, nullable: true },
     deliveredAt: { type: 'datetime', length: 3, nullable: true },
     createdAt: at(),

@@ -10,11 +10,16 @@
  * At least once: a delivery is claimed by bumping its attempt count in a conditional UPDATE (one
  * winner among several dispatchers) and leased until the request's timeout has passed; a
  * dispatcher that dies mid-request leaves it to be sent again after the lease.
+ *
+ * Each attempt records what a client needs to debug its endpoint (the answer's status code, the
+ * error, when the next attempt is due), listed by `GET /v1/webhook_endpoints/:id/deliveries`;
+ * `redeliver` sends one again at once, whatever its status, for the retry route. During a secret
+ * rotation every delivery is signed with both live secrets.
  */
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
-import type { Config } from '../core/config';
-import { WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow } from '../db/schema';
+import { webhookPrivateUrlsAllowed, type Config } from '../core/config';
+import { WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow, type WebhookEndpointRow } from '../db/schema';
 import { SIGNATURE_HEADER, signatureHeader } from './verify';
 import { postWebhook } from './send';
 import { sweepWebhookOutbox } from './outbox';
@@ -38,7 +43,7 @@ export interface DispatcherOptions {
 }
 
 export function dispatcherOptions(
-  config: Pick<Config, 'WEBHOOK_POLL_INTERVAL_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_MAX_AGE_MS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_URLS'>,
+  config: Pick<Config, 'WEBHOOK_POLL_INTERVAL_MS' | 'WEBHOOK_RETRY_BASE_MS' | 'WEBHOOK_RETRY_MAX_MS' | 'WEBHOOK_MAX_AGE_MS' | 'WEBHOOK_TIMEOUT_MS' | 'WEBHOOK_ALLOW_PRIVATE_URLS' | 'HOST'>,
 ): DispatcherOptions {
   return {
     pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
@@ -47,7 +52,7 @@ export function dispatcherOptions(
     maxAgeMs: config.WEBHOOK_MAX_AGE_MS,
     requestTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
     batchSize: 20,
-    allowPrivateAddresses: config.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+    allowPrivateAddresses: webhookPrivateUrlsAllowed(config),
   };
 }
 
@@ -58,6 +63,12 @@ export function retryDelayMs(attempts: number, options: Pick<DispatcherOptions, 
 }
 
 const ERROR_MAX_LENGTH = 500;
+
+/** The secrets that sign a delivery now: the current one, and the one it replaced while that is still live. */
+export function liveSecrets(endpoint: Pick<WebhookEndpointRow, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>, nowMs = Date.now()): string[] {
+  const previousLive = endpoint.previousSecret !== null && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt.getTime() > nowMs;
+  return previousLive ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
+}
 
 async function deliverOne(orm: MikroORM, options: DispatcherOptions, due: WebhookDeliveryRow): Promise<'delivered' | 'retry' | 'dead' | 'lost'> {
   const em = orm.em.fork();
@@ -77,23 +88,25 @@ async function deliverOne(orm: MikroORM, options: DispatcherOptions, due: Webhoo
   }
 
   let error: string;
+  let statusCode: number | null = null;
   try {
-    const status = await postWebhook(
+    const nowMs = Date.now();
+    statusCode = await postWebhook(
       endpoint.url,
       {
         'content-type': 'application/json',
         'user-agent': 'Railyard-Webhooks/1',
-        [SIGNATURE_HEADER]: signatureHeader(endpoint.secret, Math.floor(Date.now() / 1000), event.payload),
+        [SIGNATURE_HEADER]: signatureHeader(liveSecrets(endpoint, nowMs), Math.floor(nowMs / 1000), event.payload),
       },
       event.payload,
       { timeoutMs: options.requestTimeoutMs, allowPrivateAddresses: options.allowPrivateAddresses },
     );
     // A redirect counts as a failure: following it would send the event somewhere not registered.
-    if (status >= 200 && status < 300) {
-      await em.nativeUpdate(WebhookDelivery, mine, { status: 'delivered', deliveredAt: new Date(), lastError: null });
+    if (statusCode >= 200 && statusCode < 300) {
+      await em.nativeUpdate(WebhookDelivery, mine, { status: 'delivered', deliveredAt: new Date(), lastStatusCode: statusCode, lastError: null });
       return 'delivered';
     }
-    error = `HTTP ${status}`;
+    error = `HTTP ${statusCode}`;
   } catch (err) {
     const e = err as Error & { code?: string };
     error = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${options.requestTimeoutMs} ms` : `${e.message}${e.code ? ` (${e.code})` : ''}`;
@@ -104,9 +117,27 @@ async function deliverOne(orm: MikroORM, options: DispatcherOptions, due: Webhoo
   await em.nativeUpdate(WebhookDelivery, mine, {
     status: dead ? 'dead' : 'pending',
     nextAttemptAt: new Date(nextAt),
+    lastStatusCode: statusCode,
     lastError: (dead ? `gave up after ${attempts} attempts: ${error}` : error).slice(0, ERROR_MAX_LENGTH),
   });
   return dead ? 'dead' : 'retry';
+}
+
+/**
+ * Sends one delivery again now, whatever its status (a dead one is revived, a delivered one sent
+ * once more), and returns it as the attempt left it; undefined when it does not exist. Afterwards
+ * the usual rules apply: a failure schedules the next attempt, or ends it as dead past the maximum
+ * age. A dispatcher that takes the delivery at the same moment may send it beside this attempt:
+ * deliveries are at least once, and receivers drop event IDs they have seen.
+ */
+export async function redeliver(orm: MikroORM, options: DispatcherOptions, deliveryId: string): Promise<WebhookDeliveryRow | undefined> {
+  const em = orm.em.fork();
+  const current = await em.findOne(WebhookDelivery, { id: deliveryId });
+  if (!current) return undefined;
+  const reopened = { status: 'pending' as const, nextAttemptAt: new Date() };
+  await em.nativeUpdate(WebhookDelivery, { id: deliveryId, attempts: current.attempts }, reopened);
+  await deliverOne(orm, options, { ...current, ...reopened });
+  return (await orm.em.fork().findOne(WebhookDelivery, { id: deliveryId })) ?? undefined;
 }
 
 /** One pass: sends up to a batch of due deliveries concurrently; returns how many it took. */

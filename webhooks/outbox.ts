@@ -37,6 +37,7 @@ export async function emitTransferUpdated(tx: SqlEntityManager, transferId: stri
       attempts: 0,
       nextAttemptAt: now,
       lastAttemptAt: null,
+      lastStatusCode: null,
       lastError: null,
       deliveredAt: null,
       createdAt: now,

@@ -48,6 +48,41 @@ export class PrivateAddressError extends Error {
   readonly code = 'EPRIVATEADDRESS';
 }
 
+/** The URL's host does not resolve (at creation, a typo or a name not yet published). */
+export class UnresolvedHostError extends Error {
+  readonly code = 'ENOTFOUND';
+}
+
+/**
+ * At an endpoint's creation: refuses a URL whose host is, or resolves to, a private address, so a
+ * client learns at once (400) instead of from deliveries that never go out. Delivery checks again
+ * on every connection (`guardedLookup`): a name may resolve elsewhere later. A lookup that takes
+ * longer than `timeoutMs` rejects with a plain Error (the caller answers 503: try again).
+ */
+export async function checkPublicDestination(url: string, timeoutMs: number): Promise<void> {
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  if (net.isIP(host)) {
+    if (isPrivateAddress(host)) throw new PrivateAddressError(`${host} is a private address`);
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`looking up ${host} took more than ${timeoutMs} ms`)), timeoutMs);
+  });
+  let addresses: dns.LookupAddress[];
+  try {
+    addresses = await Promise.race([dns.promises.lookup(host, { all: true }), timeout]);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA') throw new UnresolvedHostError(`${host} does not resolve`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  const refused = addresses.find((a) => isPrivateAddress(a.address));
+  if (refused) throw new PrivateAddressError(`${host} resolves to the private address ${refused.address}`);
+}
+
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void;
 
 function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {

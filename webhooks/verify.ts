@@ -35,20 +35,26 @@ export function computeSignature(secret: string, timestampSeconds: number, rawBo
   return createHmac('sha256', secret).update(`${timestampSeconds}.`).update(rawBody).digest('hex');
 }
 
-/** The header value Railyard sends; exported so tests and tools can produce valid deliveries. */
-export function signatureHeader(secret: string, timestampSeconds: number, rawBody: string | Buffer): string {
-  return `t=${timestampSeconds},v1=${computeSignature(secret, timestampSeconds, rawBody)}`;
+/**
+ * The header value Railyard sends, one `v1=` per live secret (two during a rotation); exported so
+ * tests and tools can produce valid deliveries.
+ */
+export function signatureHeader(secrets: string | readonly string[], timestampSeconds: number, rawBody: string | Buffer): string {
+  const all = typeof secrets === 'string' ? [secrets] : secrets;
+  return [`t=${timestampSeconds}`, ...all.map((secret) => `v1=${computeSignature(secret, timestampSeconds, rawBody)}`)].join(',');
 }
 
 /**
  * Checks the signature and the timestamp and returns the parsed event; throws
- * WebhookVerificationError (with a `code`) otherwise. Several `v1=` entries are accepted (any may
- * match). `now` is in milliseconds, for tests.
+ * WebhookVerificationError (with a `code`) otherwise. Any `v1=` entry may match, under any of the
+ * secrets given: during a rotation (`POST /v1/webhook_endpoints/:id/rotate_secret`) Railyard signs
+ * with the old and the new secret for 24 hours, so a receiver holding either one, or both, accepts
+ * every delivery. `now` is in milliseconds, for tests.
  */
 export function verifyWebhookSignature(
   rawBody: string | Buffer,
   header: string | null | undefined,
-  secret: string,
+  secret: string | readonly string[],
   options: { toleranceSeconds?: number; now?: number } = {},
 ): WebhookEventBody {
   if (!header) throw new WebhookVerificationError('missing_signature', `no ${SIGNATURE_HEADER} header`);
@@ -65,8 +71,10 @@ export function verifyWebhookSignature(
   if (timestamp === undefined || signatures.length === 0) {
     throw new WebhookVerificationError('malformed_signature', `${SIGNATURE_HEADER} must be t=<unix seconds>,v1=<64 hex digits>`);
   }
-  const expected = Buffer.from(computeSignature(secret, timestamp, rawBody), 'hex');
-  const matches = signatures.some((s) => timingSafeEqual(Buffer.from(s, 'hex'), expected));
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  if (secrets.length === 0) throw new TypeError('verifyWebhookSignature needs at least one secret');
+  const expected = secrets.map((one) => Buffer.from(computeSignature(one, timestamp, rawBody), 'hex'));
+  const matches = signatures.some((s) => expected.some((e) => timingSafeEqual(Buffer.from(s, 'hex'), e)));
   if (!matches) throw new WebhookVerificationError('bad_signature', 'the signature does not match the body and the secret');
   // Checked after the signature, so only a genuine (signed) timestamp is judged for age.
   const toleranceSeconds = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;

@@ -14,7 +14,7 @@ import { createApp } from '../../api/app';
 import { railTiming, TASK_QUEUE_TRANSFERS, TRANSFER_STATUSES } from '../../core/transfer';
 import { createRatesSource } from '../../fx/rates';
 import { BENEFICIARY } from '../support/fixtures';
-import { apiStack, call, type ApiStack, type Reply } from '../support/api-stack';
+import { apiStack, call, until, type ApiStack, type Reply } from '../support/api-stack';
 import { assertReplyDocumented } from '../support/openapi-check';
 import { CODEC_PATHS } from '../../api/routes-codec';
 
@@ -148,6 +148,18 @@ describe('API: OpenAPI document and /docs', () => {
     const endpoint = (await check('POST', '/v1/webhook_endpoints', '/v1/webhook_endpoints', { ...key, body: { url: 'https://hooks.example.com/railyard', events: ['transfer.updated'] } }, 201)).body;
     await check('POST', '/v1/webhook_endpoints', '/v1/webhook_endpoints', { ...key, body: { url: 'not a url', events: ['transfer.updated'] } }, 400);
     await check('GET', '/v1/webhook_endpoints', '/v1/webhook_endpoints?limit=1', key, 200);
+    await check('POST', '/v1/webhook_endpoints/:id/rotate_secret', `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, key, 200);
+    await check('POST', '/v1/webhook_endpoints/:id/rotate_secret', '/v1/webhook_endpoints/we_00000000000000000000000000/rotate_secret', key, 404);
+    await check('GET', '/v1/webhook_endpoints/:id/deliveries', `/v1/webhook_endpoints/${endpoint.id}/deliveries?status=pending`, key, 200);
+    await check('GET', '/v1/webhook_endpoints/:id/deliveries', '/v1/webhook_endpoints/we_00000000000000000000000000/deliveries', key, 404);
+    await check('GET', '/v1/webhook_endpoints/:id/deliveries', `/v1/webhook_endpoints/${endpoint.id}/deliveries?status=lost`, key, 400);
+    // The endpoint subscribed after the first transfer's events: a new transfer gives it deliveries to retry.
+    await check('POST', '/v1/transfers', '/v1/transfers', { ...key, body: { amountMinor: 1_000, currency: 'USD', beneficiary: BENEFICIARY } }, 201);
+    const owed = await until('a delivery', async () => (await call(stack.url, 'GET', `/v1/webhook_endpoints/${endpoint.id}/deliveries`, key)).body.data, (d: { id: string }[]) => d.length > 0);
+    await check('POST', '/v1/webhook_endpoints/:id/deliveries/:deliveryId/retry', `/v1/webhook_endpoints/${endpoint.id}/deliveries/${owed[0].id}/retry`, key, 200);
+    await check('POST', '/v1/webhook_endpoints/:id/deliveries/:deliveryId/retry', `/v1/webhook_endpoints/${endpoint.id}/deliveries/whdl_00000000000000000000000000/retry`, key, 404);
+    await check('GET', '/v1/events', '/v1/events?type=transfer.updated&limit=2', key, 200);
+    await check('GET', '/v1/events', '/v1/events?type=nope', key, 400);
     await check('DELETE', '/v1/webhook_endpoints/:id', `/v1/webhook_endpoints/${endpoint.id}`, key, 200);
     await check('DELETE', '/v1/webhook_endpoints/:id', `/v1/webhook_endpoints/${endpoint.id}`, key, 404);
     await check('GET', '/v1/ops/reconciliation/breaks', '/v1/ops/reconciliation/breaks?status=open', ops, 200);

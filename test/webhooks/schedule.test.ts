@@ -1,11 +1,14 @@
-/** The retry schedule from configuration: exponential from the base, capped, given up after the maximum age. */
+/**
+ * The delivery settings from configuration: the retry schedule (exponential from the base, capped,
+ * given up after the maximum age) and whether private addresses may be called.
+ */
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../core/config';
+import { loadConfig, webhookPrivateUrlsAllowed } from '../../core/config';
 import { dispatcherOptions, retryDelayMs } from '../../webhooks/dispatcher';
 
 describe('webhooks: retry schedule', () => {
-  it('defaults to 30 s doubling up to 6 h, for 3 days, private addresses refused', () => {
-    const options = dispatcherOptions(loadConfig({}));
+  it('defaults to 30 s doubling up to 6 h, for 3 days, private addresses refused on a non-loopback HOST', () => {
+    const options = dispatcherOptions(loadConfig({ HOST: '0.0.0.0' }));
     assert.deepEqual([1, 2, 3, 4, 5].map((n) => retryDelayMs(n, options)), [30_000, 60_000, 120_000, 240_000, 480_000]);
     assert.equal(retryDelayMs(10, options), 15_360_000);
     assert.equal(retryDelayMs(11, options), 6 * 3_600_000);
@@ -25,5 +28,12 @@ describe('webhooks: retry schedule', () => {
     assert.equal(options.allowPrivateAddresses, true);
     assert.throws(() => loadConfig({ WEBHOOK_RETRY_BASE_MS: '0' }), /WEBHOOK_RETRY_BASE_MS/);
     assert.throws(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'yes' }), /WEBHOOK_ALLOW_PRIVATE_URLS/);
+  });
+
+  it('allows endpoints on this machine by the HOST: on a loopback one (npm start) yes, elsewhere no, and never by override', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1']) assert.equal(webhookPrivateUrlsAllowed(loadConfig({ HOST: host })), true, host);
+    for (const host of ['0.0.0.0', '10.0.0.5', 'api.internal']) assert.equal(webhookPrivateUrlsAllowed(loadConfig({ HOST: host })), false, host);
+    assert.equal(webhookPrivateUrlsAllowed(loadConfig({ HOST: '127.0.0.1', WEBHOOK_ALLOW_PRIVATE_URLS: 'false' })), false, 'a loopback HOST may still refuse them');
+    assert.throws(() => loadConfig({ HOST: '0.0.0.0', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }), /WEBHOOK_ALLOW_PRIVATE_URLS=true needs HOST to be a loopback address/);
   });
 });

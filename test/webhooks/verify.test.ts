@@ -1,5 +1,6 @@
 /** The clients' verification helper: genuine deliveries pass; tampering, staleness and replays do not. */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { ReplayGuard, signatureHeader, verifyWebhookSignature, WebhookVerificationError } from '../../webhooks/verify';
 
 describe('webhooks: verifyWebhookSignature and ReplayGuard', () => {
@@ -17,10 +18,21 @@ describe('webhooks: verifyWebhookSignature and ReplayGuard', () => {
     verifyWebhookSignature(Buffer.from(body), `t=${t},v1=${'0'.repeat(64)},${signatureHeader(secret, t, body).split(',')[1]}`, secret, { now });
   });
 
-  it('matches the SPEC formula: hex HMAC-SHA256(secret, "<t>.<raw body>")', async () => {
-    const { createHmac } = await import('node:crypto');
+  it('matches the SPEC formula: hex HMAC-SHA256(secret, "<t>.<raw body>")', () => {
     const expected = createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
     assert.equal(signatureHeader(secret, t, body), `t=${t},v1=${expected}`);
+  });
+
+  it('during a rotation: one v1= per live secret, and a receiver holding either secret, or both, accepts', () => {
+    const next = 'whsec_next_secret';
+    const header = signatureHeader([next, secret], t, body);
+    const hmac = (key: string) => createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
+    assert.equal(header, `t=${t},v1=${hmac(next)},v1=${hmac(secret)}`);
+    for (const held of [secret, next, [secret, next], [next, 'whsec_unrelated']]) verifyWebhookSignature(body, header, held, { now });
+    rejects('bad_signature', () => verifyWebhookSignature(body, header, ['whsec_unrelated', 'whsec_other'], { now }));
+    // A receiver that already switched refuses what only the old secret signed.
+    rejects('bad_signature', () => verifyWebhookSignature(body, signatureHeader(secret, t, body), next, { now }));
+    assert.throws(() => verifyWebhookSignature(body, header, [], { now }), /at least one secret/);
   });
 
   it('rejects a tampered signature, a tampered body, a wrong secret', () => {
