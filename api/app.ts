@@ -35,6 +35,7 @@ import { resumeTransfer, startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { errorHandler, notFound, requireJsonBody } from './errors';
+import { methodNotAllowed } from './method-not-allowed';
 import { withIdempotency } from './idempotency';
 import { webhookRoutes } from './routes-webhooks';
 import { dispatcherOptions, type DispatcherOptions } from '../webhooks/dispatcher';
@@ -283,6 +284,7 @@ export function createApp(deps: AppDeps) {
     tag: 'fx',
     auth: 'client',
     summary: 'Quote a conversion: a locked rate for one amount, for a limited time',
+    description: 'Beyond the schema: the two currencies differ and are a pair offered for FX, and the converted amount is at least one minor unit; otherwise 400 naming the field.',
     body: createQuoteSchema,
     responses: { 201: { description: 'The quote', schema: quoteResponse } },
   });
@@ -301,7 +303,7 @@ export function createApp(deps: AppDeps) {
     tag: 'transfers',
     auth: 'client',
     summary: 'Start a transfer',
-    description: 'Answers once the funds are held (201, status `funds_held` or later); the rest runs on in the workflow. `amountMinor`/`currency` is what your balance pays.',
+    description: 'Answers once the funds are held (201, status `funds_held` or later); the rest runs on in the workflow. `amountMinor`/`currency` is what your balance pays. Beyond the schema, rules no JSON Schema can state are checked too, each answered 400 naming the field: an IBAN or routing number passes its checksum and an IBAN\'s country is `country`, some rail carries the currency to that country for that amount (the named `rail`, if any), `quoteId` goes with a cross-currency transfer only, `chargeBearer` with `swift` only.',
     body: createTransferDocSchema,
     responses: { 201: { description: 'The transfer', schema: transferResponse } },
     errors: [402, 404, 503],
@@ -355,6 +357,7 @@ export function createApp(deps: AppDeps) {
   app.use(reconciliationRoutes({ em, requireOps }));
   registerOpsRoutes(app, { orm, temporal, requireOps, requireClient, clientIdOf });
 
+  app.use(methodNotAllowed(app));
   app.use(notFound);
   app.use(errorHandler);
 

@@ -23,7 +23,13 @@ import { AppError } from '../core/errors';
 import { IdempotencyKey, type IdempotencyKeyRow } from '../db/schema';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
-const KEY_MAX_LENGTH = 255;
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+/**
+ * Printable ASCII, no space at either end: what an HTTP header carries unchanged (servers and
+ * proxies trim the ends, and other bytes are recoded on the way), so the key the client keeps is
+ * the key stored. A UUID is the usual choice. The OpenAPI document declares the same rule.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[!-~]([ -~]*[!-~])?$/;
 /**
  * How long a request owns its key. A request still running after this may be overtaken by a retry;
  * handlers bound their own outside calls well below it (see START_DEADLINE_MS in start-transfer).
@@ -124,8 +130,11 @@ export async function withIdempotency(
 ): Promise<void> {
   const key = req.get('Idempotency-Key');
   if (!key) throw new AppError('invalid_request', 'Idempotency-Key header is required on this request', { param: 'Idempotency-Key' });
-  if (key.length > KEY_MAX_LENGTH) {
-    throw new AppError('invalid_request', `Idempotency-Key must be at most ${KEY_MAX_LENGTH} characters`, { param: 'Idempotency-Key' });
+  if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) {
+    throw new AppError('invalid_request', `Idempotency-Key must be at most ${IDEMPOTENCY_KEY_MAX_LENGTH} characters`, { param: 'Idempotency-Key' });
+  }
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new AppError('invalid_request', 'Idempotency-Key must be printable ASCII characters (a UUID, say)', { param: 'Idempotency-Key' });
   }
   const id = createHash('sha256').update(`${scope}\n${key}`).digest('hex');
   const print = fingerprint(req.method, req.route?.path ?? req.path, req.params, req.body);

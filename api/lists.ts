@@ -1,8 +1,14 @@
 /**
  * Cursor pagination, the same on every list: `limit` (1–100, default 10), `startingAfter` (the ID
  * of the last item of the previous page), and creation-time filters `createdGte` / `createdLt`
- * (ISO 8601 timestamps with an offset). Items come newest first; IDs are time-ordered, so the page
- * after an item is simply the items with smaller IDs. The answer is `{object: "list", data, hasMore}`.
+ * (ISO 8601 timestamps with an offset) selecting `createdGte <= createdAt < createdLt`. Items come
+ * newest first; IDs are time-ordered, so the page after an item is simply the items with smaller
+ * IDs. The answer is `{object: "list", data, hasMore}`.
+ *
+ * A `createdLt` at or before `createdGte` is an empty range, answered with an empty page rather
+ * than refused: each value is valid on its own, the relation between two query parameters cannot
+ * be written in the OpenAPI document's schema (only in its descriptions), and a request the
+ * document allows must not be answered 400.
  */
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
@@ -31,16 +37,8 @@ export function listQuery<F extends z.ZodRawShape = {}>(prefix: string, filters?
         .optional()
         .meta({ description: 'the last ID of the previous page' }),
       createdGte: timestamp('only objects created at or after this time').optional(),
-      createdLt: timestamp('only objects created before this time').optional(),
-    })
-    .refine((q) => createdInOrder(q as ListQuery), {
-      error: 'must be later than createdGte',
-      path: ['createdLt'],
+      createdLt: timestamp('only objects created before this time; with `createdGte`, it should be later: one at or before `createdGte` selects nothing (an empty page)').optional(),
     });
-}
-
-function createdInOrder(q: ListQuery): boolean {
-  return !q.createdGte || !q.createdLt || Date.parse(q.createdGte) < Date.parse(q.createdLt);
 }
 
 export interface ListQuery {

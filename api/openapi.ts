@@ -8,6 +8,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { errorResponse } from './responses';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from './idempotency';
 
 export type RouteAuth = 'client' | 'ops' | 'none';
 
@@ -100,7 +101,20 @@ export function openApiDocument(): object {
         ...(paramNames.length ? { params: z.object(Object.fromEntries(paramNames.map((n) => [n, z.string()]))) } : {}),
         ...(doc.query ? { query: doc.query } : {}),
         ...(doc.method === 'post'
-          ? { headers: z.object({ 'Idempotency-Key': z.string().max(255).meta({ description: 'Required. The same key and body replay the first answer (`Idempotent-Replayed: true`); kept 24 hours.' }) }) }
+          ? {
+              headers: z.object({
+                'Idempotency-Key': z
+                  .string()
+                  .min(1)
+                  .max(IDEMPOTENCY_KEY_MAX_LENGTH)
+                  .regex(IDEMPOTENCY_KEY_PATTERN)
+                  .meta({
+                    description:
+                      'Required: 1 to 255 printable ASCII characters (a UUID, say). The same key with the same body replays the first answer (`Idempotent-Replayed: true`); with another body it is 422 `idempotency_key_reused`; while the first request runs, 409 `idempotency_key_in_use`. Keys are scoped to the caller and kept 24 hours.',
+                    example: '3f1c2a9e-8d4b-4c1e-9a57-2b6f0d9e4c13',
+                  }),
+              }),
+            }
           : {}),
         ...(doc.body ? { body: { required: true, content: { 'application/json': { schema: doc.body } } } } : {}),
       },

@@ -217,6 +217,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     summary: 'Operator actions, accepted or refused: who, what, why, when, outcome; newest first',
     query: auditListSchema,
     responses: { 200: { description: 'A page of operator actions', schema: operatorActionListResponse } },
+    errors: [404],
   });
   app.get('/v1/ops/audit', deps.requireOps, async (req, res) => {
     const query = parse(auditListSchema, req.query);
@@ -224,7 +225,8 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     if (query.transferId) where.transferId = query.transferId;
     if (query.startingAfter) {
       const after = await em().findOne(OperatorAction, { id: query.startingAfter });
-      if (!after) throw invalid('startingAfter', `no audit entry ${query.startingAfter}`);
+      // A cursor naming no entry is 404 like any unknown ID: the request itself is well formed.
+      if (!after) throw new AppError('not_found', `no audit entry ${query.startingAfter}`, { param: 'startingAfter' });
       where.$or = [{ at: { $lt: after.at } }, { at: after.at, id: { $lt: after.id } }];
     }
     const rows = await em().find(OperatorAction, where, { orderBy: { at: 'desc', id: 'desc' }, limit: query.limit + 1 });

@@ -40,20 +40,32 @@ import { emptyBodySchema, parse } from './schemas';
 /** Endpoints per client: enough for every environment a platform runs, few enough to fan out per change. */
 const ENDPOINTS_PER_CLIENT_MAX = 16;
 
+/**
+ * What an endpoint URL may be, as the OpenAPI document states it: http(s), a host name (its last
+ * label not numeric) or a dotted IPv4 address, an optional port, no credentials, no fragment. A
+ * bracketed IPv6 literal is taken too; the pattern leaves it out, as a regex for every IPv6 form
+ * would say less than the URL parser that checks it.
+ */
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const PORT = '(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d\\d|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3}|0)';
+const WEBHOOK_URL_PATTERN = new RegExp(`^https?://(?:(?:[A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*|(?:${OCTET}\\.){3}${OCTET})(?::${PORT})?(?:[/?][^\\s#]*)?$`);
+
+function acceptableUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.hash) return false;
+  return WEBHOOK_URL_PATTERN.test(value) || url.hostname.startsWith('[');
+}
+
 const webhookUrl = z
   .string({ error: 'must be an absolute http(s) URL' })
   .max(2048, { error: 'must be at most 2048 characters' })
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && !url.hash;
-      } catch {
-        return false;
-      }
-    },
-    { error: 'must be an absolute http(s) URL without credentials or fragment' },
-  );
+  .refine(acceptableUrl, { error: 'must be an absolute http(s) URL without credentials or fragment' })
+  .meta({ pattern: WEBHOOK_URL_PATTERN.source, description: 'where deliveries are POSTed: http(s), no credentials or fragment (a bracketed IPv6 host is accepted too)' });
 
 const endpointListQuery = listQuery('we');
 const deliveryListQuery = listQuery('whdl', {

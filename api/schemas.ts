@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { isValidBIC, isValidIBAN } from 'ibantools';
 import { AppError, invalid } from '../core/errors';
-import { isCurrency } from '../core/money';
+import { CURRENCY_CODES } from '../core/money';
 import { RAILS, TRANSFER_STATUSES } from '../core/transfer';
 import { listQuery } from './lists';
 import { abaChecksumValid } from '../rails/ach/nacha';
@@ -16,18 +16,20 @@ const amountMinor = z
 // z.int() bounds values to the safe-integer range; amounts beyond it are refused, never rounded.
 const safeAmountMinor = amountMinor.max(Number.MAX_SAFE_INTEGER, { error: 'is beyond the safe integer range' });
 
+// An enum, so that the OpenAPI document lists the codes the API takes rather than "a string".
 const currency = z
-  .string({ error: 'must be an ISO 4217 currency code' })
-  .refine(isCurrency, { error: 'must be a known upper-case ISO 4217 currency code' })
+  .enum(CURRENCY_CODES as [string, ...string[]], { error: 'must be a known upper-case ISO 4217 currency code' })
   .meta({ description: 'upper-case ISO 4217 code', example: 'USD' });
 
+// Text banks accept (Latin letters with their accents), with at least one character that is not
+// a space: surrounding spaces are trimmed, so the pattern the document shows refuses a blank one.
 const printable = (max: number) =>
   z
     .string()
     .trim()
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
-    .regex(/^[\x20-\x7E\u00A0-\u024F]+$/, { error: 'contains characters banks do not accept' });
+    .regex(/^[\x20-\x7E\u00A0-\u024F]*[\x21-\x7E\u00A1-\u024F][\x20-\x7E\u00A0-\u024F]*$/, { error: 'contains characters banks do not accept' });
 
 export const createClientSchema = z.strictObject({ name: printable(200) });
 

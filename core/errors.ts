@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   unauthenticated: { status: 401, type: 'authentication_error' },
   forbidden: { status: 403, type: 'permission_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
   quote_expired: { status: 400, type: 'invalid_request_error' },
   insufficient_funds: { status: 402, type: 'payment_error' },
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },

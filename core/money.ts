@@ -23,6 +23,9 @@ const MINOR_DIGITS: ReadonlyMap<string, number> = new Map([
   ...DIGITS_4.split(' ').map((c): [string, number] => [c, 4]),
 ]);
 
+/** Every active code, sorted: what the API accepts as a currency. */
+export const CURRENCY_CODES: readonly string[] = [...MINOR_DIGITS.keys()].sort();
+
 export function isCurrency(code: unknown): code is string {
   return typeof code === 'string' && MINOR_DIGITS.has(code);
 }
