@@ -1,14 +1,12 @@
 /**
  * The HTTP API: thin routes over the services, one shared Temporal client, one error handler.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Client as TemporalClient } from '@temporalio/client';
 import pino, { type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { AppError } from '../core/errors';
 import type { TransferTiming } from '../core/transfer';
 import { ApiKey, Transfer } from '../db/schema';
@@ -36,6 +34,7 @@ import { loadTransferView, transferViews } from '../services/transfers';
 import { sameKey } from './keys';
 import { errorHandler, notFound, requireJsonBody } from './errors';
 import { methodNotAllowed } from './method-not-allowed';
+import { requestLogger } from './request-log';
 import { withIdempotency } from './idempotency';
 import { webhookRoutes } from './routes-webhooks';
 import { dispatcherOptions, type DispatcherOptions } from '../webhooks/dispatcher';
@@ -105,17 +104,7 @@ export function createApp(deps: AppDeps) {
   const metrics = createApiMetrics(orm, logger);
   app.use(metrics.middleware);
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-    }),
-  );
+  app.use(requestLogger(logger));
   app.use(requireJsonBody, express.json({ limit: BODY_LIMIT_BYTES }));
 
   documentRoute({ method: 'get', path: '/healthz', tag: 'health', auth: 'none', summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive', schema: healthResponse } } });

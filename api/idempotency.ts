@@ -14,6 +14,12 @@
  * before any work began (400) and 5xx before a recovery point release the key so the client can try
  * again. Every other answer, errors included, is stored and replayed. Keys are scoped per client
  * and kept 24 hours, then swept.
+ *
+ * The lock token is the version of the claim: saving a recovery point writes a new token (and
+ * renews the lease), and a takeover matches the token it read. A retry that read the key before a
+ * recovery point was saved — while the transaction saving it was still open — therefore cannot
+ * take the key over once it commits; and the recovery point a takeover resumes is read after the
+ * takeover, under the new token, when nobody else can write it any more.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
@@ -107,18 +113,25 @@ async function claim(
     const leaseOver = existing.lockedUntil === null || existing.lockedUntil.getTime() < now;
     if (existing.state === 'resumable' || leaseOver) {
       // The earlier request stopped (a 5xx, or a process that died holding the lease): take the key
-      // over. The token in the WHERE makes the takeover one winner among concurrent retries.
+      // over. The token in the WHERE makes the takeover one winner among concurrent retries, and
+      // fails when the holder saved a recovery point (a new token) after this read.
       const taken = await em.nativeUpdate(
         IdempotencyKey,
         { id: row.id, state: existing.state, lockToken: existing.lockToken },
         { state: 'in_progress', lockToken: token, lockedUntil: new Date(now + LEASE_MS) },
       );
-      if (taken === 1) return { kind: 'claimed', recoveryPoint: existing.recoveryPoint };
+      if (taken === 1) {
+        const mine = await em.fork().findOne(IdempotencyKey, { id: row.id, lockToken: token });
+        if (mine) return { kind: 'claimed', recoveryPoint: mine.recoveryPoint };
+      }
+      if (taken === 0) continue; // the key changed since it was read: read it again
     }
     throw new AppError('idempotency_key_in_use', 'a request with this Idempotency-Key is still being processed; retry later');
   }
   throw new AppError('idempotency_key_in_use', 'this Idempotency-Key is changing hands; retry later');
 }
+
+const newToken = () => randomBytes(16).toString('hex');
 
 /** Runs `run` at most once per (scope, key) and sends its result. */
 export async function withIdempotency(
@@ -139,7 +152,7 @@ export async function withIdempotency(
   const id = createHash('sha256').update(`${scope}\n${key}`).digest('hex');
   const print = fingerprint(req.method, req.route?.path ?? req.path, req.params, req.body);
   const em = orm.em.fork() as SqlEntityManager;
-  const token = randomBytes(16).toString('hex');
+  const token = newToken();
 
   const claimed = await claim(em, { id, scope, idemKey: key, fingerprint: print }, token);
   if (claimed.kind === 'replay') {
@@ -149,16 +162,23 @@ export async function withIdempotency(
   }
 
   let recoveryPoint = claimed.recoveryPoint;
+  /**
+   * The tokens this request has held: the claim's, then one per saved recovery point. The row holds
+   * the last one whose transaction committed; a takeover replaces it with a token not in this list.
+   */
+  const held = [token];
   const ctx: IdempotentRun = {
     recoveryPoint,
     async saveRecoveryPoint(tx, resourceId) {
-      const saved = await tx.nativeUpdate(IdempotencyKey, { id, lockToken: token }, { recoveryPoint: resourceId });
+      const next = newToken();
+      const saved = await tx.nativeUpdate(IdempotencyKey, { id, lockToken: { $in: [...held] } }, { recoveryPoint: resourceId, lockToken: next, lockedUntil: new Date(Date.now() + LEASE_MS) });
       if (saved !== 1) throw new AppError('idempotency_key_in_use', 'another request took over this Idempotency-Key; retry later');
+      held.push(next);
       recoveryPoint = resourceId;
     },
   };
   // Only the lease holder may settle the key: a request overtaken after LEASE_MS changes nothing.
-  const mine = { id, lockToken: token };
+  const mine = { id, lockToken: { $in: held } };
   /** After a failure: keep the key for a resuming retry once something was created, else free it. */
   const release = () =>
     recoveryPoint !== null

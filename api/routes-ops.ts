@@ -23,7 +23,7 @@ import { auditDetail, OPERATOR_NAME_MAX, OPERATOR_REASON_MAX, RETURN_DECISIONS, 
 import { workflowIdFor, type TransferStatus } from '../core/transfer';
 import { OperatorAction, Transfer, type OperatorActionRow } from '../db/schema';
 import { writeOperatorAction } from '../activities/operator';
-import { transferViews } from '../services/transfers';
+import { endUnstartedTransfer, transferViews } from '../services/transfers';
 import { cancelUpdate, retryUpdate } from '../workflows/transfer';
 import { returnDecisionUpdate } from '../workflows/return-watch';
 import { withIdempotency } from './idempotency';
@@ -90,7 +90,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
   const em = () => orm.em.fork() as SqlEntityManager;
 
   /** Runs the Update and maps its refusal to 409; records the refusal itself only when no workflow could. */
-  async function act(kind: OperatorActionKind, transferId: string, command: OperatorCommand, updateId: string, clientId?: string) {
+  async function act(kind: OperatorActionKind, transferId: string, command: OperatorCommand, updateId: string, clientId?: string): Promise<OperatorResult & { object: string; transferId: string }> {
     const transfer = await em().findOne(Transfer, clientId ? { id: transferId, clientId } : { id: transferId });
     if (!transfer) throw new AppError('not_found', `no transfer ${transferId}`, { param: 'id' });
     const handle = temporal.workflow.getHandle(workflowIdFor(transferId));
@@ -104,6 +104,28 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
         throw new AppError('invalid_state', cause?.message ?? `the ${kind} was refused`, { cause: err });
       }
       if (err instanceof WorkflowNotFoundError) {
+        // No workflow ever took on a `created` transfer (its start failed): nothing was held, and a
+        // cancel ends it here. If a workflow's hold got there first, the workflow answers instead.
+        if (kind === 'cancel' && transfer.status === 'created') {
+          if (await endUnstartedTransfer(em(), transferId, 'canceled', `canceled by ${command.operator} before its workflow started: ${command.reason}`)) {
+            const message = 'canceled before its workflow started; nothing was held or sent';
+            await writeOperatorAction(orm, {
+              id: updateId,
+              transferId,
+              action: kind,
+              operator: command.operator,
+              reason: command.reason,
+              channel: 'api',
+              via: 'update',
+              outcome: 'accepted',
+              detail: message,
+              statusBefore: 'created',
+              at: new Date().toISOString(),
+            });
+            return { object: 'operator_action_result', transferId, action: kind, accepted: true, status: 'canceled' as TransferStatus, message };
+          }
+          return act(kind, transferId, command, updateId, clientId);
+        }
         const message = `transfer ${transferId} is ${transfer.status} and its workflow has ended; there is nothing to ${kind}`;
         await writeOperatorAction(orm, {
           id: updateId,

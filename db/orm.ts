@@ -43,6 +43,27 @@ function baseOptions(dialect: Dialect): Options {
   };
 }
 
+/**
+ * How long a statement on the embedded SQLite file waits for another connection's write lock
+ * before it fails with SQLITE_BUSY. Processes sharing the file queue behind each other's
+ * transactions (milliseconds each, seconds on a loaded machine) instead of failing at once and
+ * spending inTransaction's few retries in under 300 ms. libsql waits synchronously, so the bound
+ * is also how long a waiting process stops answering: a few seconds, not minutes.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Settings every SQLite connection needs, run on each new one: the pool replaces connections (the
+ * libsql dialect recycles them after 10 s), so a pragma set once on the first would be lost.
+ * WAL lets readers go on while one writer commits and survives the process; synchronous FULL
+ * keeps a commit through a power cut, which a ledger needs more than the speed NORMAL gives.
+ */
+const SQLITE_CONNECTION_PRAGMAS = [`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`, 'journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON'];
+
+interface SqliteRawConnection {
+  pragma(source: string): unknown;
+}
+
 /** Opens MySQL/MariaDB when a URL is given, else the embedded SQLite file under dataDir. */
 export async function openOrm(settings: DatabaseSettings): Promise<MikroORM> {
   const dialect = dialectOf(settings);
@@ -61,6 +82,16 @@ export async function openOrm(settings: DatabaseSettings): Promise<MikroORM> {
     ...baseOptions('sqlite'),
     dbName: sqliteFile(settings.dataDir),
     debug: settings.debug ?? false,
+    pool: {
+      afterCreate(connection: SqliteRawConnection, done: (err: Error | null, connection: SqliteRawConnection) => void) {
+        try {
+          for (const pragma of SQLITE_CONNECTION_PRAGMAS) connection.pragma(pragma);
+          done(null, connection);
+        } catch (err) {
+          done(err as Error, connection);
+        }
+      },
+    },
   });
 }
 

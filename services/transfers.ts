@@ -1,11 +1,13 @@
 /**
  * Transfer records: status changes with their history, and the API view of a transfer.
  */
+import { OptimisticLockError } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import { canMove, type TransferStatus } from '../core/transfer';
 import { Attempt, Transfer, TransferEvent, type AttemptRow, type TransferEventRow, type TransferRow } from '../db/schema';
 import { emitTransferUpdated } from '../webhooks/outbox';
+import { inTransaction } from '../ledger/ledger';
 
 export class InvalidTransitionError extends Error {
   constructor(readonly from: string, readonly to: string, transferId: string) {
@@ -40,6 +42,32 @@ export async function moveStatus(
   await tx.flush();
   await emitTransferUpdated(tx, transferId);
   return transfer;
+}
+
+/**
+ * Ends a transfer that is still `created` — nothing was held for it, no workflow took it on — as
+ * `canceled` or `failed`, in one transaction. False when it is no longer `created`: a workflow's
+ * hold got there first. The hold moves the same row from `created` under its optimistic version,
+ * so exactly one of the two commits and a workflow started later finds the transfer ended.
+ */
+export async function endUnstartedTransfer(
+  em: SqlEntityManager,
+  transferId: string,
+  to: 'canceled' | 'failed',
+  reason: string,
+  failure?: { failureCode: string; failureMessage: string },
+): Promise<boolean> {
+  try {
+    return await inTransaction(em, async (tx) => {
+      const transfer = await tx.findOne(Transfer, { id: transferId });
+      if (!transfer || transfer.status !== 'created') return false;
+      await moveStatus(tx, transferId, to, reason, failure ?? {});
+      return true;
+    });
+  } catch (err) {
+    if (err instanceof OptimisticLockError) return false;
+    throw err;
+  }
 }
 
 export function maskAccount(value: string): string {

@@ -1,10 +1,12 @@
 /**
  * The idempotency lease over real HTTP and MariaDB: a request that outlives its lease is overtaken
  * by a retry, and then cannot record what it was about to create — its transaction rolls back, so
- * the key ends with exactly one resource whichever request got there first.
+ * the key ends with exactly one resource whichever request got there first. And a retry that reads
+ * the key while the first request's transaction is saving its recovery point cannot take the key
+ * over with what it read before that transaction committed.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { MikroORM } from '@mikro-orm/core';
@@ -25,6 +27,40 @@ describe('idempotency: a request overtaken after its lease cannot create a secon
   /** Requests whose body says `wait: true` stop here, before creating anything, until released. */
   let release: () => void = () => undefined;
   let reachedGate: () => void = () => undefined;
+  /** Requests sent with `X-Gate: after-save` also stop inside their transaction, once the recovery point is saved. */
+  let releaseCommit: () => void = () => undefined;
+  let reachedCommitGate: () => void = () => undefined;
+  /**
+   * Requests sent with `X-Pause: after-key-read` stop once, right after they read the key row and
+   * before they act on it, as a request descheduled between two statements would.
+   */
+  let releaseRead: () => void = () => undefined;
+  let readDone: () => void = () => undefined;
+
+  /** The ORM, except that the first read of an idempotency key through it stops until released. */
+  function pausingAfterKeyRead(real: MikroORM): MikroORM {
+    let paused = false;
+    const watch = <T extends object>(em: T): T =>
+      new Proxy(em, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target);
+          if (prop === 'fork') return (...args: unknown[]) => watch((value as (...a: unknown[]) => object).apply(target, args));
+          if (prop !== 'findOne') return typeof value === 'function' ? value.bind(target) : value;
+          return async (entity: unknown, ...rest: unknown[]) => {
+            const found = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, [entity, ...rest]);
+            if (entity === IdempotencyKey && !paused) {
+              paused = true;
+              await new Promise<void>((resolve) => {
+                releaseRead = resolve;
+                readDone();
+              });
+            }
+            return found;
+          };
+        },
+      });
+    return new Proxy(real, { get: (target, prop) => (prop === 'em' ? watch(target.em) : Reflect.get(target, prop, target)) });
+  }
 
   before(async () => {
     orm = await mariadbOrm();
@@ -32,9 +68,10 @@ describe('idempotency: a request overtaken after its lease cannot create a secon
     app.use(express.json());
     // A resource-creating route shaped like POST /v1/transfers: write the row and the recovery point in one transaction.
     app.post('/things', async (req, res) => {
-      await withIdempotency(orm, req, res, scope, async (idem) => {
+      const keyOrm = req.get('X-Pause') === 'after-key-read' ? pausingAfterKeyRead(orm) : orm;
+      await withIdempotency(keyOrm, req, res, scope, async (idem) => {
         if (idem.recoveryPoint) return { status: 201, body: { id: idem.recoveryPoint, resumed: true } };
-        if (req.body.wait && req.get('X-Gate') === 'yes') {
+        if (req.body.wait && ['yes', 'after-save'].includes(req.get('X-Gate') ?? '')) {
           await new Promise<void>((resolve) => {
             release = resolve;
             reachedGate();
@@ -44,6 +81,12 @@ describe('idempotency: a request overtaken after its lease cannot create a secon
         await inTransaction(orm.em.fork() as SqlEntityManager, async (tx) => {
           await tx.insert(WebhookEndpoint, { id, clientId: scope, url: 'https://example.com/x', events: ['transfer.updated'], secret: 'whsec_x', createdAt: new Date() });
           await idem.saveRecoveryPoint(tx, id);
+          if (req.get('X-Gate') === 'after-save') {
+            await new Promise<void>((resolve) => {
+              releaseCommit = resolve;
+              reachedCommitGate();
+            });
+          }
         });
         return { status: 201, body: { id, resumed: false } };
       });
@@ -94,5 +137,57 @@ describe('idempotency: a request overtaken after its lease cannot create a secon
     assert.equal(replay.status, 201);
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(replay.body, retry.body);
+  });
+
+  /** Whether a MariaDB transaction is waiting for a row lock in a statement that names this key's row. */
+  async function waitsForKeyRow(idemKey: string): Promise<boolean> {
+    const rowId = createHash('sha256').update(`${scope}\n${idemKey}`).digest('hex');
+    const rows: { waiting: number }[] = await orm.em
+      .fork()
+      .getConnection()
+      .execute(`select count(*) as waiting from information_schema.innodb_trx where trx_state = 'LOCK WAIT' and trx_query like ?`, [`%${rowId}%`]);
+    return Number(rows[0].waiting) > 0;
+  }
+
+  it('a retry that read the key before the first request saved its recovery point cannot take it over after that commit', async () => {
+    const idemKey = randomUUID();
+    const beforeTx = new Promise<void>((resolve) => (reachedGate = resolve));
+    const inTx = new Promise<void>((resolve) => (reachedCommitGate = resolve));
+    const slow = call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, headers: { 'X-Gate': 'after-save' }, undocumentedServer: true });
+    await beforeTx;
+    // The first request's lease runs out while it works (a slow bank call, a long pause).
+    await orm.em.fork().nativeUpdate(IdempotencyKey, { idemKey }, { lockedUntil: new Date(Date.now() - 1) });
+
+    // A retry reads the key: in progress, no recovery point, the lease over.
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    const retry = call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, headers: { 'X-Pause': 'after-key-read' }, undocumentedServer: true });
+    await read;
+
+    // Meanwhile the first request writes its resource and the recovery point, not yet committed.
+    release();
+    await inTx;
+    // The retry goes on to take the key over: its write waits for the first transaction's row lock.
+    releaseRead();
+    const deadline = Date.now() + 30_000;
+    while (!(await waitsForKeyRow(idemKey))) {
+      assert.ok(Date.now() < deadline, 'the retry never waited for the key row');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    releaseCommit();
+    const [first, second] = await Promise.all([slow, retry]);
+
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const things = await orm.em.fork().find(WebhookEndpoint, { clientId: scope });
+    const created = things.filter((t) => t.id === first.body.id || t.id === second.body?.id);
+    assert.deepEqual(created.map((t) => t.id), [first.body.id], `exactly one resource for the key; the retry answered ${second.status} ${JSON.stringify(second.body)}`);
+    // The retry either waits its turn (409) or resumes the first request's resource.
+    if (second.status === 201) assert.equal(second.body.id, first.body.id);
+    else assert.equal(second.body.error.code, 'idempotency_key_in_use');
+
+    const key = await orm.em.fork().findOneOrFail(IdempotencyKey, { idemKey });
+    assert.equal(key.recoveryPoint, first.body.id);
+    const replay = await call(url, 'POST', '/things', { body: { wait: true }, idempotencyKey: idemKey, undocumentedServer: true });
+    assert.equal(replay.status, 201);
+    assert.equal(replay.body.id, first.body.id);
   });
 });

@@ -14,7 +14,7 @@ import { railTiming, TASK_QUEUE_TRANSFERS } from '../../core/transfer';
 import { IdempotencyKey, Posting, Transfer } from '../../db/schema';
 import { startApiServer, type ApiServer } from '../../api/server';
 import { IDEMPOTENCY_TTL_MS, sweepIdempotencyKeys } from '../../api/idempotency';
-import { recoverStalledTransfers } from '../../services/recover-transfers';
+import { RECOVERY_DEFAULTS, recoverStalledTransfers } from '../../services/recover-transfers';
 import { resumeTransfer, startTransfer } from '../../services/start-transfer';
 import { moveStatus } from '../../services/transfers';
 import { inTransaction } from '../../ledger/ledger';
@@ -109,11 +109,11 @@ describe('API: idempotency keys across failed starts, concurrency and early retu
     const [recorded] = await transfers(client.id);
 
     const deps = { orm: stack.orm, temporal: stack.temporal, taskQueue: TASK_QUEUE_TRANSFERS, timing: railTiming('demo') };
-    const young = await recoverStalledTransfers(deps, { graceMs: 60_000, limit: 100 });
+    const young = await recoverStalledTransfers(deps, { ...RECOVERY_DEFAULTS, graceMs: 60_000 });
     assert.ok(!young.includes(recorded.id), 'a transfer younger than the grace period is left to its request');
-    const started = await recoverStalledTransfers(deps, { graceMs: 0, limit: 1_000 });
+    const started = await recoverStalledTransfers(deps, { ...RECOVERY_DEFAULTS, graceMs: 0 });
     assert.ok(started.includes(recorded.id), `the sweep started ${recorded.id}`);
-    const second = await recoverStalledTransfers(deps, { graceMs: 0, limit: 1_000 });
+    const second = await recoverStalledTransfers(deps, { ...RECOVERY_DEFAULTS, graceMs: 0 });
     assert.ok(!second.includes(recorded.id), 'a transfer with a workflow is not started again');
 
     assert.equal((await finished(client.key, recorded.id)).status, 'completed');
