@@ -567,7 +567,7 @@ export interface AchWindowRow {
   cutoffAt: Date;
   /** open → closed (no more entries; the file is being sent) → sent. */
   status: 'open' | 'closed' | 'sent';
-  /** Fixed, with the file ID modifier, before the file is sent: a retry inquires before resending. */
+  /** The window's first file (ach_files), fixed before anything is sent. */
   fileId: string | null;
   entryCount: number;
   createdAt: Date;
@@ -597,12 +597,17 @@ export interface AchEntryRow {
   amountMinor: number;
   /**
    * queued → in_file → accepted | rejected (with the bank's code) | file_refused (the bank refused
-   * the whole file); queued → canceled (withdrawn before its window closed). A retry after a
-   * refused or unconfirmed file moves the entry, same trace number, back to queued in a later window.
+   * the whole file); queued → canceled (withdrawn before its window closed); queued → refused
+   * (Railyard could not write it into a NACHA file: `refusal` says why; nothing was sent). A retry
+   * after a refused file moves the entry, same trace number, back to queued in a later window; an
+   * entry whose file's fate is unknown stays in that file, which is sent again byte for byte.
    */
-  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'file_refused' | 'canceled';
+  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'file_refused' | 'canceled' | 'refused';
   code: string | null;
   effectiveDate: string | null;
+  /** The file (ach_files) that carries the entry, set when its window's files are planned. */
+  fileId: string | null;
+  refusal: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -620,12 +625,61 @@ export const AchEntry = new EntitySchema<AchEntryRow>({
     status: { type: 'string', length: 12 },
     code: { type: 'string', length: 8, nullable: true },
     effectiveDate: { type: 'string', length: 10, nullable: true },
+    fileId: { type: 'string', length: 40, nullable: true },
+    refusal: { type: 'string', length: 200, nullable: true },
     createdAt: at(),
     updatedAt: at(),
   },
 });
 
-ENTITIES.push(AchWindow, AchEntry);
+/**
+ * One NACHA file of a window, stored as sent: every resend after a lost answer posts these same
+ * bytes under the same identity (origin, creation date and time, File ID Modifier), which is what
+ * a bank de-duplicates files by, so a file whose answer was lost can never be paid twice.
+ */
+export interface AchFileRow {
+  /** `<windowId>-<seq>`. */
+  id: string;
+  windowId: string;
+  /** 1, 2, …: the window's files in the order they are sent. */
+  seq: number;
+  /** The file header's creation date (YYMMDD) and time (HHMM), UTC, and File ID Modifier. */
+  creationDate: string;
+  creationTime: string;
+  idModifier: string;
+  /** built (not yet answered) → accepted (the bank answered each entry) | refused (the file whole). */
+  status: 'built' | 'accepted' | 'refused';
+  refusal: string | null;
+  entryCount: number;
+  totalMinor: number;
+  content: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export const AchFile = new EntitySchema<AchFileRow>({
+  name: 'AchFile',
+  tableName: 'ach_files',
+  indexes: [{ properties: ['windowId'] }],
+  uniques: [{ properties: ['creationDate', 'creationTime', 'idModifier'] }],
+  properties: {
+    id: { type: 'string', length: 40, primary: true },
+    windowId: { type: 'string', length: 40 },
+    seq: { type: 'integer' },
+    creationDate: { type: 'string', length: 6 },
+    creationTime: { type: 'string', length: 4 },
+    idModifier: { type: 'string', length: 1 },
+    status: { type: 'string', length: 12 },
+    refusal: { type: 'string', length: 500, nullable: true },
+    entryCount: { type: 'integer' },
+    totalMinor: { type: new BigIntType('number') },
+    // Up to ACH_FILE_ENTRIES_MAX records of 95 bytes: more than MySQL's TEXT holds.
+    content: { type: 'text', columnType: 'mediumtext' },
+    createdAt: at(),
+    updatedAt: at(),
+  },
+});
+
+ENTITIES.push(AchWindow, AchEntry, AchFile);
 
 /**
  * Operator actions on transfers (retry, cancel), accepted or refused, through the API or straight
