@@ -90,13 +90,15 @@ async function queuedEvent(tx: SqlEntityManager, transferId: string, reason: str
 
 /** Inside a transaction: the entry for `traceNumber` in the first open window from `atMs` (exported for tests). */
 export async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, traceNumber: string, atMs: number): Promise<QueuedWindow> {
-  const existing = await tx.findOne(AchEntry, { traceNumber });
+  // The newest attempt under the trace number: one of ten million entries ago may share it.
+  const [attempt] = await tx.find(Attempt, { rail: 'ach', railReference: traceNumber }, { orderBy: { createdAt: 'desc' }, limit: 1 });
+  if (!attempt) throw ApplicationFailure.nonRetryable(`no ACH attempt with trace ${traceNumber}`, 'not_found');
+  const existing = await tx.findOne(AchEntry, { attemptId: attempt.id });
   if (existing) {
     const w = await tx.findOneOrFail(AchWindow, { id: existing.windowId });
     const window = { windowId: w.id, cutoffAtMs: w.cutoffAt.getTime() };
     return { ...window, label: achWindowLabel(window, deps.railTime) };
   }
-  const attempt = await tx.findOneOrFail(Attempt, { railReference: traceNumber });
   const transfer = await tx.findOneOrFail(Transfer, { id: attempt.transferId });
   const window = await takePlace(tx, deps, achFileWindow(atMs, deps.railTime, deps.demoWindowMs), traceNumber);
   const now = new Date();
@@ -127,7 +129,7 @@ export async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, trac
  * so a withdrawn entry is never in the file, and an entry in the file is never withdrawn.
  */
 export async function withdrawEntry(tx: SqlEntityManager, traceNumber: string): Promise<{ withdrawn: boolean; windowId: string | null; status: string | null }> {
-  const entry = await tx.findOne(AchEntry, { traceNumber });
+  const [entry] = await tx.find(AchEntry, { traceNumber }, { orderBy: { createdAt: 'desc' }, limit: 1 });
   if (!entry) return { withdrawn: true, windowId: null, status: null };
   if (entry.status === 'canceled') return { withdrawn: true, windowId: entry.windowId, status: entry.status };
   if (entry.status !== 'queued') return { withdrawn: false, windowId: entry.windowId, status: entry.status };
@@ -144,7 +146,7 @@ export async function withdrawEntry(tx: SqlEntityManager, traceNumber: string): 
  * window after both `atMs` and its old cut-off, under the same trace number (exported for tests).
  */
 export async function requeueEntry(tx: SqlEntityManager, deps: AchWindowDeps, traceNumber: string, atMs: number): Promise<QueuedWindow> {
-  const entry = await tx.findOneOrFail(AchEntry, { traceNumber });
+  const entry = await entryByTrace(tx, traceNumber);
   const old = await tx.findOneOrFail(AchWindow, { id: entry.windowId });
   if (entry.status === 'queued' && old.status === 'open') {
     const label = achWindowLabel({ windowId: old.id, cutoffAtMs: old.cutoffAt.getTime() }, deps.railTime);
@@ -207,7 +209,7 @@ export function createWindowedAchRail(deps: AchWindowDeps): PayoutRail {
     },
 
     async inquire(reference): Promise<PaymentStatusAnswer> {
-      const entry = await deps.orm.em.fork().findOne(AchEntry, { traceNumber: reference });
+      const [entry] = await deps.orm.em.fork().find(AchEntry, { traceNumber: reference }, { orderBy: { createdAt: 'desc' }, limit: 1 });
       if (entry && (entry.status === 'queued' || entry.status === 'in_file')) return { status: 'pending', code: null };
       // A refused file took nothing: the payout waits for an operator, the payment is not rejected.
       if (entry?.status === 'file_refused') return { status: 'pending', code: null };
@@ -357,7 +359,7 @@ const unavailableFailure = (err: BankUnavailableError) => {
  */
 async function planFiles(tx: SqlEntityManager, deps: AchWindowDeps, w: AchWindowRow): Promise<void> {
   if ((await tx.count(AchFile, { windowId: w.id })) > 0) return;
-  const list = await tx.find(AchEntry, { windowId: w.id, status: { $in: ['queued', 'in_file'] } }, { orderBy: { traceNumber: 'asc' } });
+  const list = await tx.find(AchEntry, { windowId: w.id, status: { $in: ['queued', 'in_file'] } }, { orderBy: { traceNumber: 'asc', createdAt: 'asc' } });
   const transfers = new Map((await tx.find(Transfer, { id: { $in: list.map((e) => e.transferId) } })).map((t) => [t.id, t]));
   const now = new Date();
   const candidates: { row: AchEntryRow; entry: WindowEntry; problem: string | null }[] = [];
@@ -377,6 +379,13 @@ async function planFiles(tx: SqlEntityManager, deps: AchWindowDeps, w: AchWindow
       traceNumber: row.traceNumber,
     };
     candidates.push({ row, entry, problem: entryProblem(entry) });
+  }
+  // A trace number comes round only past every live entry (activities/transfers.ts); should two
+  // meet in one window all the same, the later one is refused on its own rather than break the file.
+  const seen = new Set<string>();
+  for (const c of candidates) {
+    if (seen.has(c.entry.traceNumber)) c.problem ??= `trace number ${c.entry.traceNumber} is already in this window`;
+    seen.add(c.entry.traceNumber);
   }
   // A file that could not be built was never sent: such a window is planned afresh.
   const legacy = w.fileId !== null && candidates.every((c) => c.problem === null);

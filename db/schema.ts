@@ -208,7 +208,8 @@ export const Attempt = new EntitySchema<AttemptRow>({
     transferId: { type: 'string', length: 40 },
     attemptNo: { type: 'integer' },
     rail: { type: 'string', length: 16 },
-    railReference: { type: 'string', length: 64, unique: true },
+    // Not unique for all time: an ACH trace number comes round after ten million entries (activities/transfers.ts).
+    railReference: { type: 'string', length: 64, index: true },
     status: { type: 'string', length: 16 },
     failureCode: { type: 'string', length: 40, nullable: true },
     createdAt: at(),
@@ -492,7 +493,7 @@ export const ReconciliationMatch = new EntitySchema<ReconciliationMatchRow>({
   properties: {
     attemptId: { type: 'string', length: 40, primary: true },
     transferId: { type: 'string', length: 40, unique: true },
-    railReference: { type: 'string', length: 64, unique: true },
+    railReference: { type: 'string', length: 64, index: true },
     statementId: { type: 'string', length: 64 },
     statementDate: { type: 'string', length: 10 },
     accountServicerRef: { type: 'string', length: 64 },
@@ -532,7 +533,7 @@ export const ApiKey = new EntitySchema<ApiKeyRow>({
 
 export const ENTITIES: EntitySchema<any>[] = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery, ReconciliationBreak, ReconciliationMatch, ApiKey];
 
-/** A notification of change (NACHA COR entry) on a paid ACH entry: kept once per trace number and code. */
+/** A notification of change (NACHA COR entry) on a paid ACH entry: kept once per transfer, trace number and code. */
 export interface AchCorrectionRow {
   id: string;
   transferId: string;
@@ -546,7 +547,7 @@ export const AchCorrection = new EntitySchema<AchCorrectionRow>({
   name: 'AchCorrection',
   tableName: 'ach_corrections',
   indexes: [{ properties: ['transferId'] }],
-  uniques: [{ properties: ['traceNumber', 'code'] }],
+  uniques: [{ properties: ['transferId', 'traceNumber', 'code'] }],
   properties: {
     id: id(),
     transferId: { type: 'string', length: 40 },
@@ -618,7 +619,8 @@ export const AchEntry = new EntitySchema<AchEntryRow>({
   properties: {
     attemptId: { type: 'string', length: 40, primary: true },
     transferId: { type: 'string', length: 40 },
-    traceNumber: { type: 'string', length: 15, unique: true },
+    // Unique per ODFI and file date, not for all time: lookups by trace number take the newest entry.
+    traceNumber: { type: 'string', length: 15, index: true },
     windowId: { type: 'string', length: 40 },
     entryClass: { type: 'string', length: 3 },
     amountMinor: { type: new BigIntType('number') },
