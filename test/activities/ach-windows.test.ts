@@ -41,8 +41,8 @@ for (const dialect of ['MariaDB', 'SQLite'] as const) {
     after(() => close());
 
     /** A transfer with an ACH attempt whose trace number is returned. */
-    async function attempt(amountMinor = 1_000, beneficiary: Record<string, string> = BENEFICIARY): Promise<string> {
-      const clientId = await fundedClient(orm, 0);
+    async function attempt(amountMinor = 1_000, beneficiary: Record<string, string> = BENEFICIARY, owner?: string): Promise<string> {
+      const clientId = owner ?? (await fundedClient(orm, 0));
       const input = await createdTransfer(orm, clientId, amountMinor, beneficiary);
       const traceNumber = `99999999${String(++trace).padStart(7, '0')}`;
       const now = new Date();
@@ -175,7 +175,8 @@ for (const dialect of ['MariaDB', 'SQLite'] as const) {
         const bank = await startSim(0);
         const d = { ...deps, baseUrl: bank.url };
         const traces = [];
-        for (let i = 0; i < 101; i++) traces.push(await attempt(9_999_999_999, payee(`7000030${String(i).padStart(2, '0')}`)));
+        const owner = await fundedClient(orm, 0);
+        for (let i = 0; i < 101; i++) traces.push(await attempt(9_999_999_999, payee(`7000030${String(i).padStart(2, '0')}`), owner));
         let w;
         for (const t of traces) w = await inTransaction(orm.em.fork(), (tx) => queueEntry(tx, d, t, at(2)));
         const sent = await send(d, w!.windowId);
