@@ -1,43 +1,46 @@
 /**
- * ACH entries queued per cut-off window and sent as one NACHA file per window: the only way ACH
+ * ACH entries queued per cut-off window and sent in the window's NACHA files: the only way ACH
  * payouts go out.
  *
- * The payout's submit step queues its entry: the entry row (the intent, keyed by the attempt and
- * unique on its trace number) is written into the window that is open at the activity's scheduled
- * time on the Temporal server's clock, and the window's batch workflow `ach-batch-<windowId>` is
- * started if it is not running (USE_EXISTING). Queuing and closing a window serialize on the
- * window row: queuing is a conditional `entry_count + 1 … where status = 'open'`, closing a
- * conditional `status = 'closed' … where status = 'open'`, so an entry is either in the file or
- * moved to the next window, never left behind.
+ * The payout's submit step queues its entry: the entry row (the intent, keyed by the attempt) is
+ * written into the window that is open at the activity's scheduled time on the Temporal server's
+ * clock, and the window's batch workflow `ach-batch-<windowId>` is started if it is not running
+ * (USE_EXISTING). Queuing and closing a window serialize on the window row: queuing is a
+ * conditional `entry_count + 1 … where status = 'open'`, closing a conditional
+ * `status = 'closed' … where status = 'open'`, so an entry is either in a file or moved to the
+ * next window, never left behind.
  *
- * At the cut-off the batch workflow runs `sendAchWindow` once: the file ID is fixed before the
- * file is sent; a retry after a lost answer asks the bank for the entries' trace numbers first
- * and resends only when the bank has none of them (the bank dedupes by trace number anyway).
- * Per-entry answers land on the entry rows, and the batch workflow hands each to its payout's
- * workflow (signal `achFileAnswer`).
+ * At the cut-off the batch workflow runs `sendAchWindow`: in the transaction that closes the
+ * window, its files are planned and stored (ach_files) before any is sent: an entry that cannot
+ * be written (an amount beyond the 10-digit field, say) is refused on its own, the others split
+ * into files whose counts and totals fit NACHA's fields, each file with its own identity (creation
+ * date and time, File ID Modifier). A send after a lost answer posts the same stored bytes: the
+ * bank de-duplicates whole files by that identity, so a file is paid once however often it is
+ * sent. Per-entry answers land on the entry rows, and the batch workflow hands each to its
+ * payout's workflow (signal `achFileAnswer`).
  *
  * While its window is open a payout's entry can be withdrawn (`withdrawAchEntry`, a cancel): the
  * withdrawal is a conditional `entry_count - 1 … where status = 'open'` on the same window row, so
- * it and the closing serialize and an entry is either in the file or canceled, never both. After a
- * refused or unconfirmed file, `requeueAchEntry` (an operator's retry) moves the entry, under the
- * same trace number, into a later window — after asking the bank by trace number when the file's
- * fate is unknown.
+ * it and the closing serialize and an entry is either in a file or canceled, never both. After a
+ * file the bank never answered, `requeueAchEntry` (an operator's retry) sends that same file again
+ * and never moves the entry while the file's fate is unknown; only after the bank refused the
+ * file whole does the entry move, under the same trace number, into a later window.
  *
  * Errors: the bank down or silent is retryable (thrown); a file the bank refuses whole marks its
- * entries `file_refused` (the code column holds only the bank's R-codes); a file only partly known
- * to the bank is for an operator.
+ * entries `file_refused` (the code column holds only the bank's R-codes); an entry Railyard cannot
+ * write is `refused` with the reason, final.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { raw, type MikroORM } from '@mikro-orm/core';
+import { raw, type EntityManager, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { achFileWindow, achWindowLabel, effectiveDateAt, type AchFileWindow } from '../core/ach-windows';
 import { newId } from '../core/ids';
-import { AchEntry, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow } from '../db/schema';
+import { AchEntry, AchFile, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow, type AchFileRow, type AchWindowRow } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
 import { BankUnavailableError, bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../rails/bank-http';
 import { inquireAchEntry, type AchOriginator } from '../rails/ach/bank-client';
-import { emitNacha } from '../rails/ach/nacha';
-import { buildWindowFile } from '../rails/ach/window-file';
+import { emitNacha, entryProblem } from '../rails/ach/nacha';
+import { buildWindowFile, NACHA_FILE_LIMITS, planWindowFiles, type WindowEntry } from '../rails/ach/window-file';
 
 export interface AchWindowDeps {
   orm: MikroORM;
@@ -54,14 +57,6 @@ export const achBatchWorkflowId = (windowId: string) => `ach-batch-${windowId}`;
 
 /** Windows an entry may move on to when the one it was meant for has just closed. */
 const MAX_WINDOW_HOPS = 3;
-
-const FILE_ID_MODIFIERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-function fileIdModifier(windowId: string): string {
-  let h = 0;
-  for (const ch of windowId) h = (h * 31 + ch.charCodeAt(0)) % 1_000_003;
-  return FILE_ID_MODIFIERS[h % FILE_ID_MODIFIERS.length];
-}
 
 function affected(result: unknown): number {
   return (result as { affectedRows: number }).affectedRows;
@@ -95,13 +90,15 @@ async function queuedEvent(tx: SqlEntityManager, transferId: string, reason: str
 
 /** Inside a transaction: the entry for `traceNumber` in the first open window from `atMs` (exported for tests). */
 export async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, traceNumber: string, atMs: number): Promise<QueuedWindow> {
-  const existing = await tx.findOne(AchEntry, { traceNumber });
+  // The newest attempt under the trace number: one of ten million entries ago may share it.
+  const [attempt] = await tx.find(Attempt, { rail: 'ach', railReference: traceNumber }, { orderBy: { createdAt: 'desc' }, limit: 1 });
+  if (!attempt) throw ApplicationFailure.nonRetryable(`no ACH attempt with trace ${traceNumber}`, 'not_found');
+  const existing = await tx.findOne(AchEntry, { attemptId: attempt.id });
   if (existing) {
     const w = await tx.findOneOrFail(AchWindow, { id: existing.windowId });
     const window = { windowId: w.id, cutoffAtMs: w.cutoffAt.getTime() };
     return { ...window, label: achWindowLabel(window, deps.railTime) };
   }
-  const attempt = await tx.findOneOrFail(Attempt, { railReference: traceNumber });
   const transfer = await tx.findOneOrFail(Transfer, { id: attempt.transferId });
   const window = await takePlace(tx, deps, achFileWindow(atMs, deps.railTime, deps.demoWindowMs), traceNumber);
   const now = new Date();
@@ -115,6 +112,8 @@ export async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, trac
     status: 'queued',
     code: null,
     effectiveDate: null,
+    fileId: null,
+    refusal: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -130,7 +129,7 @@ export async function queueEntry(tx: SqlEntityManager, deps: AchWindowDeps, trac
  * so a withdrawn entry is never in the file, and an entry in the file is never withdrawn.
  */
 export async function withdrawEntry(tx: SqlEntityManager, traceNumber: string): Promise<{ withdrawn: boolean; windowId: string | null; status: string | null }> {
-  const entry = await tx.findOne(AchEntry, { traceNumber });
+  const [entry] = await tx.find(AchEntry, { traceNumber }, { orderBy: { createdAt: 'desc' }, limit: 1 });
   if (!entry) return { withdrawn: true, windowId: null, status: null };
   if (entry.status === 'canceled') return { withdrawn: true, windowId: entry.windowId, status: entry.status };
   if (entry.status !== 'queued') return { withdrawn: false, windowId: entry.windowId, status: entry.status };
@@ -143,18 +142,18 @@ export async function withdrawEntry(tx: SqlEntityManager, traceNumber: string): 
 }
 
 /**
- * Inside a transaction: moves an entry whose file was refused (or whose fate the bank has since
- * answered `not_found`) into the first open window after both `atMs` and its old cut-off, under the
- * same trace number (exported for tests).
+ * Inside a transaction: moves an entry whose file the bank refused whole into the first open
+ * window after both `atMs` and its old cut-off, under the same trace number (exported for tests).
  */
 export async function requeueEntry(tx: SqlEntityManager, deps: AchWindowDeps, traceNumber: string, atMs: number): Promise<QueuedWindow> {
-  const entry = await tx.findOneOrFail(AchEntry, { traceNumber });
+  const entry = await entryByTrace(tx, traceNumber);
   const old = await tx.findOneOrFail(AchWindow, { id: entry.windowId });
   if (entry.status === 'queued' && old.status === 'open') {
     const label = achWindowLabel({ windowId: old.id, cutoffAtMs: old.cutoffAt.getTime() }, deps.railTime);
     return { windowId: old.id, cutoffAtMs: old.cutoffAt.getTime(), label };
   }
-  if (entry.status !== 'file_refused' && entry.status !== 'in_file') {
+  // Only a file the bank refused whole took nothing; an entry in a file without an answer stays in it.
+  if (entry.status !== 'file_refused') {
     throw ApplicationFailure.nonRetryable(`entry ${traceNumber} is ${entry.status}${entry.code ? ` (${entry.code})` : ''}; it cannot be queued again`, 'invalid_transition');
   }
   const window = await takePlace(tx, deps, achFileWindow(Math.max(atMs, old.cutoffAt.getTime()), deps.railTime, deps.demoWindowMs), traceNumber);
@@ -162,6 +161,7 @@ export async function requeueEntry(tx: SqlEntityManager, deps: AchWindowDeps, tr
   entry.status = 'queued';
   entry.code = null;
   entry.effectiveDate = null;
+  entry.fileId = null;
   entry.updatedAt = new Date();
   const label = achWindowLabel(window, deps.railTime);
   await queuedEvent(tx, entry.transferId, `re-queued for the ${label} window (${window.windowId}) under the same trace ${traceNumber}; the file of ${old.id} did not carry it`);
@@ -180,12 +180,17 @@ async function ensureBatch(window: AchFileWindow): Promise<void> {
   });
 }
 
-/** One entry's answer from its window's file, as the batch workflow hands it to the payout. */
+/** One entry's answer from its window's files, as the batch workflow hands it to the payout. */
 export interface AchEntryResult {
   transferId: string;
   traceNumber: string;
   status: 'accepted' | 'rejected';
   code: string | null;
+  /** The file that carried it (null: refused before any file); absent in results recorded before windows had several files. */
+  fileId?: string | null;
+  /** What the payout is told: the bank took it, rejected it, refused its whole file; or it was never written. */
+  outcome?: 'accepted' | 'rejected' | 'file_rejected';
+  message?: string;
 }
 
 /**
@@ -204,7 +209,7 @@ export function createWindowedAchRail(deps: AchWindowDeps): PayoutRail {
     },
 
     async inquire(reference): Promise<PaymentStatusAnswer> {
-      const entry = await deps.orm.em.fork().findOne(AchEntry, { traceNumber: reference });
+      const [entry] = await deps.orm.em.fork().find(AchEntry, { traceNumber: reference }, { orderBy: { createdAt: 'desc' }, limit: 1 });
       if (entry && (entry.status === 'queued' || entry.status === 'in_file')) return { status: 'pending', code: null };
       // A refused file took nothing: the payout waits for an operator, the payment is not rejected.
       if (entry?.status === 'file_refused') return { status: 'pending', code: null };
@@ -221,80 +226,46 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
 
   return {
     /**
-     * Sends the window's one file, once, and answers each entry's result. Key: the window ID (and
-     * its file ID, fixed before sending). A window already sent answers its entries' recorded
-     * results, so a retry after a lost answer hands the same results on.
+     * Sends the window's files and answers each entry's result. Key: the window ID. The first run
+     * closes the window and plans its files (entries that cannot be written are refused on their
+     * own, the rest split into files that fit NACHA's fields), storing each file's bytes before any
+     * is sent; every run then posts the files not yet answered, those same bytes, so a retry after
+     * a lost answer is a resend the bank recognises as the same file. A window already sent
+     * answers its entries' recorded results.
      */
-    async sendAchWindow(input: { windowId: string }): Promise<{ fileId: string | null; entries: number; accepted: number; rejected: number; fileRejected: string | null; results: AchEntryResult[] }> {
+    async sendAchWindow(input: { windowId: string }): Promise<AchWindowResult> {
       const deps = configured();
-      const direct = { inquire: (reference: string) => inquireAchEntry(deps.baseUrl, reference, deps.requestTimeoutMs) };
-      const { window, entries, maybeSent } = await inTransaction(deps.orm.em.fork(), async (tx) => {
+      const planned = await inTransaction(deps.orm.em.fork(), async (tx) => {
         // Closing first: a queuing or withdrawing transaction holding the row finishes before this reads the entries.
         await tx.createQueryBuilder(AchWindow).update({ status: 'closed', updatedAt: new Date() }).where({ id: input.windowId, status: 'open' }).execute('run');
         const w = await tx.findOneOrFail(AchWindow, { id: input.windowId }, { refresh: true });
-        if (w.status === 'sent') return { window: w, entries: [] as AchEntryRow[], maybeSent: false };
-        const list = await tx.find(AchEntry, { windowId: w.id, status: { $in: ['queued', 'in_file'] } }, { orderBy: { traceNumber: 'asc' } });
-        const maybeSent = w.fileId !== null;
-        if (!w.fileId) w.fileId = `${w.id}-${fileIdModifier(w.id)}`;
-        for (const e of list) {
-          e.status = 'in_file';
-          e.effectiveDate ??= effectiveDateAt(w.cutoffAt.getTime(), e.amountMinor);
-          e.updatedAt = new Date();
-        }
-        return { window: w, entries: list, maybeSent };
+        if (w.status !== 'sent') await planFiles(tx, deps, w);
+        return w.status;
       });
-      if (window.status === 'sent') return recordedResults(deps, window.id, window.fileId);
-      if (entries.length === 0) {
-        await markSent(deps, window.id, []);
-        return { fileId: null, entries: 0, accepted: 0, rejected: 0, fileRejected: null, results: [] };
+      if (planned !== 'sent') {
+        const files = await deps.orm.em.fork().find(AchFile, { windowId: input.windowId, status: 'built' }, { orderBy: { seq: 'asc' } });
+        for (const file of files) await sendFile(deps, file, unavailableFailure);
+        await inTransaction(deps.orm.em.fork(), async (tx) => {
+          await tx.createQueryBuilder(AchWindow).update({ status: 'sent', updatedAt: new Date() }).where({ id: input.windowId }).execute('run');
+        });
       }
-
-      let answers: { reference: string; status: 'accepted' | 'rejected' | 'file_refused'; code: string | null }[] | undefined;
-      let fileRejected: string | null = null;
-      try {
-        if (maybeSent) {
-          // An earlier attempt may have delivered the file: the bank's books decide, by trace number.
-          const known = await Promise.all(entries.map((e) => direct.inquire(e.traceNumber)));
-          const found = known.filter((k) => k.status !== 'not_found').length;
-          if (found === entries.length) answers = entries.map((e, i) => ({ reference: e.traceNumber, status: known[i].status === 'rejected' ? 'rejected' : 'accepted', code: known[i].code }));
-          else if (found > 0) throw ApplicationFailure.nonRetryable(`file ${window.fileId}: the bank knows ${found} of ${entries.length} entries`, 'ach_file_partial');
-        }
-        if (!answers) {
-          const posted = await postFile(deps, window.fileId!, window.cutoffAt, entries);
-          answers = posted.answers;
-          fileRejected = posted.fileRejected;
-        }
-      } catch (err) {
-        if (err instanceof BankUnavailableError) {
-          // A whole window waits on this file: the bank's Retry-After is honoured, but never shortens
-          // ACH_FILE_SEND's own backoff (2 s doubling to 2 min), or a bank answering "retry after 1 s"
-          // would spend the two-hour budget's attempts in a minute.
-          const backoffMs = Math.min(2_000 * 2 ** (Context.current().info.attempt - 1), 120_000);
-          throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: Math.max(err.retryAfterMs ?? 0, backoffMs), cause: err });
-        }
-        throw err;
-      }
-      await markSent(deps, window.id, answers);
-      const byTrace = new Map(entries.map((e) => [e.traceNumber, e.transferId]));
-      const results = answers.map((a) => ({ transferId: byTrace.get(a.reference)!, traceNumber: a.reference, status: a.status === 'accepted' ? ('accepted' as const) : ('rejected' as const), code: a.code }));
-      const rejected = answers.filter((a) => a.status === 'rejected').length;
-      return { fileId: window.fileId, entries: entries.length, accepted: entries.length - rejected, rejected, fileRejected, results };
+      return windowResults(deps, input.windowId);
     },
 
-    /** The entries still waiting on the window's file (in_file): whom the batch workflow tells when it gives up. Read-only. */
-    async achWindowEntries(input: { windowId: string }): Promise<{ fileId: string | null; entries: { transferId: string; traceNumber: string }[] }> {
+    /** The entries still waiting on the window's files (in_file): whom the batch workflow tells when it gives up. Read-only. */
+    async achWindowEntries(input: { windowId: string }): Promise<{ fileId: string | null; entries: { transferId: string; traceNumber: string; fileId?: string | null }[] }> {
       const em = configured().orm.em.fork();
       const w = await em.findOneOrFail(AchWindow, { id: input.windowId });
       const list = await em.find(AchEntry, { windowId: w.id, status: 'in_file' }, { orderBy: { traceNumber: 'asc' } });
-      return { fileId: w.fileId, entries: list.map((e) => ({ transferId: e.transferId, traceNumber: e.traceNumber })) };
+      return { fileId: w.fileId, entries: list.map((e) => ({ transferId: e.transferId, traceNumber: e.traceNumber, fileId: e.fileId ?? w.fileId })) };
     },
 
     /** Where an entry stands, from the database alone: the payout's fallback when no answer came. Read-only. */
     async achEntryState(input: { traceNumber: string }): Promise<{ windowId: string; status: AchEntryRow['status']; code: string | null; fileId: string | null }> {
       const em = configured().orm.em.fork();
-      const e = await em.findOneOrFail(AchEntry, { traceNumber: input.traceNumber });
+      const e = await entryByTrace(em, input.traceNumber);
       const w = await em.findOneOrFail(AchWindow, { id: e.windowId });
-      return { windowId: e.windowId, status: e.status, code: e.code, fileId: w.fileId };
+      return { windowId: e.windowId, status: e.status, code: e.code, fileId: e.fileId ?? w.fileId };
     },
 
     /**
@@ -308,30 +279,30 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
     },
 
     /**
-     * An operator's retry after the window's file was refused or never confirmed: the entry goes
-     * into a later window under the SAME trace number. When the file's fate is unknown (the entry
-     * is still in_file) the bank is asked by trace number first: found → its answer, nothing
-     * re-queued; not found → re-queued. Key: the trace number. Retryable: the bank unreachable.
+     * An operator's retry after the window's file was refused or never confirmed. While the file's
+     * fate is unknown (the entry still in_file) the entry never moves: its file is sent again,
+     * byte for byte, and the bank's answer to that file decides. Once the bank refused the file
+     * whole, nothing of it was taken: the entry goes into a later window under the SAME trace
+     * number. Key: the trace number. Retryable: the bank unreachable. Final: an entry Railyard
+     * could not write answers rejected (`ach_entry_unwritable`); nothing of it was sent.
      */
     async requeueAchEntry(input: { traceNumber: string }): Promise<{ outcome: 'queued'; windowId: string; cutoffAtMs: number; label: string } | { outcome: 'accepted' } | { outcome: 'rejected'; code: string }> {
       const deps = configured();
-      const entry = await deps.orm.em.fork().findOneOrFail(AchEntry, { traceNumber: input.traceNumber });
+      let entry = await entryByTrace(deps.orm.em.fork(), input.traceNumber);
+      if (entry.status === 'in_file') {
+        const file = await inTransaction(deps.orm.em.fork(), async (tx) => {
+          const w = await tx.findOneOrFail(AchWindow, { id: entry.windowId });
+          await planFiles(tx, deps, w);
+          const e = await entryByTrace(tx, input.traceNumber);
+          return e.fileId ? tx.findOneOrFail(AchFile, { id: e.fileId }) : null;
+        });
+        if (file?.status === 'built') await sendFile(deps, file, (err) => ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err }));
+        entry = await entryByTrace(deps.orm.em.fork(), input.traceNumber);
+      }
       if (entry.status === 'accepted') return { outcome: 'accepted' };
       if (entry.status === 'rejected') return { outcome: 'rejected', code: entry.code ?? 'rejected' };
-      if (entry.status === 'in_file') {
-        let known;
-        try {
-          known = await inquireAchEntry(deps.baseUrl, input.traceNumber, deps.requestTimeoutMs);
-        } catch (err) {
-          if (err instanceof BankUnavailableError) throw ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: err.retryAfterMs, cause: err });
-          throw err;
-        }
-        if (known.status !== 'not_found') {
-          const status = known.status === 'rejected' ? 'rejected' : 'accepted';
-          await markSent(deps, null, [{ reference: input.traceNumber, status, code: known.code }]);
-          return status === 'rejected' ? { outcome: 'rejected', code: known.code ?? 'rejected' } : { outcome: 'accepted' };
-        }
-      }
+      if (entry.status === 'refused') return { outcome: 'rejected', code: UNWRITABLE };
+      if (entry.status === 'in_file') throw new Error(`entry ${input.traceNumber} is still in a file without an answer`);
       const atMs = Context.current().info.currentAttemptScheduledTimestampMs;
       const window = await inTransaction(deps.orm.em.fork(), (tx) => requeueEntry(tx, deps, input.traceNumber, atMs));
       await ensureBatch(window);
@@ -340,63 +311,215 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
   };
 }
 
-/** A sent window's entries as recorded. */
-async function recordedResults(deps: AchWindowDeps, windowId: string, fileId: string | null) {
-  const list = await deps.orm.em.fork().find(AchEntry, { windowId, status: { $in: ['accepted', 'rejected', 'file_refused'] } }, { orderBy: { traceNumber: 'asc' } });
-  const fileRejected = list.length > 0 && list.every((e) => e.status === 'file_refused') ? `the bank refused file ${fileId}` : null;
-  const results = list.map((e) => ({ transferId: e.transferId, traceNumber: e.traceNumber, status: e.status === 'accepted' ? ('accepted' as const) : ('rejected' as const), code: e.code }));
-  const rejected = results.filter((r) => r.status === 'rejected').length;
-  return { fileId, entries: results.length, accepted: results.length - rejected, rejected, fileRejected, results };
+/** The failure code of an entry Railyard could not write into a NACHA file: nothing was sent. */
+const UNWRITABLE = 'ach_entry_unwritable';
+
+/** Entries in one file at most: far inside every NACHA count field, and a file of under a megabyte. */
+export const ACH_FILE_ENTRIES_MAX = 10_000;
+
+/** File ID Modifiers in the order they are taken for files created in the same minute. */
+const FILE_ID_MODIFIERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** Minutes past the cut-off a file's creation time may move to find a free File ID Modifier. */
+const CREATION_MINUTES_MAX = 60;
+
+/** A window's sending, as the batch workflow hands it on: one result per entry. */
+export interface AchWindowResult {
+  /** The window's first file. */
+  fileId: string | null;
+  entries: number;
+  accepted: number;
+  rejected: number;
+  /** Set when the bank refused every file of the window. */
+  fileRejected: string | null;
+  results: AchEntryResult[];
 }
 
-/** Records the bank's answers on the entries and, with a window, marks the window sent. */
-async function markSent(deps: AchWindowDeps, windowId: string | null, answers: { reference: string; status: 'accepted' | 'rejected' | 'file_refused'; code: string | null }[]): Promise<void> {
-  await inTransaction(deps.orm.em.fork(), async (tx) => {
-    for (const a of answers) {
-      const e = await tx.findOneOrFail(AchEntry, { traceNumber: a.reference });
-      e.status = a.status;
-      e.code = a.code;
-      e.updatedAt = new Date();
+/** The newest entry with this trace number (a trace number comes round only after ten million entries). */
+async function entryByTrace(em: EntityManager, traceNumber: string): Promise<AchEntryRow> {
+  const [entry] = await em.find(AchEntry, { traceNumber }, { orderBy: { createdAt: 'desc' }, limit: 1 });
+  if (!entry) throw ApplicationFailure.nonRetryable(`no ACH entry with trace ${traceNumber}`, 'not_found');
+  return entry;
+}
+
+const unavailableFailure = (err: BankUnavailableError) => {
+  // A whole window waits on this file: the bank's Retry-After is honoured, but never shortens
+  // ACH_FILE_SEND's own backoff (2 s doubling to 2 min), or a bank answering "retry after 1 s"
+  // would spend the two-hour budget's attempts in a minute.
+  const backoffMs = Math.min(2_000 * 2 ** (Context.current().info.attempt - 1), 120_000);
+  return ApplicationFailure.create({ message: err.message, type: 'BankUnavailable', nextRetryDelay: Math.max(err.retryAfterMs ?? 0, backoffMs), cause: err });
+};
+
+/**
+ * Inside a transaction: plans the window's files once. The entries still queued get their
+ * effective dates; an entry that cannot be written is refused on its own (`refused`, the reason
+ * kept); the others are split into files within NACHA's field widths and ACH_FILE_ENTRIES_MAX,
+ * each given a free identity (creation date and time, File ID Modifier) and stored as built.
+ * A window planned before files were stored (its fileId set, entries in_file) gets that one file
+ * back, rebuilt from its rows under the identity it was first sent with.
+ */
+async function planFiles(tx: SqlEntityManager, deps: AchWindowDeps, w: AchWindowRow): Promise<void> {
+  if ((await tx.count(AchFile, { windowId: w.id })) > 0) return;
+  const list = await tx.find(AchEntry, { windowId: w.id, status: { $in: ['queued', 'in_file'] } }, { orderBy: { traceNumber: 'asc', createdAt: 'asc' } });
+  const transfers = new Map((await tx.find(Transfer, { id: { $in: list.map((e) => e.transferId) } })).map((t) => [t.id, t]));
+  const now = new Date();
+  const candidates: { row: AchEntryRow; entry: WindowEntry; problem: string | null }[] = [];
+  for (const row of list) {
+    row.effectiveDate ??= effectiveDateAt(w.cutoffAt.getTime(), row.amountMinor);
+    row.updatedAt = now;
+    const b = transfers.get(row.transferId)!.beneficiary;
+    const entry: WindowEntry = {
+      entryClass: row.entryClass,
+      effectiveDate: row.effectiveDate,
+      transactionCode: '22',
+      routingNumber: b.routingNumber ?? '',
+      accountNumber: b.accountNumber ?? '',
+      amountCents: row.amountMinor,
+      individualId: row.transferId.slice(-15),
+      individualName: b.name ?? '',
+      traceNumber: row.traceNumber,
+    };
+    candidates.push({ row, entry, problem: entryProblem(entry) });
+  }
+  // A trace number comes round only past every live entry (activities/transfers.ts); should two
+  // meet in one window all the same, the later one is refused on its own rather than break the file.
+  const seen = new Set<string>();
+  for (const c of candidates) {
+    if (seen.has(c.entry.traceNumber)) c.problem ??= `trace number ${c.entry.traceNumber} is already in this window`;
+    seen.add(c.entry.traceNumber);
+  }
+  // A file that could not be built was never sent: such a window is planned afresh.
+  const legacy = w.fileId !== null && candidates.every((c) => c.problem === null);
+  const writable: { row: AchEntryRow; entry: WindowEntry }[] = [];
+  for (const { row, entry, problem } of candidates) {
+    if (problem) Object.assign(row, { status: 'refused', refusal: problem.slice(0, 200) });
+    else writable.push({ row, entry });
+  }
+  if (writable.length === 0) return;
+  const byTrace = new Map(writable.map((x) => [x.entry.traceNumber, x.row]));
+  let plan: WindowEntry[][];
+  try {
+    plan = legacy ? [writable.map((x) => x.entry)] : planWindowFiles(writable.map((x) => x.entry), { ...NACHA_FILE_LIMITS, fileEntriesMax: ACH_FILE_ENTRIES_MAX });
+  } catch (err) {
+    // Every entry was checked above: a plan that still fails is a bug, and retrying cannot mend it.
+    throw ApplicationFailure.nonRetryable(`window ${w.id}: ${(err as Error).message}`, 'ach_file_unbuildable');
+  }
+  const cutoffMinuteMs = Math.floor((w.cutoffAt.getTime() - 1) / 60_000) * 60_000;
+  for (const [i, entries] of plan.entries()) {
+    const identity = legacy ? { createdAt: new Date(w.cutoffAt.getTime() - 1), idModifier: w.fileId!.slice(-1) } : await freeIdentity(tx, cutoffMinuteMs);
+    let content: string;
+    try {
+      content = emitNacha(buildWindowFile({ ...deps.originator, entryDescription: 'PAYOUT', createdAt: identity.createdAt, fileIdModifier: identity.idModifier, entries }));
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`window ${w.id}: ${(err as Error).message}`, 'ach_file_unbuildable');
     }
-    if (windowId) {
-      const w = await tx.findOneOrFail(AchWindow, { id: windowId });
-      w.status = 'sent';
-      w.updatedAt = new Date();
+    const iso = identity.createdAt.toISOString();
+    const id = legacy ? w.fileId! : `${w.id}-${i + 1}`;
+    await tx.insert(AchFile, {
+      id,
+      windowId: w.id,
+      seq: i + 1,
+      creationDate: iso.slice(2, 10).replace(/-/g, ''),
+      creationTime: iso.slice(11, 16).replace(':', ''),
+      idModifier: identity.idModifier,
+      status: 'built',
+      refusal: null,
+      entryCount: entries.length,
+      totalMinor: entries.reduce((sum, e) => sum + e.amountCents, 0),
+      content,
+      createdAt: now,
+      updatedAt: now,
+    });
+    for (const e of entries) {
+      const row = byTrace.get(e.traceNumber)!;
+      row.status = 'in_file';
+      row.fileId = id;
+    }
+    if (i === 0) w.fileId = id;
+  }
+  w.updatedAt = now;
+}
+
+/**
+ * Inside a transaction: the first free file identity from the cut-off's minute on: the File ID
+ * Modifier tells apart files of the same origin created in the same minute; when all 36 are
+ * taken, the creation time moves on a minute (bounded).
+ */
+async function freeIdentity(tx: SqlEntityManager, fromMinuteMs: number): Promise<{ createdAt: Date; idModifier: string }> {
+  for (let minute = 0; minute < CREATION_MINUTES_MAX; minute++) {
+    const createdAt = new Date(fromMinuteMs + minute * 60_000);
+    const iso = createdAt.toISOString();
+    const taken = new Set((await tx.find(AchFile, { creationDate: iso.slice(2, 10).replace(/-/g, ''), creationTime: iso.slice(11, 16).replace(':', '') })).map((f) => f.idModifier));
+    const free = [...FILE_ID_MODIFIERS].find((m) => !taken.has(m));
+    if (free) return { createdAt, idModifier: free };
+  }
+  throw ApplicationFailure.nonRetryable(`no free File ID Modifier within ${CREATION_MINUTES_MAX} minutes of ${new Date(fromMinuteMs).toISOString()}`, 'ach_file_ids_exhausted');
+}
+
+/**
+ * Posts one stored file, its bytes as stored, and records the bank's answer on the file and its
+ * entries. Throws `unavailable(err)` when the bank cannot be reached or stays silent: the file
+ * stays built, and the next send posts the same bytes.
+ */
+async function sendFile(deps: AchWindowDeps, file: AchFileRow, unavailable: (err: BankUnavailableError) => Error): Promise<void> {
+  let res: Response;
+  try {
+    res = await bankFetch(deps.baseUrl, '/ach/files', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: file.content }, deps.requestTimeoutMs ?? 10_000);
+  } catch (err) {
+    if (err instanceof BankUnavailableError) throw unavailable(err);
+    throw err;
+  }
+  const body = (await res.json()) as { entries?: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]; error?: { message: string } };
+  if (res.status === 400) {
+    // The bank refused the file as a whole: none of its entries was taken.
+    const refusal = `the bank refused file ${file.id}: ${body.error?.message ?? 'no reason given'}`.slice(0, 500);
+    await recordFile(deps, file.id, 'refused', refusal, []);
+    return;
+  }
+  if (res.status !== 202 || !body.entries || body.entries.length !== file.entryCount) throw new Error(`unexpected bank answer ${res.status} to file ${file.id}`);
+  await recordFile(deps, file.id, 'accepted', null, body.entries);
+}
+
+/** Records a file's answer: each entry's (accepted or rejected), or the whole file refused. */
+async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted' | 'refused', refusal: string | null, answers: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]): Promise<void> {
+  await inTransaction(deps.orm.em.fork(), async (tx) => {
+    const file = await tx.findOneOrFail(AchFile, { id: fileId });
+    if (file.status !== 'built') return;
+    const now = new Date();
+    const entries = new Map((await tx.find(AchEntry, { fileId, status: 'in_file' })).map((e) => [e.traceNumber, e]));
+    if (status === 'refused') {
+      for (const e of entries.values()) Object.assign(e, { status: 'file_refused', code: null, updatedAt: now });
+    } else {
+      for (const a of answers) {
+        const e = entries.get(a.reference);
+        if (!e) throw new Error(`the bank answered trace ${a.reference}, which is not in file ${fileId}`);
+        Object.assign(e, { status: a.status, code: a.code, updatedAt: now });
+      }
+    }
+    Object.assign(file, { status, refusal, updatedAt: now });
+    await tx.flush();
+    if ((await tx.count(AchFile, { windowId: file.windowId, status: 'built' })) === 0) {
+      await tx.createQueryBuilder(AchWindow).update({ status: 'sent', updatedAt: now }).where({ id: file.windowId }).execute('run');
     }
   });
 }
 
-/** Builds the window's file from the entries and their transfers' beneficiaries and posts it. */
-async function postFile(deps: AchWindowDeps, fileId: string, cutoffAt: Date, entries: AchEntryRow[]) {
-  const transfers = new Map((await deps.orm.em.fork().find(Transfer, { id: { $in: entries.map((e) => e.transferId) } })).map((t) => [t.id, t]));
-  const file = emitNacha(
-    buildWindowFile({
-      ...deps.originator,
-      entryDescription: 'PAYOUT',
-      createdAt: new Date(cutoffAt.getTime() - 1),
-      fileIdModifier: fileId.slice(-1),
-      entries: entries.map((e) => {
-        const b = transfers.get(e.transferId)!.beneficiary;
-        return {
-          entryClass: e.entryClass,
-          effectiveDate: e.effectiveDate!,
-          transactionCode: '22' as const,
-          routingNumber: b.routingNumber,
-          accountNumber: b.accountNumber,
-          amountCents: e.amountMinor,
-          individualId: e.transferId.slice(-15),
-          individualName: b.name,
-          traceNumber: e.traceNumber,
-        };
-      }),
-    }),
-  );
-  const res = await bankFetch(deps.baseUrl, '/ach/files', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: file }, deps.requestTimeoutMs ?? 10_000);
-  const body = (await res.json()) as { entries?: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]; error?: { message: string } };
-  if (res.status === 400) {
-    // The bank refused the file as a whole: none of its entries was taken.
-    return { answers: entries.map((e) => ({ reference: e.traceNumber, status: 'file_refused' as const, code: null })), fileRejected: `the bank refused file ${fileId}: ${body.error?.message ?? 'no reason given'}` };
-  }
-  if (res.status !== 202 || !body.entries || body.entries.length !== entries.length) throw new Error(`unexpected bank answer ${res.status} to file ${fileId}`);
-  return { answers: body.entries, fileRejected: null };
+/** Each entry's result in the window, as recorded. */
+async function windowResults(deps: AchWindowDeps, windowId: string): Promise<AchWindowResult> {
+  const em = deps.orm.em.fork();
+  const w = await em.findOneOrFail(AchWindow, { id: windowId });
+  const files = new Map((await em.find(AchFile, { windowId })).map((f) => [f.id, f]));
+  const list = await em.find(AchEntry, { windowId, status: { $in: ['accepted', 'rejected', 'file_refused', 'refused'] } }, { orderBy: { traceNumber: 'asc' } });
+  const results: AchEntryResult[] = list.map((e) => {
+    const fileId = e.fileId ?? w.fileId;
+    const base = { transferId: e.transferId, traceNumber: e.traceNumber, fileId };
+    if (e.status === 'accepted') return { ...base, status: 'accepted', outcome: 'accepted', code: null, message: `accepted by the bank in file ${fileId}` };
+    if (e.status === 'rejected') return { ...base, status: 'rejected', outcome: 'rejected', code: e.code, message: `rejected by the bank with ${e.code}` };
+    if (e.status === 'refused') return { ...base, fileId: null, status: 'rejected', outcome: 'rejected', code: UNWRITABLE, message: `not sent: the entry cannot be written into a NACHA file (${e.refusal})` };
+    const refusal = (fileId && files.get(fileId)?.refusal) ?? `the bank refused file ${fileId}`;
+    return { ...base, status: 'rejected', outcome: 'file_rejected', code: null, message: refusal };
+  });
+  const rejected = results.filter((r) => r.status === 'rejected').length;
+  const sentFiles = [...files.values()];
+  const fileRejected = sentFiles.length > 0 && sentFiles.every((f) => f.status === 'refused') ? sentFiles[0].refusal ?? `the bank refused file ${w.fileId}` : null;
+  return { fileId: w.fileId, entries: results.length, accepted: results.length - rejected, rejected, fileRejected, results };
 }

@@ -3,7 +3,7 @@
  * of the beneficiary to correct for the next payout. Recorded on the transfer as a stored
  * correction and an event in its history; the transfer's status does not change.
  *
- * Key: (trace number, change code), unique in `ach_corrections`: a correction seen again on a
+ * Key: (transfer, trace number, change code), unique in `ach_corrections`: a correction seen again on a
  * later look is recorded once. Not retryable only when the transfer is missing (a bug).
  */
 import type { MikroORM } from '@mikro-orm/core';
@@ -19,7 +19,7 @@ export function createCorrectionActivities(deps: { orm: MikroORM }) {
         throw new RangeError(`not a notification of change: ${input.code} ${JSON.stringify(input.correctedData)}`);
       }
       return inTransaction(deps.orm.em.fork(), async (tx) => {
-        if (await tx.findOne(AchCorrection, { traceNumber: input.traceNumber, code: input.code })) return { recorded: false };
+        if (await tx.findOne(AchCorrection, { transferId: input.transferId, traceNumber: input.traceNumber, code: input.code })) return { recorded: false };
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         const now = new Date();
         await tx.insert(AchCorrection, { id: newId('noc'), transferId: transfer.id, traceNumber: input.traceNumber, code: input.code, correctedData: input.correctedData, receivedAt: now });

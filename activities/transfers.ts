@@ -99,12 +99,44 @@ function nonRetryable(err: unknown): never {
   throw err;
 }
 
-async function nextTraceNumber(tx: SqlEntityManager, odfi8: string): Promise<string> {
-  const name = 'ach_trace';
-  const updated = await tx.createQueryBuilder(RailCounter).update({ value: raw('value + 1') }).where({ name }).execute('run');
-  if ((updated as { affectedRows: number }).affectedRows === 0) await tx.insert(RailCounter, { name, value: 1 });
-  const counter = await tx.findOneOrFail(RailCounter, { name }, { refresh: true });
-  return odfi8 + String(counter.value % 10_000_000).padStart(7, '0');
+/** A trace number's sequence: the 7 digits after the ODFI's 8. */
+const TRACE_SEQUENCES = 10_000_000;
+/**
+ * How long a trace number stays with its entry: returns (60 days for an unauthorized debit's),
+ * notifications of change and statement lines find their payout by trace number, so none is drawn
+ * again within this many days of its last use.
+ */
+export const TRACE_LIVE_DAYS = 120;
+
+
+/** Live trace numbers a draw steps over before it gives up (each is one indexed lookup). */
+const TRACE_PROBES_MAX = 100;
+
+/**
+ * Inside a transaction: the next ACH trace number, the ODFI's 8-digit routing prefix and a 7-digit
+ * sequence (exported for tests). NACHA has trace numbers unique per ODFI and file date, not for
+ * all time: the sequence counts on and comes round after 10,000,000 entries, and the entries it
+ * meets then are long past every answer the bank could send, so coming round is no collision. A
+ * trace number still live is stepped over, never drawn twice; meeting TRACE_PROBES_MAX of them in
+ * a row means the ODFI's sequence is spent within TRACE_LIVE_DAYS, refused as final
+ * (`ach_trace_exhausted`) rather than paid under a shared trace.
+ */
+export async function nextTraceNumber(tx: SqlEntityManager, odfi8: string, nowMs = Date.now()): Promise<string> {
+  if (!/^\d{8}$/.test(odfi8)) throw new RangeError(`an ODFI prefix is 8 digits, got ${odfi8}`);
+  const name = `ach_trace:${odfi8}`;
+  const liveSince = new Date(nowMs - TRACE_LIVE_DAYS * 86_400_000);
+  for (let probe = 0; probe < TRACE_PROBES_MAX; probe++) {
+    const updated = await tx.createQueryBuilder(RailCounter).update({ value: raw('value + 1') }).where({ name }).execute('run');
+    if ((updated as { affectedRows: number }).affectedRows === 0) {
+      // The first draw under this name carries on from the one counter kept before there was one per ODFI.
+      const legacy = await tx.findOne(RailCounter, { name: 'ach_trace' });
+      await tx.insert(RailCounter, { name, value: (legacy?.value ?? 0) + 1 });
+    }
+    const counter = await tx.findOneOrFail(RailCounter, { name }, { refresh: true });
+    const traceNumber = odfi8 + String(counter.value % TRACE_SEQUENCES).padStart(7, '0');
+    if ((await tx.count(Attempt, { rail: 'ach', railReference: traceNumber, createdAt: { $gt: liveSince } })) === 0) return traceNumber;
+  }
+  throw ApplicationFailure.nonRetryable(`ACH trace numbers under ODFI ${odfi8} are spent: the next ${TRACE_PROBES_MAX} are all still in use (more than ${TRACE_SEQUENCES} entries within ${TRACE_LIVE_DAYS} days)`, 'ach_trace_exhausted');
 }
 
 export function createTransferActivities(deps: TransferActivityDeps) {

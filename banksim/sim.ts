@@ -2,7 +2,8 @@
  * The bank simulator: plays Railyard's partner bank over HTTP, in the rails' own formats.
  *
  * It keeps its own books (payments by end-to-end reference), never pays a reference twice (a
- * resubmission is answered with the first outcome and counted as a duplicate), settles after a
+ * resubmission is answered with the first outcome and counted as a duplicate; ACH files, as at a
+ * real ODFI, are de-duplicated whole by their identity instead), settles after a
  * configurable delay, and misbehaves on request through rules (`/sim/rules`) or the magic test
  * beneficiaries documented in the README.
  *
@@ -224,9 +225,9 @@ export function createBankSim(options: BankSimOptions) {
    * Books one payment instruction, at most once per end-to-end reference. Returns what the bank
    * answers, and whether the answer never comes (`timeout_after_accept`).
    */
-  function receive(c: Candidate, raw: string, receivedAt: string) {
+  function receive(c: Candidate, raw: string, receivedAt: string, dedupeByReference = true) {
     const existing = payments.get(c.reference);
-    if (existing) {
+    if (existing && dedupeByReference) {
       submission(c, advance(existing).status, true, raw, receivedAt);
       return { reference: c.reference, status: existing.status === 'rejected' ? 'rejected' : 'accepted', code: existing.code, duplicate: true, hang: false };
     }
@@ -270,7 +271,10 @@ export function createBankSim(options: BankSimOptions) {
       payment.returnAtMs = payment.settleAtMs! + (rule?.delayMs ?? options.settlementDelayMs);
       payment.returnCode = rule?.code ?? (c.rail === 'ach' ? 'R01' : 'AC04');
     }
-    payments.set(c.reference, payment);
+    // An ACH entry in a second, different file is paid again, as a real ODFI would: it books it beside the first.
+    let key = c.reference;
+    for (let n = 2; payments.has(key); n++) key = `${c.reference}#${n}`;
+    payments.set(key, payment);
     submission(c, payment.status, false, raw, receivedAt);
     return { reference: c.reference, status: payment.status === 'rejected' ? 'rejected' : 'accepted', code: payment.code, duplicate: false, hang: behavior === 'timeout_after_accept' };
   }
@@ -303,6 +307,13 @@ export function createBankSim(options: BankSimOptions) {
     setTimeout(() => req.socket.destroy(), hangMs).unref();
   }
 
+  /**
+   * ACH files taken, by the identity a real ODFI de-duplicates files by: immediate origin, file
+   * creation date and time, File ID Modifier. Not trace numbers: an entry in a second, different
+   * file is paid again.
+   */
+  const achFiles = new Map<string, { raw: string; answer: { fileId: string; entries: { reference: string; status: string; code: string | null; duplicate: boolean }[] } }>();
+
   app.post('/ach/files', express.text({ type: '*/*', limit: '10mb' }), (req: Request, res: Response) => {
     const raw = typeof req.body === 'string' ? req.body : '';
     const receivedAt = new Date(now()).toISOString();
@@ -330,6 +341,20 @@ export function createBankSim(options: BankSimOptions) {
       })),
     );
     if (refuseIfDown(candidates, raw, receivedAt, res)) return;
+    const h = file.header.fields;
+    const fileKey = [h.immediateOrigin, h.fileCreationDate, h.fileCreationTime, h.fileIdModifier].join('|');
+    const taken = achFiles.get(fileKey);
+    if (taken && taken.raw === raw) {
+      // The same file again: answered as the first time, nothing booked twice.
+      for (const c of candidates) submission(c, advance(payments.get(c.reference)!).status, true, raw, receivedAt);
+      res.status(202).json({ fileId: taken.answer.fileId, entries: taken.answer.entries.map((e) => ({ ...e, duplicate: true })) });
+      return;
+    }
+    if (taken) {
+      for (const c of candidates) submission(c, 'file_rejected', false, raw, receivedAt);
+      res.status(400).json({ error: { code: 'file_rejected', message: `duplicate file ID: a different file was taken with origin ${h.immediateOrigin.trim()}, created ${h.fileCreationDate} ${h.fileCreationTime}, modifier ${h.fileIdModifier}` } });
+      return;
+    }
     // `reject_file` (ACH only): the bank refuses the whole file, as it would a malformed one; nothing is booked.
     const refuse = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'reject_file');
     if (refuse) {
@@ -338,9 +363,11 @@ export function createBankSim(options: BankSimOptions) {
       res.status(400).json({ error: { code: 'file_rejected', message: `file refused: entry for account ${candidates.find((c) => pickBehavior(c) === refuse)?.accountNumber ?? '?'} fails the bank's edits` } });
       return;
     }
-    const results = candidates.map((c) => receive(c, raw, receivedAt));
+    const results = candidates.map((c) => receive(c, raw, receivedAt, false));
+    const answer = { fileId: randomUUID(), entries: results.map(({ hang: _hang, ...r }) => r) };
+    achFiles.set(fileKey, { raw, answer });
     if (results.some((r) => r.hang)) return hangUp(req);
-    res.status(202).json({ fileId: randomUUID(), entries: results.map(({ hang: _hang, ...r }) => r) });
+    res.status(202).json(answer);
   });
 
   interface IsoPayment {

@@ -49,7 +49,6 @@ export function canMove(from: TransferStatus, to: TransferStatus): boolean {
 export const RAILS = ['ach', 'sepa', 'sepa_instant', 'swift', 'rtp'] as const;
 export type Rail = (typeof RAILS)[number];
 
-/** Rails this build can carry a payout over, with what each accepts and what it needs to know. */
 /** What a beneficiary gives us to reach it: a US account, a BIC, an IBAN. */
 export type BeneficiaryKind = 'us_account' | 'bic' | 'iban';
 
@@ -59,27 +58,37 @@ export const SEPA_COUNTRIES = [
   'IS', 'LI', 'NO', 'CH', 'GB', 'MC', 'SM', 'VA', 'AD',
 ] as const;
 
-export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: BeneficiaryKind; amountMaxMinor?: number }>> = {
-  ach: { currencies: ['USD'], countries: ['US'], needs: 'us_account' },
-  // SCT Inst: EUR 100,000.00 per payment.
+/**
+ * Rails this build can carry a payout over, with what each accepts and what it needs to know.
+ * `amountMaxMinor` is the largest single payment the rail carries, in the minor units of the
+ * currency the beneficiary receives: the API refuses more (400 naming amountMinor), so no payment
+ * reaches a file or message whose amount field it would overflow.
+ */
+export const RAIL_CAPABILITIES: Partial<Record<Rail, { currencies: readonly string[]; countries: readonly string[] | 'any'; needs: BeneficiaryKind; amountMaxMinor: number }>> = {
+  // NACHA Entry Detail amount, positions 30-39: 10 digits of cents, USD 99,999,999.99.
+  ach: { currencies: ['USD'], countries: ['US'], needs: 'us_account', amountMaxMinor: 9_999_999_999 },
+  // SCT Inst: EUR 100,000.00 per payment (tighter than the message's amount field).
   sepa_instant: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban', amountMaxMinor: 10_000_000 },
-  sepa: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban' },
+  // SCT (EPC rulebook and pain.001 implementation guidelines): at most EUR 999,999,999.99.
+  sepa: { currencies: ['EUR'], countries: SEPA_COUNTRIES, needs: 'iban', amountMaxMinor: 99_999_999_999 },
   // RTP: US instant payments, USD 10,000,000.00 per payment; chosen when the client names it.
   rtp: { currencies: ['USD'], countries: ['US'], needs: 'us_account', amountMaxMinor: 1_000_000_000 },
+  // CBPR+ pacs.008: amounts of at most 14 digits, fraction included (the MT 32A field's width);
+  // in minor units that is 14 digits whatever the currency's exponent.
   swift: {
     currencies: ['USD', 'EUR', 'GBP', 'JPY', 'CHF', 'CAD', 'AUD', 'SGD', 'MXN', 'KWD', 'BHD', 'JOD', 'OMR', 'TND'],
     countries: 'any',
     needs: 'bic',
+    amountMaxMinor: 99_999_999_999_999,
   },
 };
-
 
 /** `offers`: what the beneficiary gave — an IBAN with a BIC offers both 'iban' and 'bic'. */
 export function railAccepts(rail: Rail, currency: string, country: string, offers: readonly BeneficiaryKind[], amountMinor: number): string | undefined {
   const caps = RAIL_CAPABILITIES[rail];
   if (!caps) return `rail ${rail} is not enabled on this deployment`;
   if (!caps.currencies.includes(currency)) return `rail ${rail} does not carry ${currency}`;
-  if (caps.amountMaxMinor !== undefined && amountMinor > caps.amountMaxMinor) return `rail ${rail} does not carry amounts above ${caps.amountMaxMinor} minor units`;
+  if (amountMinor > caps.amountMaxMinor) return `rail ${rail} does not carry amounts above ${caps.amountMaxMinor} minor units`;
   if (caps.countries !== 'any' && !caps.countries.includes(country)) return `rail ${rail} does not reach ${country}`;
   if (!offers.includes(caps.needs)) {
     return { bic: `rail ${rail} needs the beneficiary's bic`, iban: `rail ${rail} needs the beneficiary's iban`, us_account: `rail ${rail} needs a US accountNumber and routingNumber` }[caps.needs];

@@ -208,7 +208,8 @@ export const Attempt = new EntitySchema<AttemptRow>({
     transferId: { type: 'string', length: 40 },
     attemptNo: { type: 'integer' },
     rail: { type: 'string', length: 16 },
-    railReference: { type: 'string', length: 64, unique: true },
+    // Not unique for all time: an ACH trace number comes round after ten million entries (activities/transfers.ts).
+    railReference: { type: 'string', length: 64, index: true },
     status: { type: 'string', length: 16 },
     failureCode: { type: 'string', length: 40, nullable: true },
     createdAt: at(),
@@ -503,7 +504,7 @@ export const ReconciliationMatch = new EntitySchema<ReconciliationMatchRow>({
   properties: {
     attemptId: { type: 'string', length: 40, primary: true },
     transferId: { type: 'string', length: 40, unique: true },
-    railReference: { type: 'string', length: 64, unique: true },
+    railReference: { type: 'string', length: 64, index: true },
     statementId: { type: 'string', length: 64 },
     statementDate: { type: 'string', length: 10 },
     accountServicerRef: { type: 'string', length: 64 },
@@ -543,7 +544,7 @@ export const ApiKey = new EntitySchema<ApiKeyRow>({
 
 export const ENTITIES: EntitySchema<any>[] = [Client, Account, Posting, Transfer, TransferEvent, Attempt, Deposit, IdempotencyKey, RailCounter, FxQuote, WebhookEndpoint, WebhookEvent, WebhookDelivery, ReconciliationBreak, ReconciliationMatch, ApiKey];
 
-/** A notification of change (NACHA COR entry) on a paid ACH entry: kept once per trace number and code. */
+/** A notification of change (NACHA COR entry) on a paid ACH entry: kept once per transfer, trace number and code. */
 export interface AchCorrectionRow {
   id: string;
   transferId: string;
@@ -557,7 +558,7 @@ export const AchCorrection = new EntitySchema<AchCorrectionRow>({
   name: 'AchCorrection',
   tableName: 'ach_corrections',
   indexes: [{ properties: ['transferId'] }],
-  uniques: [{ properties: ['traceNumber', 'code'] }],
+  uniques: [{ properties: ['transferId', 'traceNumber', 'code'] }],
   properties: {
     id: id(),
     transferId: { type: 'string', length: 40 },
@@ -578,7 +579,7 @@ export interface AchWindowRow {
   cutoffAt: Date;
   /** open → closed (no more entries; the file is being sent) → sent. */
   status: 'open' | 'closed' | 'sent';
-  /** Fixed, with the file ID modifier, before the file is sent: a retry inquires before resending. */
+  /** The window's first file (ach_files), fixed before anything is sent. */
   fileId: string | null;
   entryCount: number;
   createdAt: Date;
@@ -608,12 +609,17 @@ export interface AchEntryRow {
   amountMinor: number;
   /**
    * queued → in_file → accepted | rejected (with the bank's code) | file_refused (the bank refused
-   * the whole file); queued → canceled (withdrawn before its window closed). A retry after a
-   * refused or unconfirmed file moves the entry, same trace number, back to queued in a later window.
+   * the whole file); queued → canceled (withdrawn before its window closed); queued → refused
+   * (Railyard could not write it into a NACHA file: `refusal` says why; nothing was sent). A retry
+   * after a refused file moves the entry, same trace number, back to queued in a later window; an
+   * entry whose file's fate is unknown stays in that file, which is sent again byte for byte.
    */
-  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'file_refused' | 'canceled';
+  status: 'queued' | 'in_file' | 'accepted' | 'rejected' | 'file_refused' | 'canceled' | 'refused';
   code: string | null;
   effectiveDate: string | null;
+  /** The file (ach_files) that carries the entry, set when its window's files are planned. */
+  fileId: string | null;
+  refusal: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -624,19 +630,69 @@ export const AchEntry = new EntitySchema<AchEntryRow>({
   properties: {
     attemptId: { type: 'string', length: 40, primary: true },
     transferId: { type: 'string', length: 40 },
-    traceNumber: { type: 'string', length: 15, unique: true },
+    // Unique per ODFI and file date, not for all time: lookups by trace number take the newest entry.
+    traceNumber: { type: 'string', length: 15, index: true },
     windowId: { type: 'string', length: 40 },
     entryClass: { type: 'string', length: 3 },
     amountMinor: { type: new BigIntType('number') },
     status: { type: 'string', length: 12 },
     code: { type: 'string', length: 8, nullable: true },
     effectiveDate: { type: 'string', length: 10, nullable: true },
+    fileId: { type: 'string', length: 40, nullable: true },
+    refusal: { type: 'string', length: 200, nullable: true },
     createdAt: at(),
     updatedAt: at(),
   },
 });
 
-ENTITIES.push(AchWindow, AchEntry);
+/**
+ * One NACHA file of a window, stored as sent: every resend after a lost answer posts these same
+ * bytes under the same identity (origin, creation date and time, File ID Modifier), which is what
+ * a bank de-duplicates files by, so a file whose answer was lost can never be paid twice.
+ */
+export interface AchFileRow {
+  /** `<windowId>-<seq>`. */
+  id: string;
+  windowId: string;
+  /** 1, 2, …: the window's files in the order they are sent. */
+  seq: number;
+  /** The file header's creation date (YYMMDD) and time (HHMM), UTC, and File ID Modifier. */
+  creationDate: string;
+  creationTime: string;
+  idModifier: string;
+  /** built (not yet answered) → accepted (the bank answered each entry) | refused (the file whole). */
+  status: 'built' | 'accepted' | 'refused';
+  refusal: string | null;
+  entryCount: number;
+  totalMinor: number;
+  content: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export const AchFile = new EntitySchema<AchFileRow>({
+  name: 'AchFile',
+  tableName: 'ach_files',
+  indexes: [{ properties: ['windowId'] }],
+  uniques: [{ properties: ['creationDate', 'creationTime', 'idModifier'] }],
+  properties: {
+    id: { type: 'string', length: 40, primary: true },
+    windowId: { type: 'string', length: 40 },
+    seq: { type: 'integer' },
+    creationDate: { type: 'string', length: 6 },
+    creationTime: { type: 'string', length: 4 },
+    idModifier: { type: 'string', length: 1 },
+    status: { type: 'string', length: 12 },
+    refusal: { type: 'string', length: 500, nullable: true },
+    entryCount: { type: 'integer' },
+    totalMinor: { type: new BigIntType('number') },
+    // Up to ACH_FILE_ENTRIES_MAX records of 95 bytes: more than MySQL's TEXT holds.
+    content: { type: 'text', columnType: 'mediumtext' },
+    createdAt: at(),
+    updatedAt: at(),
+  },
+});
+
+ENTITIES.push(AchWindow, AchEntry, AchFile);
 
 /**
  * Operator actions on transfers (retry, cancel), accepted or refused, through the API or straight

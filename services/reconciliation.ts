@@ -268,7 +268,8 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
     const account = railAccountOf(statement.accountId);
     for (const entry of statement.entries) {
       if (++result.entries > ENTRIES_PER_RUN_MAX) throw new Error(`more than ${ENTRIES_PER_RUN_MAX} statement entries on ${input.date}: split the run`);
-      const attempt = entry.endToEndId && account ? await em.findOne(Attempt, { railReference: entry.endToEndId, rail: account.rail }) : null;
+      // The newest attempt under the reference: an ACH trace number comes round after ten million entries.
+      const attempt = entry.endToEndId && account ? await em.findOne(Attempt, { railReference: entry.endToEndId, rail: account.rail }, { orderBy: { createdAt: 'desc' } }) : null;
       if (!attempt) {
         noteBreak(
           await inTransaction(orm.em, (tx) =>

@@ -16,6 +16,8 @@ import { REQUEST_ID_MEMO_KEY } from '../core/request-id';
 import { newId } from '../core/ids';
 import {
   FALLBACK_RAIL,
+  RAILS,
+  RAIL_CAPABILITIES,
   SEARCH_ATTRIBUTES,
   railAccepts,
   routeRail,
@@ -70,6 +72,12 @@ function chooseRail(body: CreateTransferBody, payoutCurrency: string, payoutAmou
     return body.rail;
   }
   const rail = routeRail(payoutCurrency, b.country, offers, payoutAmountMinor);
+  // A rail reaches this beneficiary, only not with this much: the amount is what is wrong.
+  const smaller = !rail && routeRail(payoutCurrency, b.country, offers, 1);
+  if (smaller) {
+    const maxMinor = Math.max(...RAILS.filter((r) => railAccepts(r, payoutCurrency, b.country, offers, 1) === undefined).map((r) => RAIL_CAPABILITIES[r]!.amountMaxMinor));
+    throw invalid('amountMinor', `no rail carries more than ${maxMinor} minor units of ${payoutCurrency} to ${b.country} in one payment; this one is ${payoutAmountMinor}`);
+  }
   if (!rail) {
     const ibanOnly = !b.routingNumber && !b.bic;
     const hint = ibanOnly ? ' (outside SEPA an IBAN needs the bank\'s bic for a SWIFT wire)' : '';

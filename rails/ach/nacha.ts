@@ -436,6 +436,23 @@ export interface CreditFileInput {
   entries: CreditEntryInput[];
 }
 
+/** The NACHA Entry Detail amount field is 10 digits of cents: USD 99,999,999.99 at most. */
+export const ENTRY_AMOUNT_MINOR_MAX = 9_999_999_999;
+
+/**
+ * Why this entry cannot be written into a file, or null when it can. The file builder refuses
+ * such an entry; a window's sender asks first, so that one bad entry is refused on its own and
+ * never takes its file (and everyone else's payment in it) down with it.
+ */
+export function entryProblem(e: CreditEntryInput): string | null {
+  if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0) return `amount ${e.amountCents} is not a positive whole number of cents`;
+  if (e.amountCents > ENTRY_AMOUNT_MINOR_MAX) return `amount ${e.amountCents} does not fit the 10-digit NACHA amount field (at most ${ENTRY_AMOUNT_MINOR_MAX} cents)`;
+  if (!abaChecksumValid(e.routingNumber)) return 'the routing number fails the ABA checksum';
+  if (!/^[0-9A-Za-z-]{1,17}$/.test(e.accountNumber)) return 'the account number is not 1-17 letters, digits or hyphens';
+  if (!/^\d{15}$/.test(e.traceNumber)) return `trace number ${e.traceNumber} is not 15 digits`;
+  return null;
+}
+
 /** One credits-only (220) batch: the shape of a payout file. */
 export function buildCreditFile(input: CreditFileInput): NachaFile {
   if (input.entries.length === 0) throw new RangeError('a file needs at least one entry');
@@ -474,9 +491,8 @@ export function buildCreditFile(input: CreditFileInput): NachaFile {
   let hash = 0;
   let credits = 0;
   const entries: NachaEntry[] = input.entries.map((e) => {
-    if (!abaChecksumValid(e.routingNumber)) throw new RangeError(`routing number ${e.routingNumber} fails the ABA checksum`);
-    if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0) throw new RangeError(`bad amount ${e.amountCents}`);
-    if (!/^[0-9A-Za-z-]{1,17}$/.test(e.accountNumber)) throw new RangeError('account number must be 1-17 letters, digits or hyphens');
+    const problem = entryProblem(e);
+    if (problem) throw new RangeError(`entry ${e.traceNumber}: ${problem}`);
     hash += Number(e.routingNumber.slice(0, 8));
     credits += e.amountCents;
     return {

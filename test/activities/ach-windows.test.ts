@@ -4,16 +4,22 @@
  * into the next window rather than being left behind. Concurrent queuing counts every entry once.
  * A withdrawal (a cancel while queued) and the window's closing take the same row: an entry is in
  * the file or canceled, never both. A refused file's entry is re-queued under its trace number.
+ * Sending a window to the simulator: an entry no file can carry is refused on its own, a window
+ * too big for one file's control fields goes out in several, and a file whose answer was lost is
+ * sent again byte for byte, never moved, so the bank pays it once.
  */
 import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/core';
-import { queueEntry, requeueEntry, withdrawEntry, type AchWindowDeps } from '../../activities/ach-windows';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createAchWindowActivities, queueEntry, requeueEntry, withdrawEntry, type AchWindowDeps, type AchWindowResult } from '../../activities/ach-windows';
 import { newId } from '../../core/ids';
-import { AchEntry, AchWindow, Attempt, TransferEvent } from '../../db/schema';
+import { AchEntry, AchFile, AchWindow, Attempt, TransferEvent } from '../../db/schema';
+import { parseNacha } from '../../rails/ach/nacha';
 import { inTransaction } from '../../ledger/ledger';
 import { ACH_ORIGINATOR } from '../../workers/deps';
-import { createdTransfer, fundedClient } from '../support/fixtures';
-import { mariadbOrm } from '../support/global';
+import { BENEFICIARY, createdTransfer, fundedClient } from '../support/fixtures';
+import { mariadbOrm, startSim } from '../support/global';
 import { sqliteOrm } from '../support/sqlite';
 
 const WINDOW_MS = 10_000;
@@ -35,9 +41,9 @@ for (const dialect of ['MariaDB', 'SQLite'] as const) {
     after(() => close());
 
     /** A transfer with an ACH attempt whose trace number is returned. */
-    async function attempt(): Promise<string> {
-      const clientId = await fundedClient(orm, 0);
-      const input = await createdTransfer(orm, clientId, 1_000);
+    async function attempt(amountMinor = 1_000, beneficiary: Record<string, string> = BENEFICIARY, owner?: string): Promise<string> {
+      const clientId = owner ?? (await fundedClient(orm, 0));
+      const input = await createdTransfer(orm, clientId, amountMinor, beneficiary);
       const traceNumber = `99999999${String(++trace).padStart(7, '0')}`;
       const now = new Date();
       await orm.em.fork().insert(Attempt, { id: newId('att'), transferId: input.transferId, attemptNo: 1, rail: 'ach', railReference: traceNumber, status: 'pending', failureCode: null, createdAt: now, updatedAt: now });
@@ -131,6 +137,94 @@ for (const dialect of ['MariaDB', 'SQLite'] as const) {
       assert.equal(new Set(windows.map((w) => w.windowId)).size, 1);
       assert.equal((await orm.em.fork().findOneOrFail(AchWindow, { id: windows[0].windowId })).entryCount, 8);
       assert.equal(await orm.em.fork().count(AchEntry, { windowId: windows[0].windowId }), 8);
+    });
+
+    describe('sending a window', () => {
+      const activitiesFor = (d: AchWindowDeps) => createAchWindowActivities(d);
+      /** Activities run as the worker would run them; their expected failures (a bank that hangs up) logged nowhere. */
+      const quiet = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => undefined) });
+      const send = (d: AchWindowDeps, windowId: string): Promise<AchWindowResult> => quiet().run(activitiesFor(d).sendAchWindow, { windowId });
+      const paidOf = (sim: Awaited<ReturnType<typeof startSim>>, trace: string) => sim.sim.submissions.filter((s) => s.reference === trace && !s.duplicate && ['pending', 'settled', 'held'].includes(s.status));
+      const payee = (accountNumber: string) => ({ ...BENEFICIARY, accountNumber });
+      const at = (slot: number) => 1_000_000_000_000 + (dialect === 'SQLite' ? 300 + slot : 400 + slot) * WINDOW_MS;
+
+      it('refuses on its own an entry no NACHA file can carry; the rest of its window goes out, once, and is paid', async () => {
+        const bank = await startSim(0);
+        const d = { ...deps, baseUrl: bank.url };
+        const small = await attempt(1_000, payee('700002001'));
+        // Written before amounts were capped at the API: more than the 10-digit amount field holds.
+        const huge = await attempt(10_000_000_000, payee('700002002'));
+        const other = await attempt(2_000, payee('700002003'));
+        let w;
+        for (const t of [small, huge, other]) w = await inTransaction(orm.em.fork(), (tx) => queueEntry(tx, d, t, at(1)));
+        const sent = await send(d, w!.windowId);
+        const byTrace = new Map(sent.results.map((r) => [r.traceNumber, r]));
+        assert.deepEqual([byTrace.get(small)?.outcome, byTrace.get(other)?.outcome], ['accepted', 'accepted']);
+        assert.equal(byTrace.get(huge)?.outcome, 'rejected');
+        assert.equal(byTrace.get(huge)?.code, 'ach_entry_unwritable');
+        assert.match(byTrace.get(huge)?.message ?? '', /not sent: .*does not fit the 10-digit NACHA amount field/);
+        assert.equal((await orm.em.fork().findOneOrFail(AchEntry, { traceNumber: huge })).status, 'refused');
+        assert.equal(paidOf(bank, huge).length, 0, 'the bank never saw it');
+        assert.deepEqual([paidOf(bank, small).length, paidOf(bank, other).length], [1, 1]);
+        assert.equal(new Set(bank.sim.submissions.map((s) => s.raw)).size, 1, 'one file');
+        assert.equal((await orm.em.fork().findOneOrFail(AchWindow, { id: w!.windowId })).status, 'sent');
+        assert.deepEqual(await send(d, w!.windowId), sent, 'sent again: the recorded results');
+      });
+
+      it('sends a window too big for one file in several: 101 entries of USD 99,999,999.99 fill 12-digit totals twice', async () => {
+        const bank = await startSim(0);
+        const d = { ...deps, baseUrl: bank.url };
+        const traces = [];
+        const owner = await fundedClient(orm, 0);
+        for (let i = 0; i < 101; i++) traces.push(await attempt(9_999_999_999, payee(`7000030${String(i).padStart(2, '0')}`), owner));
+        let w;
+        for (const t of traces) w = await inTransaction(orm.em.fork(), (tx) => queueEntry(tx, d, t, at(2)));
+        const sent = await send(d, w!.windowId);
+        assert.equal(sent.accepted, 101);
+        const files = await orm.em.fork().find(AchFile, { windowId: w!.windowId }, { orderBy: { seq: 'asc' } });
+        assert.deepEqual(files.map((f) => [f.entryCount, f.status]), [[100, 'accepted'], [1, 'accepted']]);
+        assert.notDeepEqual([files[0].creationTime, files[0].idModifier], [files[1].creationTime, files[1].idModifier], 'two file identities');
+        for (const f of files) assert.ok(Number(parseNacha(f.content).control.fields.totalCreditEntryDollarAmountInFile) <= 999_999_999_999);
+        assert.deepEqual(new Set(sent.results.map((r) => r.fileId)), new Set(files.map((f) => f.id)));
+        for (const t of traces) assert.equal(paidOf(bank, t).length, 1);
+      });
+
+      it('after a lost answer sends the same file again, byte for byte; the bank answers it as the first and pays once', async () => {
+        const bank = await startSim(0);
+        const d = { ...deps, baseUrl: bank.url, requestTimeoutMs: 5_000 };
+        const t = await attempt(1_000, payee('700004001'));
+        await fetch(`${bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { accountNumber: '700004001' }, behavior: 'timeout_after_accept', times: 1 }) });
+        const w = await inTransaction(orm.em.fork(), (tx) => queueEntry(tx, d, t, at(3)));
+        await assert.rejects(send(d, w.windowId), 'the answer never came');
+        const sent = await send(d, w.windowId);
+        assert.equal(sent.results[0].outcome, 'accepted');
+        const subs = bank.sim.submissions.filter((s) => s.reference === t);
+        assert.deepEqual(subs.map((s) => s.duplicate), [false, true]);
+        assert.equal(new Set(subs.map((s) => s.raw)).size, 1, 'the same bytes');
+        assert.equal(paidOf(bank, t).length, 1);
+      });
+
+      it('an unconfirmed file: a retry sends the same file again and never moves the entry; a late copy of the original pays nothing more', async () => {
+        const bank = await startSim(0);
+        const d = { ...deps, baseUrl: bank.url, requestTimeoutMs: 5_000 };
+        const t = await attempt(1_000, payee('700005001'));
+        // Lost on the way in: the bank has no record of the file when asked, and it may still land.
+        await fetch(`${bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { accountNumber: '700005001' }, behavior: 'timeout_before_accept', times: 1 }) });
+        const w = await inTransaction(orm.em.fork(), (tx) => queueEntry(tx, d, t, at(4)));
+        await assert.rejects(send(d, w.windowId));
+        const [original] = bank.sim.submissions.filter((s) => s.reference === t);
+        assert.equal(original.status, 'dropped');
+        // The batch gave up on the file; the payout's operator retries.
+        const again = await quiet().run(activitiesFor(d).requeueAchEntry, { traceNumber: t });
+        assert.deepEqual(again, { outcome: 'accepted' });
+        const entry = await orm.em.fork().findOneOrFail(AchEntry, { traceNumber: t });
+        assert.deepEqual([entry.windowId, entry.status], [w.windowId, 'accepted'], 'never moved to another window');
+        // The first copy arrives after all.
+        const late = await fetch(`${bank.url}/ach/files`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: original.raw });
+        assert.equal(late.status, 202);
+        assert.equal(new Set(bank.sim.submissions.filter((s) => s.reference === t).map((s) => s.raw)).size, 1, 'every copy the same file');
+        assert.equal(paidOf(bank, t).length, 1, 'paid once');
+      });
     });
   });
 }

@@ -166,6 +166,8 @@ describe('API: payout slice over HTTP (MariaDB, Temporal dev server, bank simula
       ['a currency no rail carries', { body: transferBody({ currency: 'EUR' }) }, 400, 'invalid_request', 'currency'],
       ['a routing number failing the checksum', { body: transferBody({ beneficiary: { ...BENEFICIARY, routingNumber: '110000001' } }) }, 400, 'invalid_request', 'beneficiary.routingNumber'],
       ['an unknown field', { body: transferBody({ colour: 'red' }) }, 400, 'invalid_request', 'colour'],
+      ['an ACH amount beyond the NACHA amount field (10 digits)', { body: transferBody({ amountMinor: 10_000_000_000 }) }, 400, 'invalid_request', 'amountMinor'],
+      ['an ACH amount beyond the NACHA amount field, ach named', { body: transferBody({ amountMinor: 10_000_000_000, rail: 'ach' }) }, 400, 'invalid_request', 'amountMinor'],
       ['more than the balance', { body: transferBody({ amountMinor: 10_000_000 }) }, 402, 'insufficient_funds', 'amountMinor'],
     ];
 

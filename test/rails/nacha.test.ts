@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SHARED_DIR } from '../support/shared';
-import { abaChecksumValid, buildCreditFile, emitNacha, NachaError, normalizeNacha, parseNacha } from '../../rails/ach/nacha';
+import { abaChecksumValid, buildCreditFile, emitNacha, ENTRY_AMOUNT_MINOR_MAX, entryProblem, NachaError, normalizeNacha, parseNacha } from '../../rails/ach/nacha';
 
 const FIXTURES = path.join(SHARED_DIR, 'nacha');
 
@@ -49,8 +49,17 @@ describe('NACHA files', () => {
 
   it('refuses to build an entry with a bad routing number or amount', () => {
     assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], routingNumber: '110000001' }] }), /ABA checksum/);
-    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 0 }] }), /bad amount/);
-    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 10.5 }] }), /bad amount/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 0 }] }), /not a positive whole number of cents/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 10.5 }] }), /not a positive whole number of cents/);
+  });
+
+  it('writes the largest amount the 10-digit field holds and names the field for one cent more', () => {
+    const max = { ...input.entries[0], amountCents: ENTRY_AMOUNT_MINOR_MAX };
+    assert.equal(ENTRY_AMOUNT_MINOR_MAX, 9_999_999_999);
+    assert.equal(parseNacha(emitNacha(buildCreditFile({ ...input, entries: [max] }))).batches[0].entries[0].record.fields.amount, '9999999999');
+    assert.equal(entryProblem(max), null);
+    assert.match(entryProblem({ ...max, amountCents: ENTRY_AMOUNT_MINOR_MAX + 1 }) ?? '', /does not fit the 10-digit NACHA amount field/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...max, amountCents: ENTRY_AMOUNT_MINOR_MAX + 1 }] }), /10-digit NACHA amount field/);
   });
 
   it('rejects a tampered file whole, naming the record and field', () => {

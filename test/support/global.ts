@@ -120,14 +120,32 @@ export async function startSim(settlementDelayMs: number): Promise<RunningSim> {
   return { url: `http://127.0.0.1:${port}`, sim };
 }
 
+/** Statuses of a submission the simulator booked as a payment. */
+const BOOKED = new Set(['pending', 'held', 'settled', 'returned']);
+
 /**
- * After every suite: no bank simulator of the whole run saw the same end-to-end reference twice.
- * (A root hook, so a duplicate fails the run.) A repeated recall request is not a payment: the
- * bank answers it with its first resolution by design, so it is left out.
+ * Every payment this simulator was asked for twice: a duplicate submission of a reference, or an
+ * ACH entry booked from two different files (the bank pays both, as a real ODFI would). Left out
+ * by design: a repeated recall request (answered with its first resolution) and the same ACH file
+ * sent again byte for byte after a lost answer (the bank de-duplicates whole files).
+ */
+export function duplicatePayments(running: RunningSim): string[] {
+  const subs = running.sim.submissions;
+  const firstRaws = new Set(subs.filter((x) => x.rail === 'ach' && !x.duplicate).map((x) => x.raw));
+  const duplicates = subs.filter((x) => x.duplicate && !x.status.startsWith('recall_') && !(x.rail === 'ach' && firstRaws.has(x.raw)));
+  const achBooked = new Map<string, number>();
+  for (const x of subs) if (x.rail === 'ach' && !x.duplicate && BOOKED.has(x.status)) achBooked.set(x.reference, (achBooked.get(x.reference) ?? 0) + 1);
+  const paidTwice = [...achBooked].filter(([, n]) => n > 1).map(([reference]) => `ach ${reference} booked from two files`);
+  return [...duplicates.map((x) => `${x.rail} ${x.reference}`), ...paidTwice];
+}
+
+/**
+ * After every suite: no bank simulator of the whole run was asked to pay anything twice.
+ * (A root hook, so a duplicate fails the run.)
  */
 export const mochaHooks = {
   afterAll(): void {
-    const duplicates = sims.flatMap((s) => s.sim.submissions.filter((x) => x.duplicate && !x.status.startsWith('recall_')).map((x) => `${x.rail} ${x.reference}`));
+    const duplicates = sims.flatMap((s) => duplicatePayments(s));
     if (duplicates.length > 0) throw new Error(`the bank simulator received duplicate submissions: ${duplicates.join(', ')}`);
   },
 };
