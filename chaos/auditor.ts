@@ -1,0 +1,169 @@
+/**
+ * The outcome auditor of a chaos run. As TigerBeetle's simulator does, it accepts a set of right
+ * endings rather than one expected result: a payout may complete, be returned, fail or be
+ * canceled, whichever the faults made of it, as long as the books agree. What it refuses:
+ *
+ *   - a transfer that never ended (the scripted operator worked every parked one first);
+ *   - one Idempotency-Key making two transfers, or an answer naming a transfer that is not there;
+ *   - the bank paying a transfer twice, paying one that failed or was canceled, not paying one that
+ *     completed, paying another amount, or paying a reference no transfer carries;
+ *   - a return at the bank the transfer does not show, or the other way round;
+ *   - an accepted cancel that did not end the transfer canceled;
+ *   - any ledger invariant broken (`npm run audit:ledger`, ledger/auditor.ts);
+ *   - a client balance other than deposits − posted payouts + returns, or money still held;
+ *   - a message of the bank left unrouted: a statement entry neither matched nor a break, a
+ *     notification of change that never reached its transfer (the simulator has no outbox: these
+ *     are the messages it sends, read from its books);
+ *   - an API key in any process's output.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { TERMINAL_STATUSES } from '../core/transfer';
+import { PAID_STATUSES, type Bank, type SimPaymentView } from './bank';
+import type { RailyardClient } from './client';
+import { listTransfers, type TransferSummary } from './operator';
+import type { PayoutPlan } from './schedule';
+import { runScript, type Topology } from './topology';
+
+export interface ChaosClient {
+  id: string;
+  apiKey: string;
+  depositsMinor: Record<string, number>;
+}
+
+export interface PayoutOutcome {
+  plan: PayoutPlan;
+  clientId: string;
+  /** The final HTTP status the client got for its POST /v1/transfers (0: never an answer). */
+  status: number;
+  sends: number;
+  transferId?: string;
+  actions: { who: 'client' | 'operator'; action: 'cancel' | 'retry'; status: number; accepted: boolean }[];
+}
+
+export interface AuditResult {
+  violations: string[];
+  stats: { transfers: number; endings: Record<string, number>; checks: number };
+}
+
+export async function audit(deps: { topology: Topology; client: RailyardClient; bank: Bank; clients: ChaosClient[]; outcomes: PayoutOutcome[]; converged: boolean }): Promise<AuditResult> {
+  const { topology, client, bank, clients, outcomes } = deps;
+  const violations: string[] = [];
+  let checks = 0;
+  const check = (ok: boolean, message: () => string) => {
+    checks += 1;
+    if (!ok) violations.push(message());
+  };
+  const transfers = await listTransfers(client, topology.opsKey);
+  const label = (t: TransferSummary) => `${t.id} (payout #${t.metadata.chaosPayout ?? '?'}, ${t.rail}, ${t.status})`;
+  const endings: Record<string, number> = {};
+  for (const t of transfers) endings[t.status] = (endings[t.status] ?? 0) + 1;
+
+  // Every transfer ended.
+  check(deps.converged, () => 'the operator could not bring every transfer to an end in time');
+  for (const t of transfers) check(TERMINAL_STATUSES.includes(t.status as never), () => `${label(t)} did not end: last event "${t.events.at(-1)?.reason ?? t.events.at(-1)?.status}"`);
+
+  // One Idempotency-Key, one transfer; the answer names it.
+  const byPayout = new Map<string, TransferSummary[]>();
+  for (const t of transfers) {
+    const index = t.metadata.chaosPayout;
+    check(index !== undefined, () => `${t.id} was made by no request of the client`);
+    if (index !== undefined) byPayout.set(index, [...(byPayout.get(index) ?? []), t]);
+  }
+  for (const o of outcomes) {
+    const made = byPayout.get(String(o.plan.index)) ?? [];
+    check(made.length <= 1, () => `payout #${o.plan.index} (one Idempotency-Key) made ${made.length} transfers: ${made.map((t) => t.id).join(', ')}`);
+    if (o.transferId) check(made.some((t) => t.id === o.transferId), () => `payout #${o.plan.index} was answered ${o.status} with ${o.transferId}, which is not among its transfers`);
+  }
+
+  // The bank paid each transfer at most once, and exactly once if and only if it completed or was returned.
+  const owners = new Map<string, TransferSummary>();
+  const payments = new Map<string, SimPaymentView>();
+  for (const t of transfers) {
+    const paid: SimPaymentView[] = [];
+    for (const a of t.attempts) {
+      owners.set(a.railReference, t);
+      const p = await bank.payment(a.railReference);
+      if (p) payments.set(a.railReference, p);
+      if (p && PAID_STATUSES.has(p.status)) paid.push(p);
+    }
+    const paidOut = t.status === 'completed' || t.status === 'returned';
+    check(paid.length <= 1, () => `${label(t)} was paid ${paid.length} times by the bank: ${paid.map((p) => `${p.reference} ${p.status}`).join(', ')}`);
+    if (paidOut) check(paid.length === 1, () => `${label(t)} but the bank paid it ${paid.length} times`);
+    else if (TERMINAL_STATUSES.includes(t.status as never)) check(paid.length === 0, () => `${label(t)} but the bank paid it: ${paid.map((p) => `${p.reference} ${p.status}`).join(', ')}`);
+    for (const p of paid) {
+      check(p.amountMinor === t.targetAmountMinor && p.currency === t.targetCurrency, () => `${label(t)} is for ${t.targetAmountMinor} ${t.targetCurrency}; the bank paid ${p.amountMinor} ${p.currency}`);
+      check((p.status === 'returned') === (t.status === 'returned'), () => `${label(t)}: the bank's payment ${p.reference} is ${p.status}`);
+    }
+  }
+  for (const reference of await bank.bookedReferences()) {
+    if (owners.has(reference)) continue;
+    const p = await bank.payment(reference);
+    check(!p || !PAID_STATUSES.has(p.status), () => `the bank paid ${reference} (${p!.amountMinor} ${p!.currency}, ${p!.rail}), which no transfer attempt carries`);
+  }
+
+  // An accepted cancel ends the transfer canceled.
+  const byId = new Map(transfers.map((t) => [t.id, t]));
+  for (const o of outcomes) {
+    for (const a of o.actions) {
+      if (a.action !== 'cancel' || !a.accepted || !o.transferId) continue;
+      const t = byId.get(o.transferId);
+      check(t?.status === 'canceled', () => `${t ? label(t) : o.transferId}: the ${a.who}'s cancel was accepted, yet it ended ${t?.status ?? 'missing'}`);
+    }
+  }
+
+  // The ledger's own invariants.
+  const ledgerLog = path.join(topology.dir, 'ledger-audit.log');
+  const code = await runScript('scripts/audit-ledger.ts', topology.env, ledgerLog);
+  check(code === 0, () => `npm run audit:ledger exited ${code}: ${readFileSync(ledgerLog, 'utf8').trim().split('\n').slice(0, 3).join(' | ')}`);
+
+  // Balances: deposits − posted payouts + returns, nothing left held.
+  for (const [i, c] of clients.entries()) {
+    const expected: Record<string, number> = { ...c.depositsMinor };
+    for (const t of transfers) {
+      if (byPayoutClient(t, outcomes) !== i) continue;
+      if (t.status === 'completed' || t.status === 'returned') expected[t.currency] = (expected[t.currency] ?? 0) - t.amountMinor;
+      if (t.status === 'returned') expected[t.targetCurrency] = (expected[t.targetCurrency] ?? 0) + t.targetAmountMinor;
+    }
+    const res = await client.get('/v1/balances', c.apiKey);
+    const balances = new Map<string, { availableMinor: number; heldMinor: number }>((res.body?.data ?? []).map((b: { currency: string; availableMinor: number; heldMinor: number }) => [b.currency, b]));
+    for (const [currency, amountMinor] of Object.entries(expected)) {
+      const b = balances.get(currency);
+      check(b?.availableMinor === amountMinor && b?.heldMinor === 0, () => `client ${c.id} ${currency}: expected ${amountMinor} available and 0 held, the API says ${b?.availableMinor} available and ${b?.heldMinor} held`);
+    }
+  }
+
+  // Every message of the bank routed: statement entries matched or breaks, notifications of change recorded.
+  const db = await mysql.createConnection(topology.databaseUrl);
+  try {
+    const [matchRows] = await db.query('select rail_reference from reconciliation_matches');
+    const [breakRows] = await db.query('select rail_reference from reconciliation_breaks where rail_reference is not null');
+    const [nocRows] = await db.query('select trace_number, code from ach_corrections');
+    const accounted = new Set([...(matchRows as { rail_reference: string }[]), ...(breakRows as { rail_reference: string }[])].map((r) => r.rail_reference));
+    const nocs = new Set((nocRows as { trace_number: string; code: string }[]).map((r) => `${r.trace_number}|${r.code}`));
+    for (const [reference, p] of payments) {
+      if (p.status === 'settled' || p.status === 'returned') check(accounted.has(reference), () => `the bank's statement entry for ${reference} (${label(owners.get(reference)!)}) was neither matched nor a break`);
+      if (p.correction) check(nocs.has(`${reference}|${p.correction.code}`), () => `the bank's notification of change ${p.correction!.code} for trace ${reference} (${label(owners.get(reference)!)}) never reached its transfer`);
+    }
+  } finally {
+    await db.end();
+  }
+
+  // No API key in any process's output.
+  const keys = [{ name: 'the ops key', key: topology.opsKey }, ...clients.map((c, i) => ({ name: `client ${i}'s key`, key: c.apiKey }))];
+  for (const file of readdirSync(topology.logDir)) {
+    const text = readFileSync(path.join(topology.logDir, file), 'utf8');
+    for (const { name, key } of keys) {
+      const times = text.split(key).length - 1;
+      check(times === 0, () => `${name} appears ${times} times in logs/${file}`);
+    }
+  }
+
+  return { violations, stats: { transfers: transfers.length, endings, checks } };
+}
+
+/** The client (index into the run's clients) whose request made the transfer. */
+function byPayoutClient(t: TransferSummary, outcomes: PayoutOutcome[]): number | undefined {
+  return outcomes[Number(t.metadata.chaosPayout)]?.plan.client;
+}

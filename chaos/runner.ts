@@ -1,0 +1,189 @@
+/**
+ * One chaos run: the schedule of a seed played against a fresh deployment, then the scripted
+ * operator, then the auditor, and one verdict.
+ *
+ *   1. buildSchedule(seed)              the payouts, their bank faults, the crashes (schedule.ts)
+ *   2. startTopology()                  MariaDB, Temporal, the bank, 2 workers, 2 APIs (topology.ts)
+ *   3. clients and deposits             through the ops API
+ *   4. the load                         each payout at its moment, each crash at its moment
+ *   5. resolveEverything()              the bank back, parked transfers worked to an end (operator.ts)
+ *   6. audit()                          the set of right endings (auditor.ts)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Bank } from './bank';
+import { RailyardClient } from './client';
+import { audit, type AuditResult, type ChaosClient, type PayoutOutcome } from './auditor';
+import { OPERATOR, resolveEverything, type OperatorReport } from './operator';
+import { buildSchedule, faultCounts, formatSchedule, type ChaosEvent, type PayoutPlan, type ProcessName, type Schedule } from './schedule';
+import { startTopology, type Topology } from './topology';
+
+export interface ChaosOptions {
+  seed: number;
+  transfers: number;
+  /** How long the operator may take to bring every transfer to an end. */
+  settleTimeoutMs?: number;
+  /** Keep the run's folder (logs, data) even when it passes. */
+  keep?: boolean;
+  print?: (line: string) => void;
+}
+
+export interface ChaosResult {
+  ok: boolean;
+  verdict: string;
+  dir: string;
+  counts: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Held payments the schedule releases: how long to look for the payment's reference at the bank. */
+const RELEASE_LOOK_MS = 30_000;
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const print = options.print ?? ((line: string) => console.log(line));
+  const schedule = buildSchedule(options.seed, options.transfers);
+  const counts = faultCounts(schedule);
+  print(`chaos: seed ${schedule.seed}, ${schedule.payouts.length} payouts`);
+  for (const line of formatSchedule(schedule)) print(line);
+  print(`faults: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), `railyard-chaos-${schedule.seed}-`));
+  let topology: Topology | undefined;
+  let result: AuditResult | undefined;
+  let failure: string | undefined;
+  let operator: OperatorReport | undefined;
+  let client: RailyardClient | undefined;
+  const startedMs = Date.now();
+  try {
+    topology = await startTopology(dir);
+    print(`deployment up in ${Date.now() - startedMs} ms under ${dir}`);
+    client = new RailyardClient(topology.apiUrls);
+    const bank = new Bank(topology.simUrl);
+    const clients = await createClients(client, topology.opsKey, schedule);
+    const loadStartedMs = Date.now();
+    const outcomes = await playLoad(schedule, topology, client, bank, clients);
+    const answers: Record<string, number> = {};
+    for (const o of outcomes) answers[o.status] = (answers[o.status] ?? 0) + 1;
+    print(`load played in ${Date.now() - loadStartedMs} ms; POST /v1/transfers final answers ${JSON.stringify(answers)}, resends ${JSON.stringify(client.resends)}`);
+    operator = await resolveEverything({ client, bank, opsKey: topology.opsKey, temporalAddress: topology.temporalAddress, timeoutMs: options.settleTimeoutMs ?? 240_000 });
+    print(`operator: ${operator.converged ? 'every transfer ended' : 'gave up waiting'} after ${operator.elapsedMs} ms; actions ${JSON.stringify(operator.actions)}, held payments released ${operator.released}`);
+    for (const p of operator.parked) print(`  parked ${p.id}: ${p.reason}`);
+    result = await audit({ topology, client, bank, clients, outcomes, converged: operator.converged });
+    for (const v of result.violations) print(`  VIOLATION ${v}`);
+  } catch (err) {
+    failure = (err as Error).stack ?? String(err);
+    print(`harness error: ${failure}`);
+  } finally {
+    await topology?.stop();
+  }
+  const ok = failure === undefined && result !== undefined && result.violations.length === 0;
+  const seconds = Math.round((Date.now() - startedMs) / 1000);
+  const summary = result ? `${result.stats.transfers} transfers (${Object.entries(result.stats.endings).map(([k, v]) => `${v} ${k}`).join(', ')})` : 'no audit';
+  const verdict = ok
+    ? `VERDICT seed=${schedule.seed} PASS: ${summary}, ${result!.stats.checks} checks, ${seconds} s`
+    : `VERDICT seed=${schedule.seed} FAIL: ${failure ? 'harness error: ' + failure.split('\n')[0] : `${result!.violations.length} violation(s): ${result!.violations[0]}`} [${summary}, ${seconds} s; logs in ${dir}]`;
+  if (ok && !options.keep) rmSync(dir, { recursive: true, force: true });
+  return { ok, verdict, dir, counts };
+}
+
+async function createClients(client: RailyardClient, opsKey: string, schedule: Schedule): Promise<ChaosClient[]> {
+  const clients: ChaosClient[] = [];
+  for (const plan of schedule.clients) {
+    const created = await client.post('/v1/ops/clients', { key: opsKey, operator: OPERATOR, body: { name: plan.name } });
+    if (created.status !== 201) throw new Error(`creating client ${plan.name}: ${created.status} ${JSON.stringify(created.body)}`);
+    for (const [currency, amountMinor] of Object.entries(plan.depositsMinor)) {
+      const res = await client.post(`/v1/ops/clients/${created.body.id}/deposits`, { key: opsKey, operator: OPERATOR, body: { currency, amountMinor, reference: `chaos-${schedule.seed}-${currency}` } });
+      if (res.status !== 201) throw new Error(`deposit for ${plan.name}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    clients.push({ id: created.body.id, apiKey: created.body.apiKey, depositsMinor: plan.depositsMinor });
+  }
+  return clients;
+}
+
+/** Plays every payout and every event at its moment; resolves when all of them are done and every process is up. */
+async function playLoad(schedule: Schedule, topology: Topology, client: RailyardClient, bank: Bank, clients: ChaosClient[]): Promise<PayoutOutcome[]> {
+  const t0 = Date.now();
+  const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
+  // One crash at a time per process: a second kill of a process that is down waits for its restart.
+  const chains = new Map<ProcessName, Promise<void>>();
+  const events = schedule.events.map(async (event) => {
+    await at(event.atMs);
+    if (event.kind === 'rail_outage') return bank.railOutage(event.rail, event.behavior, event.times);
+    const previous = chains.get(event.process) ?? Promise.resolve();
+    const next = previous.then(() => crash(topology, client, event));
+    chains.set(event.process, next);
+    return next;
+  });
+  const payouts = schedule.payouts.map(async (plan) => {
+    await at(plan.atMs);
+    return payout(plan, client, bank, clients[plan.client], topology.opsKey, schedule.seed);
+  });
+  await Promise.all(events);
+  return Promise.all(payouts);
+}
+
+async function crash(topology: Topology, client: RailyardClient, event: Extract<ChaosEvent, { kind: 'kill' }>): Promise<void> {
+  const proc = topology.processes[event.process];
+  if (event.midRequest && event.process.startsWith('api-')) {
+    // Aim at a request on the wire: wait (a bounded while) until this API process is serving one.
+    const api = Number(event.process.slice(-1)) - 1;
+    for (let waited = 0; waited < 3_000 && client.inFlight[api] === 0; waited += 5) await sleep(5);
+  }
+  await proc.kill();
+  await sleep(event.downMs);
+  await proc.start();
+}
+
+async function payout(plan: PayoutPlan, client: RailyardClient, bank: Bank, owner: ChaosClient, opsKey: string, seed: number): Promise<PayoutOutcome> {
+  if (plan.fault) await bank.plantFault(plan.beneficiary, plan.fault);
+  let quoteId: string | undefined;
+  if (plan.withQuote) {
+    const quote = await client.post('/v1/fx/quotes', { key: owner.apiKey, body: { sourceCurrency: plan.currency, targetCurrency: plan.targetCurrency, sourceAmountMinor: plan.amountMinor } });
+    if (quote.status === 201) quoteId = quote.body.id;
+  }
+  const idempotencyKey = `chaos-${seed}-${plan.index}`;
+  const body = {
+    amountMinor: plan.amountMinor,
+    currency: plan.currency,
+    ...(plan.targetCurrency !== plan.currency ? { targetCurrency: plan.targetCurrency } : {}),
+    ...(quoteId ? { quoteId } : {}),
+    rail: plan.rail,
+    beneficiary: plan.beneficiary,
+    metadata: { chaosPayout: String(plan.index), idempotencyKey },
+  };
+  const answer = await client.post('/v1/transfers', { key: owner.apiKey, body, idempotencyKey });
+  const outcome: PayoutOutcome = { plan, clientId: owner.id, status: answer.status, sends: answer.sends, transferId: answer.status === 201 || answer.status === 402 ? answer.body?.id : undefined, actions: [] };
+  if (!outcome.transferId || answer.status !== 201) return outcome;
+  const id = outcome.transferId;
+  const acts: Promise<void>[] = [];
+  const later = (ms: number, fn: () => Promise<void>) => acts.push(sleep(ms).then(fn));
+  if (plan.clientCancelAfterMs !== null) {
+    later(plan.clientCancelAfterMs, async () => {
+      const res = await client.post(`/v1/transfers/${id}/cancel`, { key: owner.apiKey, body: { reason: 'the customer changed their mind' } });
+      outcome.actions.push({ who: 'client', action: 'cancel', status: res.status, accepted: res.status === 200 && res.body?.cancellation?.accepted === true });
+    });
+  }
+  for (const [action, ms] of [['cancel', plan.operatorCancelAfterMs], ['retry', plan.operatorRetryAfterMs]] as const) {
+    if (ms === null) continue;
+    later(ms, async () => {
+      const res = await client.post(`/v1/ops/transfers/${id}/${action}`, { key: opsKey, operator: OPERATOR, body: { reason: `chaos: operator ${action}` } });
+      outcome.actions.push({ who: 'operator', action, status: res.status, accepted: res.status === 200 && res.body?.accepted === true });
+    });
+  }
+  if (plan.fault?.kind === 'hold') later(plan.fault.releaseAfterMs ?? 0, () => releaseHeld(client, bank, owner, id));
+  await Promise.all(acts);
+  return outcome;
+}
+
+/** The bank releases a held payment: its reference is the transfer's attempt's, once there is one. */
+async function releaseHeld(client: RailyardClient, bank: Bank, owner: ChaosClient, transferId: string): Promise<void> {
+  const deadline = Date.now() + RELEASE_LOOK_MS;
+  while (Date.now() < deadline) {
+    const res = await client.get(`/v1/transfers/${transferId}`, owner.apiKey);
+    const references: string[] = res.status === 200 ? res.body.attempts.map((a: { railReference: string }) => a.railReference) : [];
+    for (const reference of references) if (await bank.release(reference)) return;
+    await sleep(1_000);
+  }
+  // Not held (yet): the operator's pass at the end releases whatever is still held.
+}
