@@ -5,8 +5,10 @@
  *
  *   - a transfer that never ended (the scripted operator worked every parked one first);
  *   - one Idempotency-Key making two transfers, or an answer naming a transfer that is not there;
- *   - the bank paying a transfer twice, paying one that failed or was canceled, not paying one that
- *     completed, paying another amount, or paying a reference no transfer carries;
+ *   - the bank paying a transfer twice, keeping a payment for one that failed or was canceled, not
+ *     paying one that completed, paying another amount, or paying a reference no transfer carries
+ *     (a payment the bank paid and sent back before the transfer saw it settle may end `failed`:
+ *     it nets to nothing and the hold was voided);
  *   - a return at the bank the transfer does not show, or the other way round;
  *   - an accepted cancel that did not end the transfer canceled;
  *   - any ledger invariant broken (`npm run audit:ledger`, ledger/auditor.ts);
@@ -44,7 +46,7 @@ export interface PayoutOutcome {
 
 export interface AuditResult {
   violations: string[];
-  stats: { transfers: number; endings: Record<string, number>; checks: number };
+  stats: { transfers: number; endings: Record<string, number>; checks: number; failedAfterReturn: number };
 }
 
 export async function audit(deps: { topology: Topology; client: RailyardClient; bank: Bank; clients: ChaosClient[]; outcomes: PayoutOutcome[]; converged: boolean }): Promise<AuditResult> {
@@ -80,22 +82,31 @@ export async function audit(deps: { topology: Topology; client: RailyardClient; 
   // The bank paid each transfer at most once, and exactly once if and only if it completed or was returned.
   const owners = new Map<string, TransferSummary>();
   const payments = new Map<string, SimPaymentView>();
+  let failedAfterReturn = 0;
   for (const t of transfers) {
-    const paid: SimPaymentView[] = [];
+    // Booked at the bank and not undone (pending, held, settled), or paid and sent back (returned).
+    const kept: SimPaymentView[] = [];
+    const sentBack: SimPaymentView[] = [];
     for (const a of t.attempts) {
       owners.set(a.railReference, t);
       const p = await bank.payment(a.railReference);
-      if (p) payments.set(a.railReference, p);
-      if (p && PAID_STATUSES.has(p.status)) paid.push(p);
+      if (!p) continue;
+      payments.set(a.railReference, p);
+      if (p.status === 'returned') sentBack.push(p);
+      else if (PAID_STATUSES.has(p.status)) kept.push(p);
     }
-    const paidOut = t.status === 'completed' || t.status === 'returned';
-    check(paid.length <= 1, () => `${label(t)} was paid ${paid.length} times by the bank: ${paid.map((p) => `${p.reference} ${p.status}`).join(', ')}`);
-    if (paidOut) check(paid.length === 1, () => `${label(t)} but the bank paid it ${paid.length} times`);
-    else if (TERMINAL_STATUSES.includes(t.status as never)) check(paid.length === 0, () => `${label(t)} but the bank paid it: ${paid.map((p) => `${p.reference} ${p.status}`).join(', ')}`);
-    for (const p of paid) {
-      check(p.amountMinor === t.targetAmountMinor && p.currency === t.targetCurrency, () => `${label(t)} is for ${t.targetAmountMinor} ${t.targetCurrency}; the bank paid ${p.amountMinor} ${p.currency}`);
-      check((p.status === 'returned') === (t.status === 'returned'), () => `${label(t)}: the bank's payment ${p.reference} is ${p.status}`);
+    const paid = [...kept, ...sentBack];
+    const list = (ps: SimPaymentView[]) => ps.map((p) => `${p.reference} ${p.status}`).join(', ');
+    check(paid.length <= 1, () => `${label(t)} was paid ${paid.length} times by the bank: ${list(paid)}`);
+    if (t.status === 'completed') check(kept.length === 1 && sentBack.length === 0, () => `${label(t)} but at the bank: ${list(paid) || 'no payment'}`);
+    else if (t.status === 'returned') check(sentBack.length === 1 && kept.length === 0, () => `${label(t)} but at the bank: ${list(paid) || 'no payment'}`);
+    else if (TERMINAL_STATUSES.includes(t.status as never)) {
+      // Failed or canceled: nothing may stay paid. A payment the bank paid and sent back before
+      // the transfer saw it settle nets to nothing, and the hold was voided: a right ending too.
+      check(kept.length === 0, () => `${label(t)} but the bank paid it: ${list(kept)}`);
+      if (sentBack.length > 0) failedAfterReturn += 1;
     }
+    for (const p of paid) check(p.amountMinor === t.targetAmountMinor && p.currency === t.targetCurrency, () => `${label(t)} is for ${t.targetAmountMinor} ${t.targetCurrency}; the bank paid ${p.amountMinor} ${p.currency}`);
   }
   for (const reference of await bank.bookedReferences()) {
     if (owners.has(reference)) continue;
@@ -160,7 +171,7 @@ export async function audit(deps: { topology: Topology; client: RailyardClient; 
     }
   }
 
-  return { violations, stats: { transfers: transfers.length, endings, checks } };
+  return { violations, stats: { transfers: transfers.length, endings, checks, failedAfterReturn } };
 }
 
 /** The client (index into the run's clients) whose request made the transfer. */

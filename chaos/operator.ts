@@ -6,7 +6,8 @@
  * `retry` (which asks the bank at once). Every action goes through the ops API and is counted.
  */
 import { Client, Connection } from '@temporalio/client';
-import { TERMINAL_STATUSES } from '../core/transfer';
+import { parseCodecKeys, createDataConverter } from '../core/payload-codec';
+import { TASK_QUEUE_TRANSFERS, TERMINAL_STATUSES } from '../core/transfer';
 import type { Bank } from './bank';
 import type { RailyardClient } from './client';
 
@@ -108,4 +109,21 @@ export async function resolveEverything(deps: { client: RailyardClient; bank: Ba
   }
   report.elapsedMs = Date.now() - started;
   return report;
+}
+
+/**
+ * The day's reconciliation, run now rather than at the demo Schedule's next five-minute mark: it
+ * reads the bank's camt.053 for each day the run touched, so every statement entry is matched to
+ * its transfer or becomes a break before the auditor looks.
+ */
+export async function reconcileNow(temporalAddress: string, payloadCodecKeys: string, dates: string[]): Promise<void> {
+  const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 5_000 });
+  try {
+    const temporal = new Client({ connection, dataConverter: createDataConverter(parseCodecKeys(payloadCodecKeys)) });
+    for (const date of dates) {
+      await temporal.workflow.execute('reconciliationWorkflow', { taskQueue: TASK_QUEUE_TRANSFERS, workflowId: `chaos-reconciliation-${date}-${Date.now()}`, args: [{ date }], workflowExecutionTimeout: '2 minutes' });
+    }
+  } finally {
+    await connection.close();
+  }
 }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Bank } from './bank';
 import { RailyardClient } from './client';
 import { audit, type AuditResult, type ChaosClient, type PayoutOutcome } from './auditor';
-import { OPERATOR, resolveEverything, type OperatorReport } from './operator';
+import { OPERATOR, reconcileNow, resolveEverything, type OperatorReport } from './operator';
 import { buildSchedule, faultCounts, formatSchedule, type ChaosEvent, type PayoutPlan, type ProcessName, type Schedule } from './schedule';
 import { startTopology, type Topology } from './topology';
 
@@ -69,6 +69,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     operator = await resolveEverything({ client, bank, opsKey: topology.opsKey, temporalAddress: topology.temporalAddress, timeoutMs: options.settleTimeoutMs ?? 240_000 });
     print(`operator: ${operator.converged ? 'every transfer ended' : 'gave up waiting'} after ${operator.elapsedMs} ms; actions ${JSON.stringify(operator.actions)}, held payments released ${operator.released}`);
     for (const p of operator.parked) print(`  parked ${p.id}: ${p.reason}`);
+    const exits = Object.values(topology.processes).filter((p) => p.unexpectedExits > 0).map((p) => `${p.name} x${p.unexpectedExits}`);
+    if (exits.length > 0) print(`processes that exited on their own and were restarted: ${exits.join(', ')}`);
+    const days = [...new Set([startedMs, Date.now()].map((ms) => new Date(ms).toISOString().slice(0, 10)))];
+    await reconcileNow(topology.temporalAddress, topology.env.PAYLOAD_CODEC_KEYS, days);
     result = await audit({ topology, client, bank, clients, outcomes, converged: operator.converged });
     for (const v of result.violations) print(`  VIOLATION ${v}`);
   } catch (err) {
@@ -79,7 +83,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
   const ok = failure === undefined && result !== undefined && result.violations.length === 0;
   const seconds = Math.round((Date.now() - startedMs) / 1000);
-  const summary = result ? `${result.stats.transfers} transfers (${Object.entries(result.stats.endings).map(([k, v]) => `${v} ${k}`).join(', ')})` : 'no audit';
+  const summary = result
+    ? `${result.stats.transfers} transfers (${Object.entries(result.stats.endings).map(([k, v]) => `${v} ${k}`).join(', ')}${result.stats.failedAfterReturn ? `; ${result.stats.failedAfterReturn} failed after the bank returned them` : ''})`
+    : 'no audit';
   const verdict = ok
     ? `VERDICT seed=${schedule.seed} PASS: ${summary}, ${result!.stats.checks} checks, ${seconds} s`
     : `VERDICT seed=${schedule.seed} FAIL: ${failure ? 'harness error: ' + failure.split('\n')[0] : `${result!.violations.length} violation(s): ${result!.violations[0]}`} [${summary}, ${seconds} s; logs in ${dir}]`;

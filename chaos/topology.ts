@@ -9,18 +9,22 @@
  * it brings the process back on the same ports and state.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
 import { newApiKey } from '../api/keys';
 import { generateCodecKey } from '../core/payload-codec';
 import { SEARCH_ATTRIBUTE_TYPES } from '../core/transfer';
 import { findBinary, freePort, waitForTemporal } from '../devtools/temporal';
+import { workflowInterceptorModules, workflowsPath } from '../workers/worker';
 import type { ProcessName } from './schedule';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_ARGS = ['-r', '@swc-node/register'];
-const READY_TIMEOUT_MS = 90_000;
+const READY_TIMEOUT_MS = 180_000;
+/** How long the supervisor waits before starting again a process that exited on its own. */
+const RESTART_DELAY_MS = 1_000;
 /** A calendar day of the simulated bank's settlement lasts this long (RAIL_TIME=demo). */
 const SETTLEMENT_DAY_MS = 1_000;
 
@@ -40,12 +44,20 @@ async function httpOk(url: string): Promise<boolean> {
   return res.ok;
 }
 
-/** One supervised process: started, killed with SIGKILL, started again. */
+/**
+ * One supervised process: started, killed with SIGKILL, started again. Like an orchestrator with a
+ * restart policy, it brings back a process that exits on its own (a worker that cannot reach the
+ * database at start exits, and is started again a second later), and counts those exits.
+ */
 export class Proc {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
+  /** False once the run killed or stopped it on purpose: its exit is then not restarted. */
+  private wanted = false;
   starts = 0;
   kills = 0;
+  /** Exits nobody asked for, restarted by the supervisor. */
+  unexpectedExits = 0;
 
   constructor(
     readonly name: string,
@@ -60,8 +72,7 @@ export class Proc {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  async start(): Promise<void> {
-    if (this.running) return;
+  private spawn(): void {
     const fd = openSync(this.logFile, 'a');
     writeSync(fd, `\n=== chaos: start #${this.starts + 1} of ${this.name} at ${new Date().toISOString()}\n`);
     const child = spawn(this.command, this.args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...this.env }, stdio: ['ignore', fd, fd] });
@@ -69,19 +80,25 @@ export class Proc {
     this.child = child;
     this.starts += 1;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    let early = false;
-    void this.exited.then(() => (early = true));
-    await waitFor(this.name, async () => {
-      if (early) throw new Error(`${this.name} exited during start (see ${this.logFile})`);
-      return this.ready();
-    }).catch((err) => {
-      if (early) throw new Error(`${this.name} exited during start (see ${this.logFile})`);
-      throw err;
+    void this.exited.then(() => {
+      if (!this.wanted || this.child !== child) return;
+      this.unexpectedExits += 1;
+      setTimeout(() => {
+        if (this.wanted && !this.running) this.spawn();
+      }, RESTART_DELAY_MS);
     });
+  }
+
+  /** Starts it (again) and waits until it answers; a process that exits meanwhile is started again. */
+  async start(): Promise<void> {
+    this.wanted = true;
+    if (!this.running) this.spawn();
+    await waitFor(this.name, () => this.ready());
   }
 
   /** kill -9: no shutdown hooks, no flushing, whatever was in flight is cut. */
   async kill(): Promise<void> {
+    this.wanted = false;
     if (!this.running) return;
     this.kills += 1;
     this.child!.kill('SIGKILL');
@@ -90,6 +107,7 @@ export class Proc {
 
   /** The end of the run: a polite stop, then SIGKILL if it lingers. */
   async stop(): Promise<void> {
+    this.wanted = false;
     if (!this.running) return;
     this.child!.kill('SIGTERM');
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
@@ -135,6 +153,8 @@ export async function startTopology(dir: string): Promise<Topology> {
     BANK_SIM_SETTLEMENT_DELAY_MS: String(SETTLEMENT_DAY_MS),
     PAYLOAD_CODEC_KEYS: generateCodecKey('chaos-1'),
     OPS_API_KEY: opsKey,
+    // One bundle for every worker start of the run: restarts come back in seconds, not after a rebuild.
+    WORKFLOW_BUNDLE_PATH: await writeWorkflowBundle(path.join(dir, 'workflow-bundle.js')),
   };
   const started: Proc[] = [];
   const log = (name: string) => path.join(logDir, `${name}.log`);
@@ -248,4 +268,11 @@ function runCommand(command: string, args: string[], env: Record<string, string>
       else resolve(code ?? 1);
     });
   });
+}
+
+async function writeWorkflowBundle(file: string): Promise<string> {
+  const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), workflowInterceptorModules: workflowInterceptorModules(), logger: quiet });
+  writeFileSync(file, code);
+  return file;
 }
