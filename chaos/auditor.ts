@@ -39,6 +39,8 @@ export interface PayoutOutcome {
   clientId: string;
   /** The final HTTP status the client got for its POST /v1/transfers (0: never an answer). */
   status: number;
+  /** The error's code when the final answer was one. */
+  errorCode?: string;
   sends: number;
   transferId?: string;
   actions: { who: 'client' | 'operator'; action: 'cancel' | 'retry'; status: number; accepted: boolean }[];

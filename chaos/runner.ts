@@ -64,7 +64,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const loadStartedMs = Date.now();
     const outcomes = await playLoad(schedule, topology, client, bank, clients);
     const answers: Record<string, number> = {};
-    for (const o of outcomes) answers[o.status] = (answers[o.status] ?? 0) + 1;
+    for (const o of outcomes) {
+      const answer = o.errorCode ? `${o.status} ${o.errorCode}` : String(o.status);
+      answers[answer] = (answers[answer] ?? 0) + 1;
+    }
     print(`load played in ${Date.now() - loadStartedMs} ms; POST /v1/transfers final answers ${JSON.stringify(answers)}, resends ${JSON.stringify(client.resends)}`);
     operator = await resolveEverything({ client, bank, opsKey: topology.opsKey, temporalAddress: topology.temporalAddress, timeoutMs: options.settleTimeoutMs ?? 240_000 });
     print(`operator: ${operator.converged ? 'every transfer ended' : 'gave up waiting'} after ${operator.elapsedMs} ms; actions ${JSON.stringify(operator.actions)}, held payments released ${operator.released}`);
@@ -159,8 +162,16 @@ async function payout(plan: PayoutPlan, client: RailyardClient, bank: Bank, owne
     metadata: { chaosPayout: String(plan.index), idempotencyKey },
   };
   const answer = await client.post('/v1/transfers', { key: owner.apiKey, body, idempotencyKey });
-  const outcome: PayoutOutcome = { plan, clientId: owner.id, status: answer.status, sends: answer.sends, transferId: answer.status === 201 || answer.status === 402 ? answer.body?.id : undefined, actions: [] };
-  if (!outcome.transferId || answer.status !== 201) return outcome;
+  const outcome: PayoutOutcome = {
+    plan,
+    clientId: owner.id,
+    status: answer.status,
+    errorCode: answer.body?.error?.code,
+    sends: answer.sends,
+    transferId: answer.status === 201 ? answer.body?.id : undefined,
+    actions: [],
+  };
+  if (!outcome.transferId) return outcome;
   const id = outcome.transferId;
   const acts: Promise<void>[] = [];
   const later = (ms: number, fn: () => Promise<void>) => acts.push(sleep(ms).then(fn));
