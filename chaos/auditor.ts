@@ -10,7 +10,8 @@
  *     (a payment the bank paid and sent back before the transfer saw it settle may end `failed`:
  *     it nets to nothing and the hold was voided);
  *   - a return at the bank the transfer does not show, or the other way round;
- *   - an accepted cancel that did not end the transfer canceled;
+ *   - an accepted cancel that did not end the transfer canceled, or a cancel refused while the
+ *     transfer was still `created` (nothing held, nothing sent);
  *   - any ledger invariant broken (`npm run audit:ledger`, ledger/auditor.ts);
  *   - a client balance other than deposits − posted payouts + returns, or money still held;
  *   - a message of the bank left unrouted: a statement entry neither matched nor a break, a
@@ -43,7 +44,7 @@ export interface PayoutOutcome {
   errorCode?: string;
   sends: number;
   transferId?: string;
-  actions: { who: 'client' | 'operator'; action: 'cancel' | 'retry'; status: number; accepted: boolean }[];
+  actions: { who: 'client' | 'operator'; action: 'cancel' | 'retry'; transferId: string; sentAt: string; status: number; code?: string; accepted: boolean }[];
 }
 
 export interface AuditResult {
@@ -116,13 +117,15 @@ export async function audit(deps: { topology: Topology; client: RailyardClient; 
     check(!p || !PAID_STATUSES.has(p.status), () => `the bank paid ${reference} (${p!.amountMinor} ${p!.currency}, ${p!.rail}), which no transfer attempt carries`);
   }
 
-  // An accepted cancel ends the transfer canceled.
+  // An accepted cancel ends the transfer canceled; a cancel before anything happened is never refused.
   const byId = new Map(transfers.map((t) => [t.id, t]));
   for (const o of outcomes) {
     for (const a of o.actions) {
-      if (a.action !== 'cancel' || !a.accepted || !o.transferId) continue;
-      const t = byId.get(o.transferId);
-      check(t?.status === 'canceled', () => `${t ? label(t) : o.transferId}: the ${a.who}'s cancel was accepted, yet it ended ${t?.status ?? 'missing'}`);
+      if (a.action !== 'cancel') continue;
+      const t = byId.get(a.transferId);
+      if (a.accepted) check(t?.status === 'canceled', () => `${t ? label(t) : a.transferId}: the ${a.who}'s cancel was accepted, yet it ended ${t?.status ?? 'missing'}`);
+      const before = t?.events.filter((e) => e.at < a.sentAt) ?? [];
+      if (a.code === 'invalid_state' && before.length > 0) check(before.some((e) => e.status !== 'created'), () => `${label(t!)}: the ${a.who}'s cancel at ${a.sentAt} was refused (409 invalid_state) while the transfer was still created`);
     }
   }
 

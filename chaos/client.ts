@@ -24,8 +24,11 @@ export interface SendOptions {
 /** The first resend waits this long, doubling up to RETRY_MAX_DELAY_MS; the whole request gives up after RETRY_BUDGET_MS. */
 const RETRY_FIRST_DELAY_MS = 250;
 const RETRY_MAX_DELAY_MS = 4_000;
-/** Longer than the API's 60 s idempotency lease, so a key held by a killed process is taken over. */
-const RETRY_BUDGET_MS = 90_000;
+/**
+ * Longer than the API's 60 s idempotency lease plus an API process's restart, so a key held by a
+ * killed process is taken over.
+ */
+const RETRY_BUDGET_MS = 150_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

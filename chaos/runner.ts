@@ -16,7 +16,7 @@ import { Bank } from './bank';
 import { RailyardClient } from './client';
 import { audit, type AuditResult, type ChaosClient, type PayoutOutcome } from './auditor';
 import { OPERATOR, reconcileNow, resolveEverything, type OperatorReport } from './operator';
-import { buildSchedule, faultCounts, formatSchedule, type ChaosEvent, type PayoutPlan, type ProcessName, type Schedule } from './schedule';
+import { buildSchedule, faultCounts, formatSchedule, type ChaosEvent, type PayoutPlan, type Schedule } from './schedule';
 import { startTopology, type Topology } from './topology';
 
 export interface ChaosOptions {
@@ -114,14 +114,15 @@ async function createClients(client: RailyardClient, opsKey: string, schedule: S
 async function playLoad(schedule: Schedule, topology: Topology, client: RailyardClient, bank: Bank, clients: ChaosClient[]): Promise<PayoutOutcome[]> {
   const t0 = Date.now();
   const at = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
-  // One crash at a time per process: a second kill of a process that is down waits for its restart.
-  const chains = new Map<ProcessName, Promise<void>>();
+  // One crash at a time per process kind: a kill waits until the last one of its kind is back
+  // up, so one API (one worker) always serves, as behind a load balancer with two replicas.
+  const chains = new Map<string, Promise<void>>();
   const events = schedule.events.map(async (event) => {
     await at(event.atMs);
     if (event.kind === 'rail_outage') return bank.railOutage(event.rail, event.behavior, event.times);
-    const previous = chains.get(event.process) ?? Promise.resolve();
-    const next = previous.then(() => crash(topology, client, event));
-    chains.set(event.process, next);
+    const kind = event.process.replace(/-\d$/, '');
+    const next = (chains.get(kind) ?? Promise.resolve()).then(() => crash(topology, client, event));
+    chains.set(kind, next);
     return next;
   });
   const payouts = schedule.payouts.map(async (plan) => {
@@ -146,22 +147,29 @@ async function crash(topology: Topology, client: RailyardClient, event: Extract<
 
 async function payout(plan: PayoutPlan, client: RailyardClient, bank: Bank, owner: ChaosClient, opsKey: string, seed: number): Promise<PayoutOutcome> {
   if (plan.fault) await bank.plantFault(plan.beneficiary, plan.fault);
-  let quoteId: string | undefined;
-  if (plan.withQuote) {
-    const quote = await client.post('/v1/fx/quotes', { key: owner.apiKey, body: { sourceCurrency: plan.currency, targetCurrency: plan.targetCurrency, sourceAmountMinor: plan.amountMinor } });
-    if (quote.status === 201) quoteId = quote.body.id;
-  }
-  const idempotencyKey = `chaos-${seed}-${plan.index}`;
-  const body = {
-    amountMinor: plan.amountMinor,
-    currency: plan.currency,
-    ...(plan.targetCurrency !== plan.currency ? { targetCurrency: plan.targetCurrency } : {}),
-    ...(quoteId ? { quoteId } : {}),
-    rail: plan.rail,
-    beneficiary: plan.beneficiary,
-    metadata: { chaosPayout: String(plan.index), idempotencyKey },
+  const quote = async () => {
+    if (!plan.withQuote) return undefined;
+    const res = await client.post('/v1/fx/quotes', { key: owner.apiKey, body: { sourceCurrency: plan.currency, targetCurrency: plan.targetCurrency, sourceAmountMinor: plan.amountMinor } });
+    return res.status === 201 ? (res.body.id as string) : undefined;
   };
-  const answer = await client.post('/v1/transfers', { key: owner.apiKey, body, idempotencyKey });
+  const send = (quoteId: string | undefined, idempotencyKey: string) =>
+    client.post('/v1/transfers', {
+      key: owner.apiKey,
+      idempotencyKey,
+      body: {
+        amountMinor: plan.amountMinor,
+        currency: plan.currency,
+        ...(plan.targetCurrency !== plan.currency ? { targetCurrency: plan.targetCurrency } : {}),
+        ...(quoteId ? { quoteId } : {}),
+        rail: plan.rail,
+        beneficiary: plan.beneficiary,
+        metadata: { chaosPayout: String(plan.index), idempotencyKey },
+      },
+    });
+  let answer = await send(await quote(), `chaos-${seed}-${plan.index}`);
+  // The quote ran out while the request was being resent: nothing was written, so a new quote goes
+  // under a new key (another body under the old key would be 422), once.
+  if (answer.status === 400 && answer.body?.error?.code === 'quote_expired') answer = await send(await quote(), `chaos-${seed}-${plan.index}-requoted`);
   const outcome: PayoutOutcome = {
     plan,
     clientId: owner.id,
@@ -171,26 +179,50 @@ async function payout(plan: PayoutPlan, client: RailyardClient, bank: Bank, owne
     transferId: answer.status === 201 ? answer.body?.id : undefined,
     actions: [],
   };
-  if (!outcome.transferId) return outcome;
+  const cancel = async (id: string) => {
+    const sentAt = new Date().toISOString();
+    const res = await client.post(`/v1/transfers/${id}/cancel`, { key: owner.apiKey, body: { reason: 'the customer changed their mind' } });
+    outcome.actions.push({ who: 'client', action: 'cancel', transferId: id, sentAt, status: res.status, code: res.body?.error?.code, accepted: res.status === 200 && res.body?.cancellation?.accepted === true });
+  };
+  if (!outcome.transferId) {
+    // No answer after every resend: a client that meant to cancel looks for what its request left
+    // behind (its own list, by the payout's metadata) and cancels that.
+    if (plan.clientCancelAfterMs !== null && (answer.status === 0 || answer.status >= 500)) {
+      const left = await findOwnTransfer(client, owner, plan.index);
+      if (left) await cancel(left);
+    }
+    return outcome;
+  }
   const id = outcome.transferId;
   const acts: Promise<void>[] = [];
   const later = (ms: number, fn: () => Promise<void>) => acts.push(sleep(ms).then(fn));
-  if (plan.clientCancelAfterMs !== null) {
-    later(plan.clientCancelAfterMs, async () => {
-      const res = await client.post(`/v1/transfers/${id}/cancel`, { key: owner.apiKey, body: { reason: 'the customer changed their mind' } });
-      outcome.actions.push({ who: 'client', action: 'cancel', status: res.status, accepted: res.status === 200 && res.body?.cancellation?.accepted === true });
-    });
-  }
+  if (plan.clientCancelAfterMs !== null) later(plan.clientCancelAfterMs, () => cancel(id));
   for (const [action, ms] of [['cancel', plan.operatorCancelAfterMs], ['retry', plan.operatorRetryAfterMs]] as const) {
     if (ms === null) continue;
     later(ms, async () => {
+      const sentAt = new Date().toISOString();
       const res = await client.post(`/v1/ops/transfers/${id}/${action}`, { key: opsKey, operator: OPERATOR, body: { reason: `chaos: operator ${action}` } });
-      outcome.actions.push({ who: 'operator', action, status: res.status, accepted: res.status === 200 && res.body?.accepted === true });
+      outcome.actions.push({ who: 'operator', action, transferId: id, sentAt, status: res.status, code: res.body?.error?.code, accepted: res.status === 200 && res.body?.accepted === true });
     });
   }
   if (plan.fault?.kind === 'hold') later(plan.fault.releaseAfterMs ?? 0, () => releaseHeld(client, bank, owner, id));
   await Promise.all(acts);
   return outcome;
+}
+
+/** The client's own transfer made by payout `index`, from its list (newest first, a bounded number of pages). */
+async function findOwnTransfer(client: RailyardClient, owner: ChaosClient, index: number): Promise<string | undefined> {
+  let after: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const res = await client.get(`/v1/transfers?limit=100${after ? `&startingAfter=${after}` : ''}`, owner.apiKey);
+    if (res.status !== 200) return undefined;
+    const data = res.body.data as { id: string; metadata: Record<string, string> }[];
+    const found = data.find((t) => t.metadata?.chaosPayout === String(index));
+    if (found) return found.id;
+    if (!res.body.hasMore || data.length === 0) return undefined;
+    after = data[data.length - 1].id;
+  }
+  return undefined;
 }
 
 /** The bank releases a held payment: its reference is the transfer's attempt's, once there is one. */
