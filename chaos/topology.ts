@@ -16,7 +16,7 @@ import mysql from 'mysql2/promise';
 import { newApiKey } from '../api/keys';
 import { generateCodecKey } from '../core/payload-codec';
 import { SEARCH_ATTRIBUTE_TYPES } from '../core/transfer';
-import { findBinary, freePort, waitForTemporal } from '../devtools/temporal';
+import { findBinary, portInUse, waitForTemporal } from '../devtools/temporal';
 import { workflowInterceptorModules, workflowsPath } from '../workers/worker';
 import type { ProcessName } from './schedule';
 
@@ -136,7 +136,8 @@ export interface Topology {
 export async function startTopology(dir: string): Promise<Topology> {
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const ports = { db: await freePort(), temporal: await freePort(), sim: await freePort(), api: [await freePort(), await freePort()], health: [await freePort(), await freePort()], metrics: [await freePort(), await freePort(), await freePort(), await freePort()] };
+  const port = listeningPorts();
+  const ports = { db: await port(), temporal: await port(), sim: await port(), api: [await port(), await port()], health: [await port(), await port()], metrics: [await port(), await port(), await port(), await port()] };
   const databaseUrl = `mysql://root@127.0.0.1:${ports.db}/railyard`;
   const temporalAddress = `127.0.0.1:${ports.temporal}`;
   const simUrl = `http://127.0.0.1:${ports.sim}`;
@@ -200,6 +201,24 @@ export async function startTopology(dir: string): Promise<Topology> {
     bank,
     env,
     stop,
+  };
+}
+
+/**
+ * Ports for the run's servers, below the kernel's ephemeral range (32768–60999 here): a port the
+ * kernel may hand to an outgoing connection could be taken while its server is down between a
+ * kill and the restart, and the restart would fail with EADDRINUSE.
+ */
+function listeningPorts(): () => Promise<number> {
+  const taken = new Set<number>();
+  return async () => {
+    for (let tries = 0; tries < 200; tries++) {
+      const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+      if (taken.has(candidate) || (await portInUse(candidate))) continue;
+      taken.add(candidate);
+      return candidate;
+    }
+    throw new Error('no free port between 20000 and 32000');
   };
 }
 
