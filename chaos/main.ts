@@ -4,6 +4,7 @@
  * last; exits 0 on PASS, 1 on FAIL. The same seed plays the same schedule.
  */
 import { runChaos } from './runner';
+import { stopEverything } from './topology';
 
 function parseArgs(argv: string[]): { seed: number; transfers: number; keep: boolean } {
   const args = { seed: NaN, transfers: 60, keep: false };
@@ -22,6 +23,12 @@ function parseArgs(argv: string[]): { seed: number; transfers: number; keep: boo
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`VERDICT seed=${args.seed} FAIL: interrupted by ${signal}`);
+      void stopEverything().finally(() => process.exit(1));
+    });
+  }
   const result = await runChaos(args);
   console.log(result.verdict);
   process.exit(result.ok ? 0 : 1);

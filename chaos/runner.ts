@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Bank } from './bank';
 import { RailyardClient } from './client';
 import { audit, type AuditResult, type ChaosClient, type PayoutOutcome } from './auditor';
-import { OPERATOR, reconcileNow, resolveEverything, type OperatorReport } from './operator';
+import { OPERATOR, reconcileNow, resolveEverything } from './operator';
 import { buildSchedule, faultCounts, formatSchedule, type ChaosEvent, type PayoutPlan, type Schedule } from './schedule';
 import { startTopology, type Topology } from './topology';
 
@@ -52,13 +52,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let topology: Topology | undefined;
   let result: AuditResult | undefined;
   let failure: string | undefined;
-  let operator: OperatorReport | undefined;
-  let client: RailyardClient | undefined;
   const startedMs = Date.now();
   try {
     topology = await startTopology(dir);
     print(`deployment up in ${Date.now() - startedMs} ms under ${dir}`);
-    client = new RailyardClient(topology.apiUrls);
+    const client = new RailyardClient(topology.apiUrls);
     const bank = new Bank(topology.simUrl);
     const clients = await createClients(client, topology.opsKey, schedule);
     const loadStartedMs = Date.now();
@@ -69,7 +67,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       answers[answer] = (answers[answer] ?? 0) + 1;
     }
     print(`load played in ${Date.now() - loadStartedMs} ms; POST /v1/transfers final answers ${JSON.stringify(answers)}, resends ${JSON.stringify(client.resends)}`);
-    operator = await resolveEverything({ client, bank, opsKey: topology.opsKey, temporalAddress: topology.temporalAddress, timeoutMs: options.settleTimeoutMs ?? 240_000 });
+    const operator = await resolveEverything({ client, bank, opsKey: topology.opsKey, temporalAddress: topology.temporalAddress, timeoutMs: options.settleTimeoutMs ?? 240_000 });
     print(`operator: ${operator.converged ? 'every transfer ended' : 'gave up waiting'} after ${operator.elapsedMs} ms; actions ${JSON.stringify(operator.actions)}, held payments released ${operator.released}`);
     for (const p of operator.parked) print(`  parked ${p.id}: ${p.reason}`);
     const exits = Object.values(topology.processes).filter((p) => p.unexpectedExits > 0).map((p) => `${p.name} x${p.unexpectedExits}`);

@@ -44,6 +44,14 @@ async function httpOk(url: string): Promise<boolean> {
   return res.ok;
 }
 
+/** Every process this harness started, so an interrupted run can still stop them all. */
+const everyProc = new Set<Proc>();
+
+/** Stops every process the harness started (on SIGINT/SIGTERM: nothing is left running). */
+export async function stopEverything(): Promise<void> {
+  await Promise.all([...everyProc].map((p) => p.kill()));
+}
+
 /**
  * One supervised process: started, killed with SIGKILL, started again. Like an orchestrator with a
  * restart policy, it brings back a process that exits on its own (a worker that cannot reach the
@@ -73,6 +81,7 @@ export class Proc {
   }
 
   private spawn(): void {
+    everyProc.add(this);
     const fd = openSync(this.logFile, 'a');
     writeSync(fd, `\n=== chaos: start #${this.starts + 1} of ${this.name} at ${new Date().toISOString()}\n`);
     const child = spawn(this.command, this.args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...this.env }, stdio: ['ignore', fd, fd] });
