@@ -110,6 +110,8 @@ export interface Schedule {
 }
 
 const US_ROUTING = '110000000';
+/** The NACHA entry detail record's amount field: 10 digits of cents. */
+const ACH_ENTRY_AMOUNT_MAX_MINOR = 9_999_999_999;
 /** The simulator's accounts that settle and then send a notification of change (banksim MAGIC_CORRECTIONS). */
 const NOC_ACCOUNTS = ['000666666668', '000777777771', '000888888885'];
 
@@ -165,6 +167,8 @@ export function buildSchedule(seed: number, transfers: number): Schedule {
     { name: 'Chaos Payroll', depositsMinor: { USD: 1_000_000_000, EUR: 1_000_000_000 } },
     // Spends more than it holds: some of its payouts are refused with 402.
     { name: 'Chaos Small Shop', depositsMinor: { USD: 1_500_000, EUR: 1_500_000 } },
+    // Rich enough for an ACH payout beyond the NACHA entry's 10-digit amount field.
+    { name: 'Chaos Treasury', depositsMinor: { USD: 100_000_000_000 } },
   ];
   const rails: Rail[] = ['ach', 'sepa', 'sepa_instant', 'swift', 'rtp'];
   const payouts: PayoutPlan[] = [];
@@ -203,6 +207,29 @@ export function buildSchedule(seed: number, transfers: number): Schedule {
   events.push({ atMs: at(), kind: 'kill', process: 'mariadb', downMs: dice.int(1_000, 5_000), midRequest: false });
   for (let i = dice.int(1, 2); i > 0; i--) events.push({ atMs: at(), kind: 'rail_outage', rail: dice.pick(rails), behavior: dice.pick(['unavailable', 'rate_limited'] as const), times: dice.int(2, 4) });
   events.sort((a, b) => a.atMs - b.atMs);
+
+  // Now and then one ACH payout above 99,999,999.99 USD, the most a NACHA entry's amount field
+  // holds: the API must refuse it, or it must go out without poisoning its window's file. Drawn
+  // from a stream of its own, so it leaves the rest of the seed's schedule as it was.
+  const whale = new Dice(seededRandom(seed ^ 0x5eed5eed));
+  if (whale.chance(0.3)) {
+    const index = payouts.length;
+    payouts.push({
+      index,
+      atMs: whale.int(0, loadMs),
+      client: clients.length - 1,
+      rail: 'ach',
+      currency: 'USD',
+      targetCurrency: 'USD',
+      withQuote: false,
+      amountMinor: whale.int(10_000_000_000, 50_000_000_000),
+      beneficiary: beneficiaryFor('ach', index, 'USD', null),
+      fault: null,
+      clientCancelAfterMs: null,
+      operatorCancelAfterMs: null,
+      operatorRetryAfterMs: null,
+    });
+  }
   return { seed, loadMs, clients, payouts, events };
 }
 
@@ -216,6 +243,7 @@ export function faultCounts(schedule: Schedule): Record<string, number> {
     if (p.clientCancelAfterMs !== null) add('client_cancel');
     if (p.operatorCancelAfterMs !== null) add('operator_cancel');
     if (p.operatorRetryAfterMs !== null) add('operator_retry');
+    if (p.rail === 'ach' && p.amountMinor > ACH_ENTRY_AMOUNT_MAX_MINOR) add('ach_oversized');
   }
   return counts;
 }
@@ -238,7 +266,7 @@ export function formatSchedule(schedule: Schedule): string[] {
       p.operatorCancelAfterMs !== null ? ` ops-cancel+${p.operatorCancelAfterMs}ms` : '',
       p.operatorRetryAfterMs !== null ? ` ops-retry+${p.operatorRetryAfterMs}ms` : '',
     ].join('');
-    lines.push(`  t+${p.atMs}ms payout #${p.index} client ${p.client} ${p.rail} ${p.amountMinor} ${fx}${fault}${acts}`);
+    lines.push(`  t+${p.atMs}ms payout #${p.index} client ${p.client} ${p.rail} ${p.amountMinor} ${fx}${fault}${acts}${p.amountMinor > ACH_ENTRY_AMOUNT_MAX_MINOR && p.rail === 'ach' ? ' (beyond the NACHA entry amount field)' : ''}`);
   }
   return lines;
 }
