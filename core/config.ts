@@ -23,6 +23,11 @@ const schema = z.object({
   /** Where the Temporal SDK's own Prometheus exporter listens (in the worker process). */
   TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9466),
   WORKER_ACTIVITY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+  /**
+   * A workflow bundle built beforehand (the code of `bundleWorkflowCode`, interceptors included,
+   * written to a file): the worker loads it instead of bundling the workflows at every start.
+   */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   BANK_SIM_URL: z.url().default('http://127.0.0.1:4100'),
   BANK_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4100),
   /** In RAIL_TIME=demo, how long the simulated bank takes to settle a payment. */

@@ -35,7 +35,17 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   await clientConnection.close();
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
-      createWorker({ connection, dataConverter, namespace: config.TEMPORAL_NAMESPACE, taskQueue, activities, metrics, sinks: auditSinks(orm), maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY }),
+      createWorker({
+        connection,
+        dataConverter,
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue,
+        activities,
+        metrics,
+        sinks: auditSinks(orm),
+        maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_CONCURRENCY,
+        ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
+      }),
     ),
   );
   const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);
