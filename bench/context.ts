@@ -33,9 +33,11 @@ export class BenchContext {
   /** The dev server's `action` counter for the namespace, or undefined on a server the bench did not start. */
   async readCounter(): Promise<CounterReading | undefined> {
     if (!this.stack.temporalMetricsUrl) return undefined;
+    const asked = Date.now();
     const text = await (await fetch(this.stack.temporalMetricsUrl)).text();
     const { total, by } = sumCounter(text, 'action', { namespace: this.stack.temporal.options.namespace }, 'action_type');
-    return { atMs: Date.now(), total, byType: by };
+    // The reading was taken somewhere between asking and answering: the middle is the best guess.
+    return { atMs: Math.round((asked + Date.now()) / 2), total, byType: by };
   }
 
   static delta(before: CounterReading | undefined, after: CounterReading | undefined): { total: number; byType: Record<string, number> } | null {

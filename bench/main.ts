@@ -4,7 +4,7 @@
  *
  *   --quick           a short run (under two minutes): small counts, short windows
  *   --db mysql        the stack on MySQL/MariaDB (a scratch database on 127.0.0.1:3306 unless DATABASE_URL)
- *   --scale N         payouts to hold waiting at the bank (default 10000; 200 with --quick)
+ *   --scale N         payouts to hold waiting at the bank (default 10000; 20 with --quick)
  *   --budget-s S      the whole run's time budget (default 840, 115 with --quick); scale gets what is left
  *   --out DIR         where the JSON goes (default bench/results)
  * TEMPORAL_ADDRESS / DATABASE_URL, when set, are used instead of the bench's own server and database.
@@ -37,7 +37,7 @@ export interface BenchOptions {
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
-  const opts: BenchOptions = { quick, db: 'sqlite', scale: quick ? 200 : 10_000, budgetS: quick ? 115 : 840, out: path.join(ROOT, 'bench', 'results') };
+  const opts: BenchOptions = { quick, db: 'sqlite', scale: quick ? 20 : 10_000, budgetS: quick ? 115 : 840, out: path.join(ROOT, 'bench', 'results') };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -152,10 +152,10 @@ async function main(): Promise<number> {
     if (cost) results.cost = await scenario('cost (return windows)', () => cost.finish());
 
     const ledgerMs = opts.quick ? 2_000 : 10_000;
-    const ledgerReserveMs = 2 * ledgerMs + 20_000;
+    const ledgerReserveMs = 3 * ledgerMs + 20_000;
     // Scale takes what the budget has left, but never less than a floor: a run late on its budget
     // still measures it (smaller, marked partial) and says how long it took in all.
-    const scaleBudgetMs = Math.max(opts.quick ? 25_000 : 90_000, deadlineMs - Date.now() - ledgerReserveMs);
+    const scaleBudgetMs = Math.max(opts.quick ? 30_000 : 90_000, deadlineMs - Date.now() - ledgerReserveMs);
     results.scale = await scenario('scale', () => runScale(ctx, opts.scale, scaleBudgetMs));
     results.ledger = await scenario('ledger', () => runLedger(ledgerMs));
 

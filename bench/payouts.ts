@@ -80,13 +80,21 @@ export interface Posted {
   id: string;
   ms: number;
   acceptedAtMs: number;
+  /**
+   * The API answered 503: the transfer was recorded but its workflow did not confirm the hold in
+   * time. It is not lost (it runs on, or the recovery sweep starts it): it is counted as refused,
+   * and must still end as expected.
+   */
+  refused: boolean;
 }
 
-/** POST /v1/transfers; anything but 201 is an error the scenario reports. */
+/** POST /v1/transfers: 201, or a 503 naming the recorded transfer; any other answer is an error the scenario reports. */
 export async function postPayout(stack: Stack, client: BenchClient, body: Record<string, unknown>): Promise<Posted> {
   const res = await call(`${stack.apiUrl}/v1/transfers`, 'POST', client.key, body);
-  if (res.status !== 201) throw new Error(`POST /v1/transfers answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
-  return { id: res.body.id, ms: res.ms, acceptedAtMs: Date.now() };
+  if (res.status === 201) return { id: res.body.id, ms: res.ms, acceptedAtMs: Date.now(), refused: false };
+  const recorded = res.status === 503 ? /\b(tr_[0-9a-z]+)\b/.exec(String(res.body?.error?.message ?? '')) : null;
+  if (recorded) return { id: recorded[1], ms: res.ms, acceptedAtMs: Date.now(), refused: true };
+  throw new Error(`POST /v1/transfers answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
 }
 
 export async function simRule(stack: Stack, rule: Record<string, unknown>): Promise<void> {

@@ -34,12 +34,12 @@ export function renderTable(r: BenchResults): string {
   const rows: [string, string, string][] = [];
   const t = r.throughput;
   if (t) {
-    rows.push([`Throughput, RTP, ${t.payouts.n} at ${t.clients} clients: payouts/s end to end (accepted/s)`, `${fmt(t.payouts.completedPerS)} (${fmt(t.payouts.acceptedPerS)})`, `shaped twin ${fmt(t.shapedTwin.completedPerS)}/s → ${times(t.payoutsPerSOverShapedTwin)}; minimal twin ${fmt(t.minimalTwin.completedPerS)}/s → ${times(t.payoutsPerSOverMinimalTwin)}`]);
+    rows.push([`Throughput, RTP, ${t.payouts.n} at ${t.clients} clients: payouts/s end to end (accepted/s; answered 503)`, `${fmt(t.payouts.completedPerS)} (${fmt(t.payouts.acceptedPerS)}; ${t.payouts.refused})`, `shaped twin ${fmt(t.shapedTwin.completedPerS)}/s → ${times(t.payoutsPerSOverShapedTwin)}; minimal twin ${fmt(t.minimalTwin.completedPerS)}/s → ${times(t.payoutsPerSOverMinimalTwin)}`]);
     rows.push(['Twin shape copied from a payout of this run (to completed)', `${t.shape.activities} activities, ${t.shape.timers} timers, ${t.shape.upserts} upserts, ${t.shape.signals} signals`, `minimal: ${t.shape.activities} local activities, 1 signal`]);
   }
   const l = r.latency;
   if (l) {
-    rows.push([`Accept latency at ${fmt(l.ratePerS)}/s (half saturation): POST /v1/transfers p50 / p90 / p99`, `${fmt(l.payout.p50Ms, 0)} / ${fmt(l.payout.p90Ms, 0)} / ${fmt(l.payout.p99Ms, 0)} ms`, `update-with-start p99: shaped twin ${fmt(l.shapedTwin.p99Ms, 0)} ms → ${times(l.payoutP99OverShapedTwinP99)}; minimal ${fmt(l.minimalTwin.p99Ms, 0)} ms → ${times(l.payoutP99OverMinimalTwinP99)}`]);
+    rows.push([`Accept latency at ${fmt(l.ratePerS)}/s (half saturation), ${l.payout.n} requests: POST /v1/transfers p50 / p90 / p99`, `${fmt(l.payout.p50Ms, 0)} / ${fmt(l.payout.p90Ms, 0)} / ${fmt(l.payout.p99Ms, 0)} ms${l.payoutRefused ? ` (${l.payoutRefused} answered 503)` : ''}`, `update-with-start p99: shaped twin ${fmt(l.shapedTwin.p99Ms, 0)} ms → ${times(l.payoutP99OverShapedTwinP99)}; minimal ${fmt(l.minimalTwin.p99Ms, 0)} ms → ${times(l.payoutP99OverMinimalTwinP99)}`]);
   }
   const c = r.cost;
   if (c) {
@@ -56,14 +56,19 @@ export function renderTable(r: BenchResults): string {
   }
   const s = r.scale;
   if (s) {
-    rows.push([`Scale: payouts waiting at the bank${s.partial ? ' (PARTIAL: budget ended first)' : ''}`, `${s.waitingAtBank} (started ${s.reached} of ${s.target} in ${fmt(s.startS, 0)} s, ${fmt(s.startedPerS)}/s)`, `waited ${fmt(s.waitWindowS, 0)} s`]);
+    rows.push([`Scale: payouts waiting at the bank${s.partial ? ' (PARTIAL: budget ended first)' : ''}`, `${s.waitingAtBank} (started ${s.reached} of ${s.target} in ${fmt(s.startS, 0)} s, ${fmt(s.startedPerS)}/s; ${s.refused} answered 503)`, `waited ${fmt(s.waitWindowS, 0)} s`]);
     rows.push(['Scale: RSS while they wait: worker+API / Temporal server / simulator', `${fmt(s.rssMiB.workerAndApi, 0)} / ${fmt(s.rssMiB.temporalServer, 0)} / ${fmt(s.rssMiB.bankSim, 0)} MiB`, '']);
     rows.push(['Scale: CPU s/min while they wait: worker+API / Temporal server', `${fmt(s.cpuSecondsPerMinute.workerAndApi)} / ${fmt(s.cpuSecondsPerMinute.temporalServer)}`, `server actions/min ${fmt(s.actionsPerMinute, 0)} (${fmt(s.actionsPerHourPerWaitingPayout, 0)}/h per payout)`]);
-    rows.push([`Scale: all released, time until every one completed${s.release.partial ? ' (PARTIAL)' : ''}`, s.release.secondsToAllCompleted == null ? `${s.release.completed} of ${s.release.released} completed when the budget ended` : `${fmt(s.release.secondsToAllCompleted, 1)} s`, `${s.release.released} released`]);
+    const twinPerS = r.throughput?.shapedTwin.completedPerS;
+    rows.push([
+      `Scale: all released, time until every one completed${s.release.partial ? ' (PARTIAL)' : ''}`,
+      s.release.secondsToAllCompleted == null ? `${s.release.completed} of ${s.release.released} completed when the budget ended` : `${fmt(s.release.secondsToAllCompleted, 1)} s (${fmt(s.release.completedPerS)}/s)`,
+      `${s.release.released} released; ÷ shaped twin ${times(s.release.completedPerS != null && twinPerS ? s.release.completedPerS / twinPerS : null)}`,
+    ]);
   }
   const g = r.ledger;
   if (g) {
-    rows.push([`Ledger on MySQL, ${g.concurrency} concurrent payouts: postings/s from ${g.manyClients.clients} clients / from 1 client`, `${fmt(g.manyClients.postingsPerS, 0)} / ${fmt(g.oneClient.postingsPerS, 0)}`, `one client ÷ many ${times(g.oneClientOverManyClients)}`]);
+    rows.push([`Ledger on MySQL, ${g.concurrency} concurrent payouts: postings/s from ${g.manyClients.clients} clients / from 1 client`, `${fmt(g.manyClients.postingsPerS, 0)} / ${fmt(g.oneClient.postingsPerS, 0)}`, `one client ÷ many ${times(g.oneClientOverManyClients)}; many ÷ one payout at a time (${fmt(g.sequential.postingsPerS, 0)}/s) ${times(g.manyClientsOverSequential)}`]);
   }
   rows.push(['Payouts ending as expected / unfinished / wrong', `${r.outcomes.asExpected} / ${r.outcomes.unfinished} / ${r.outcomes.wrong}`, r.failures.length ? `${r.failures.length} failures (see JSON)` : 'no failures']);
   const header = `| measure | value | beside it |\n|---|---|---|`;

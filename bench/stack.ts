@@ -6,7 +6,7 @@
  * creates for `--db mysql`, it drops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -139,7 +139,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const [port, metricsPort] = [await freePort(), await freePort()];
       const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--metrics-port', String(metricsPort), '--db-filename', path.join(dir, 'temporal.sqlite')];
       for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
-      temporalServer = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+      temporalServer = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Its errors are shown while the bench runs; those of its own shutdown (workers gone) are not news.
+      temporalServer.stderr?.on('data', (chunk: Buffer) => void (stopped || process.stderr.write(`[temporal] ${chunk}`)));
       children.push(temporalServer);
       temporalAddress = `127.0.0.1:${port}`;
       temporalMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
@@ -172,6 +174,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       WORKER_METRICS_PORT: String(workerMetricsPort),
       TEMPORAL_METRICS_PORT: String(sdkMetricsPort),
     });
+    // scripts/start.ts writes its demo client and keys there, and creates it only for SQLite.
+    mkdirSync(env.DATA_DIR, { recursive: true });
     // Only what the bench sets, plus what node needs: nothing of the caller's Railyard settings leaks in.
     const childEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env };
     const app = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'scripts', 'start.ts')], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -64,8 +64,9 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
   const stepDeadline = () => Date.now() + 150_000;
 
   // 1. Payouts that will wait for an operator.
+  // History windows are those of the counter's readings, so that both count the same span.
   const before: CounterReading | undefined = await ctx.readCounter();
-  const phaseFromMs = Date.now();
+  const phaseFromMs = before?.atMs ?? Date.now();
   await simRule(ctx.stack, { match: { amountMinor: ATTENTION_AMOUNT_MINOR, rail: 'ach' }, behavior: 'reject_file' });
   const parkedPosts = await pool(Array.from({ length: waitingCount }), 4, () => postPayout(ctx.stack, parkClient, payoutBody('ach', ATTENTION_AMOUNT_MINOR)));
   if (parkedPosts.errors.length) throw new Error(`payouts refused: ${parkedPosts.errors[0]}`);
@@ -99,10 +100,10 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
   // 3. The quiet window: everything only waits.
   await sleep(500);
   const quietBefore = await ctx.readCounter();
-  const quietFromMs = Date.now();
+  const quietFromMs = quietBefore?.atMs ?? Date.now();
   await sleep(windowMs);
-  const quietToMs = Date.now();
   const quietAfter = await ctx.readCounter();
+  const quietToMs = quietAfter?.atMs ?? Date.now();
 
   const perHour = (ids: string[], histories: Map<string, HistoryEvent[]>) =>
     mean(ids.map((id) => (countActions(histories.get(id)!, { fromMs: quietFromMs, toMs: quietToMs }).total * 3_600_000) / (quietToMs - quietFromMs)));

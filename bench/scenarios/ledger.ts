@@ -1,9 +1,10 @@
 /**
  * Ledger throughput on MySQL: a payout's postings as the activities book them (the hold: client →
  * payouts_in_flight, pending; at settlement: the hold posted and payouts_in_flight →
- * bank_settlement:rtp), 64 payouts at a time, for a while, in two cases: 64 different clients, and
- * one client. Both share the system accounts' kept balances; the second also one client row. If
- * the two rates are alike, the system rows are what serialises everyone.
+ * bank_settlement:rtp), for a while each: one payout at a time, then 64 at a time from 64 different
+ * clients, then 64 at a time from one client. All share the system accounts' kept balances; the
+ * last also one client row. If 64 clients go no faster than one payout at a time, or than one
+ * client, a hot row serialises everyone.
  *
  * A scratch database on the MySQL server (DATABASE_URL's, else the local MariaDB), dropped after.
  */
@@ -28,9 +29,12 @@ export interface LedgerCase {
 export interface LedgerResult {
   server: string;
   concurrency: number;
+  /** One payout at a time: what concurrency is measured against. */
+  sequential: LedgerCase;
   manyClients: LedgerCase;
   oneClient: LedgerCase;
   oneClientOverManyClients: number;
+  manyClientsOverSequential: number;
 }
 
 function serverOf(url: string | undefined): { host: string; port: number; user: string; password?: string } {
@@ -56,13 +60,13 @@ async function payout(em: SqlEntityManager, clientId: string): Promise<number> {
   return 3;
 }
 
-async function runCase(em: SqlEntityManager, clientIds: string[], durationMs: number): Promise<LedgerCase> {
+async function runCase(em: SqlEntityManager, clientIds: string[], durationMs: number, concurrency = LEDGER_CONCURRENCY): Promise<LedgerCase> {
   let postings = 0;
   let payouts = 0;
   const started = Date.now();
   const stopAt = started + durationMs;
   await Promise.all(
-    Array.from({ length: LEDGER_CONCURRENCY }, async (_, i) => {
+    Array.from({ length: concurrency }, async (_, i) => {
       while (Date.now() < stopAt) {
         const booked = await payout(em, clientIds[i % clientIds.length]);
         postings += booked;
@@ -94,10 +98,19 @@ export async function runLedger(durationMs: number): Promise<LedgerResult> {
       );
       // Both cases start from accounts that exist, as a running system's do.
       await Promise.all(ids.map((id) => inTransaction(em.fork(), (tx) => ensureAccount(tx, clientAccountSpec(id, 'USD')))));
+      const sequential = await runCase(em, ids.slice(0, 1), durationMs, 1);
       const manyClients = await runCase(em, ids, durationMs);
       const oneClient = await runCase(em, ids.slice(0, 1), durationMs);
       const version = (await em.getConnection().execute('select version() as v'))[0].v as string;
-      return { server: `MySQL-compatible ${version}`, concurrency: LEDGER_CONCURRENCY, manyClients, oneClient, oneClientOverManyClients: round(oneClient.postingsPerS / manyClients.postingsPerS, 2) };
+      return {
+        server: `MySQL-compatible ${version}`,
+        concurrency: LEDGER_CONCURRENCY,
+        sequential,
+        manyClients,
+        oneClient,
+        oneClientOverManyClients: round(oneClient.postingsPerS / manyClients.postingsPerS, 2),
+        manyClientsOverSequential: round(manyClients.postingsPerS / sequential.postingsPerS, 2),
+      };
     } finally {
       await orm.close();
     }
