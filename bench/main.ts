@@ -111,7 +111,10 @@ async function main(): Promise<number> {
   };
 
   let stack: Stack | undefined;
+  // What a scenario leaves to undo outside the stack (the ledger's scratch database).
+  const undo = new Set<() => Promise<void>>();
   const shutdown = async () => {
+    for (const u of undo) await u().catch((err) => console.error('bench cleanup:', err));
     await stack?.cleanup();
   };
   let interrupted = false;
@@ -131,6 +134,7 @@ async function main(): Promise<number> {
     ctx.log(`stack up: API ${stack.apiUrl}, Temporal ${stack.temporalAddress}`);
 
     const scenario = async <T>(name: string, run: () => Promise<T>): Promise<T | undefined> => {
+      if (interrupted) return undefined;
       try {
         return await run();
       } catch (err) {
@@ -157,7 +161,7 @@ async function main(): Promise<number> {
     // still measures it (smaller, marked partial) and says how long it took in all.
     const scaleBudgetMs = Math.max(opts.quick ? 30_000 : 90_000, deadlineMs - Date.now() - ledgerReserveMs);
     results.scale = await scenario('scale', () => runScale(ctx, opts.scale, scaleBudgetMs));
-    results.ledger = await scenario('ledger', () => runLedger(ledgerMs));
+    results.ledger = await scenario('ledger', () => runLedger(ledgerMs, undo));
 
     // Every payout the bench started, against the status it had to end in: read from the database
     // once the stack has stopped.

@@ -78,10 +78,17 @@ async function runCase(em: SqlEntityManager, clientIds: string[], durationMs: nu
   return { clients: clientIds.length, payouts, postings, postingsPerS: round(postings / seconds, 1), seconds: round(seconds, 1) };
 }
 
-export async function runLedger(durationMs: number): Promise<LedgerResult> {
+/** `undo` gets the scratch database's drop while it exists, for a run stopped halfway. */
+export async function runLedger(durationMs: number, undo: Set<() => Promise<void>>): Promise<LedgerResult> {
   const server = serverOf(process.env.DATABASE_URL);
   const name = `railyard_bench_ledger_${Date.now()}`;
   const admin = await mysql.createConnection(server);
+  const drop = async () => {
+    undo.delete(drop);
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin.end();
+  };
+  undo.add(drop);
   await admin.query(`CREATE DATABASE \`${name}\``);
   try {
     const auth = server.password ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}` : encodeURIComponent(server.user);
@@ -115,7 +122,6 @@ export async function runLedger(durationMs: number): Promise<LedgerResult> {
       await orm.close();
     }
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    await admin.end();
+    await drop();
   }
 }
