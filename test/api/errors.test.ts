@@ -30,6 +30,7 @@ describe('API: errors', () => {
       insufficient_funds: 402,
       forbidden: 403,
       not_found: 404,
+      method_not_allowed: 405,
       idempotency_key_in_use: 409,
       invalid_state: 409,
       payload_too_large: 413,
