@@ -142,6 +142,8 @@ export interface TransferWorkflowInput {
   targetCurrency: string;
   rail: Rail;
   timing: TransferTiming;
+  /** At or above the client's approval threshold: wait in needs_approval after the hold (core/approval.ts). */
+  approvalRequired?: boolean;
 }
 
 export interface HoldOutcome {

@@ -1,0 +1,25 @@
+/**
+ * Four eyes inside a payout (SPEC §5 Approvals): the contract between the API's approvals and the
+ * payout workflow.
+ *
+ * A payout whose amount is at or above its client's `approvalThresholdMinor` for its currency is
+ * started with `approvalRequired: true` (TransferWorkflowInput). After the hold it waits in
+ * `needs_approval` — a signal wait with no deadline, costing nothing — until an operator other than
+ * the requester decides. The API records the approval, checks the four eyes, and then sends the
+ * decision to `transfer-<id>` as the signal `approvalDecision`: `approve` lets the payout go on,
+ * `deny` cancels it and voids the hold. The workflow applies the first decision it gets and
+ * ignores any later one.
+ */
+export const APPROVAL_DECISION_SIGNAL = 'approvalDecision';
+
+export const APPROVAL_DECISIONS = ['approve', 'deny'] as const;
+export type ApprovalDecisionKind = (typeof APPROVAL_DECISIONS)[number];
+
+export interface ApprovalDecision {
+  /** The approval's ID (`apr_…`); the workflow's event names it. */
+  approvalId: string;
+  decision: ApprovalDecisionKind;
+  /** The deciding operator's name, from the key that authenticated the decision. */
+  operator: string;
+  reason: string;
+}
