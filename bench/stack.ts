@@ -11,8 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { Client, Connection } from '@temporalio/client';
-import { findBinary, freePort, waitForTemporal } from '../devtools/temporal';
-import { SEARCH_ATTRIBUTE_TYPES } from '../core/transfer';
+import { devServerArgs, findBinary, freePort, waitForTemporal } from '../devtools/temporal';
 import { createDataConverter, generateCodecKey, parseCodecKeys } from '../core/payload-codec';
 import { newApiKey } from '../api/keys';
 
@@ -137,8 +136,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const binary = findBinary('temporal');
       if (!binary) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
       const [port, metricsPort] = [await freePort(), await freePort()];
-      const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--metrics-port', String(metricsPort), '--db-filename', path.join(dir, 'temporal.sqlite')];
-      for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
+      const args = devServerArgs({ port, metricsPort, dbFile: path.join(dir, 'temporal.sqlite') });
       temporalServer = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       // Its errors are shown while the bench runs; those of its own shutdown (workers gone) are not news.
       temporalServer.stderr?.on('data', (chunk: Buffer) => void (stopped || process.stderr.write(`[temporal] ${chunk}`)));

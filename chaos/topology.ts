@@ -15,8 +15,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
 import { newApiKey } from '../api/keys';
 import { generateCodecKey } from '../core/payload-codec';
-import { SEARCH_ATTRIBUTE_TYPES } from '../core/transfer';
-import { findBinary, portInUse, waitForTemporal } from '../devtools/temporal';
+import { devServerArgs, findBinary, portInUse, waitForTemporal } from '../devtools/temporal';
 import { workflowInterceptorModules, workflowsPath } from '../workers/worker';
 import type { ProcessName } from './schedule';
 
@@ -172,8 +171,7 @@ export async function startTopology(dir: string): Promise<Topology> {
   const mariadb = await mariadbProc(dir, ports.db, log('mariadb'));
   const temporalBinary = findBinary('temporal');
   if (!temporalBinary) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
-  const temporalArgs = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(ports.temporal), '--headless', '--log-level', 'warn', '--db-filename', path.join(dir, 'temporal.sqlite')];
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) temporalArgs.push('--search-attribute', `${name}=${type}`);
+  const temporalArgs = devServerArgs({ port: ports.temporal, logLevel: 'warn', dbFile: path.join(dir, 'temporal.sqlite') });
   const temporal = new Proc('temporal', temporalBinary, temporalArgs, {}, log('temporal'), () => waitForTemporal(temporalAddress, 2_000).then(() => true));
   const bank = new Proc('banksim', process.execPath, [...NODE_ARGS, 'banksim/main.ts'], env, log('banksim'), () => httpOk(`${simUrl}/healthz`));
   const workers = [0, 1].map(

@@ -90,19 +90,48 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
 }
 
-/** Starts `temporal server start-dev` with Railyard's search attributes registered. */
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const binary = findBinary('temporal');
-  if (!binary) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
+/**
+ * The SQLite pragmas the file-backed dev server runs with, as Temporal's own SQLite load tests do.
+ * WAL lets the server's readers and its one writer work at once instead of taking turns on a file
+ * lock; measured by `npm run bench` (README, Performance). `synchronous=NORMAL` syncs the WAL at
+ * checkpoints rather than at every commit: state stays durable across a killed process (kill -9 of
+ * the server loses nothing), but a power loss or an OS crash may roll back the last moments of
+ * history. Railyard's steps are idempotent by business keys, so a rolled-back workflow re-runs them
+ * to the same outcome; production runs Temporal on MySQL (docker-compose.yml), not on this file.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=NORMAL'] as const;
+
+export interface DevServerArgs {
+  port: number;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** File-backed state; omitted means in-memory (no pragmas apply). */
+  dbFile?: string;
+  uiPort?: number;
+  uiCodecEndpoint?: string;
+  metricsPort?: number;
+}
+
+/** The `temporal server start-dev` command line every Railyard dev server uses (npm start, tests, bench, chaos). */
+export function devServerArgs(options: DevServerArgs): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', options.logLevel ?? 'error'];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   if (options.uiPort && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   else args.push('--headless');
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
   if (options.dbFile) {
-    mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
+    for (const pragma of DEV_SERVER_SQLITE_PRAGMAS) args.push('--sqlite-pragma', pragma);
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_TYPES)) args.push('--search-attribute', `${name}=${type}`);
+  return args;
+}
+
+/** Starts `temporal server start-dev` with Railyard's search attributes registered. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const binary = findBinary('temporal');
+  if (!binary) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
+  if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  const args = devServerArgs(options);
   const child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
