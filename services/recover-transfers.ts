@@ -30,6 +30,7 @@ import { workflowIdFor, type TransferTiming } from '../core/transfer';
 import { Transfer, type TransferRow } from '../db/schema';
 import { transferWorkflow } from '../workflows/transfer';
 import { workflowStartOptions } from './start-transfer';
+import { flagOrphanedTransfers } from './orphaned-transfers';
 import { endUnstartedTransfer } from './transfers';
 
 export interface RecoveryDeps {
@@ -105,12 +106,18 @@ async function recoverOne(deps: RecoveryDeps, transfer: TransferRow): Promise<bo
   }
 }
 
-/** Runs a pass now and every RECOVERY_INTERVAL_MS until stopped; a failed pass is logged and retried at the next. */
+/**
+ * Runs a pass now and every RECOVERY_INTERVAL_MS until stopped, each followed by the orphan sweep
+ * (services/orphaned-transfers.ts); a failed pass is logged and retried at the next.
+ */
 export function startRecoverySweep(deps: RecoveryDeps, logger?: Logger, options: RecoveryOptions = RECOVERY_DEFAULTS): { stop(): void } {
   const pass = () =>
     recoverStalledTransfers(deps, options)
       .then((ids) => ids.length > 0 && logger?.warn({ transferIds: ids }, 'started the workflows of stalled transfers'))
-      .catch((err) => logger?.error({ err }, 'transfer recovery sweep failed'));
+      .catch((err) => logger?.error({ err }, 'transfer recovery sweep failed'))
+      .then(() => flagOrphanedTransfers(deps))
+      .then((orphans) => orphans.length > 0 && logger?.warn({ orphans }, 'live transfers whose workflow is gone: set to needs_attention'))
+      .catch((err) => logger?.error({ err }, 'orphaned transfer sweep failed'));
   void pass();
   const timer = setInterval(pass, RECOVERY_INTERVAL_MS);
   timer.unref();
