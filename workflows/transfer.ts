@@ -298,9 +298,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       channel: command?.channel === 'api' ? 'api' : 'temporal',
       via,
       outcome,
-      detail: auditDetail(kind, command, detail),
+      // Four eyes: a command that carries out an approval names it (it only ever comes from the API).
+      detail: auditDetail(kind, command, command?.approvalId ? `${detail} (carries out approval ${String(command.approvalId).slice(0, 40)})` : detail),
       statusBefore: state.status,
       at: new Date().toISOString(),
+      ...(command?.approvalId ? { approvalId: String(command.approvalId).slice(0, 40) } : {}),
     };
   }
 
