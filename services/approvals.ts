@@ -160,7 +160,7 @@ async function carryOut(deps: ApprovalDeps, a: ApprovalRow): Promise<ApprovalRow
   const viaUpdate = async (run: () => Promise<OperatorResult>): Promise<string> => {
     try {
       const r = await run();
-      return r.accepted ? `done: ${r.message}` : `refused: ${r.message}`;
+      return `${r.accepted ? 'accepted' : 'refused'}: ${r.message}`;
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) return `refused: ${err.cause instanceof ApplicationFailure ? err.cause.message : 'the transfer refused it'}`;
       if (err instanceof WorkflowNotFoundError) return `refused: the transfer's workflow has ended; there is nothing to carry out`;
