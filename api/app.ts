@@ -31,7 +31,7 @@ import {
 import { enforceRateLimit, RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { resumeTransfer, startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
-import { BOOTSTRAP_OPERATOR, findOperatorByKey, roleAllows, syncBootstrapOperator, type AuthenticatedOperator } from '../services/operators';
+import { findOperatorByKey, roleAllows, syncBootstrapOperator, type AuthenticatedOperator } from '../services/operators';
 import type { OperatorRole } from '../db/schema';
 import { registerOperatorRoutes } from './routes-operators';
 import { errorHandler, notFound, requireJsonBody } from './errors';
@@ -149,13 +149,16 @@ export function createApp(deps: AppDeps) {
   // Limits count per key, after authentication, so one client's burst never spends another's budget.
   const limiter = new RateLimiter(deps.rateLimit);
 
-  // OPS_API_KEY authenticates the `bootstrap` admin: its row is brought in line before the first request is answered.
+  // OPS_API_KEY authenticates the `bootstrap` admin (services/operators.ts): its row is brought in line before the first request is answered.
   let bootstrap: Promise<void> | undefined;
   const bootstrapReady = () =>
     (bootstrap ??= syncBootstrapOperator(em(), deps.opsApiKey).catch((err: unknown) => {
+      // Tried again by the next request; this one fails as any database failure does (500, logged).
       bootstrap = undefined;
-      throw new AppError('service_unavailable', `the ${BOOTSTRAP_OPERATOR} operator could not be set up; retry`, { cause: err });
+      throw err;
     }));
+  // At start, not only at the first request: a changed OPS_API_KEY replaces the old one at once.
+  bootstrapReady().catch((err: unknown) => logger.error({ err }, 'the bootstrap operator could not be set up; the first operator request tries again'));
 
   async function authenticate(req: Request, res: Response): Promise<Caller> {
     const header = req.get('Authorization') ?? '';
