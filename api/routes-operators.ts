@@ -10,6 +10,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { z } from 'zod';
+import { AppError } from '../core/errors';
 import { CURRENCY_CODES } from '../core/money';
 import { OPERATOR_NAME_MAX, OPERATOR_REASON_MAX } from '../core/operator';
 import { APPROVAL_KINDS, APPROVAL_STATUSES, Approval, Client, Operator, OPERATOR_ROLES } from '../db/schema';
@@ -68,6 +69,15 @@ function clientSettingsView(c: { id: string; name: string; createdAt: Date; appr
 export function registerOperatorRoutes(app: Express, deps: OperatorRouteDeps): void {
   const { orm } = deps;
   const em = () => orm.em.fork() as SqlEntityManager;
+
+  /** Writes the thresholds only if the column still holds what was read (the JSON text as stored). */
+  async function updateIfUnchanged(clientId: string, before: Record<string, number> | null, after: Record<string, number> | null): Promise<boolean> {
+    const qb = em().createQueryBuilder(Client).update({ approvalThresholdMinor: after }).where({ id: clientId });
+    if (before === null) qb.andWhere('approval_threshold_minor is null');
+    else qb.andWhere('approval_threshold_minor = ?', [JSON.stringify(before)]);
+    const result = (await qb.execute('run')) as { affectedRows: number };
+    return result.affectedRows === 1;
+  }
 
   documentRoute({
     method: 'post',
@@ -134,20 +144,23 @@ export function registerOperatorRoutes(app: Express, deps: OperatorRouteDeps): v
   app.patch('/v1/ops/clients/:id', deps.requireAdmin, async (req, res) => {
     const body = parse(updateClientSchema, req.body);
     const clientId = String(req.params.id);
-    const fork = em();
-    await clientOrNotFound(fork, clientId);
-    const updated = await fork.transactional(async (tx) => {
-      const client = await tx.findOneOrFail(Client, { id: clientId }, { lockMode: undefined });
-      const thresholds: Record<string, number> = { ...(client.approvalThresholdMinor ?? {}) };
+    // Read, change, write only if nobody changed it meanwhile (a conditional update): two admins
+    // changing different currencies at once both keep their change.
+    for (let attempt = 1; ; attempt++) {
+      const client = await clientOrNotFound(em(), clientId);
+      const before = client.approvalThresholdMinor ?? null;
+      const thresholds: Record<string, number> = { ...(before ?? {}) };
       for (const [currency, amount] of Object.entries(body.approvalThresholdMinor)) {
         if (amount === null) delete thresholds[currency];
         else if (amount !== undefined) thresholds[currency] = amount;
       }
-      client.approvalThresholdMinor = Object.keys(thresholds).length ? thresholds : null;
-      await tx.flush();
-      return client;
-    });
-    res.json(clientSettingsView(updated));
+      const after = Object.keys(thresholds).length ? thresholds : null;
+      if (JSON.stringify(after) === JSON.stringify(before) || (await updateIfUnchanged(clientId, before, after))) {
+        res.json(clientSettingsView({ ...client, approvalThresholdMinor: after }));
+        return;
+      }
+      if (attempt >= 5) throw new AppError('service_unavailable', `client ${clientId}'s settings kept changing under this request; send it again`);
+    }
   });
 
   documentRoute({

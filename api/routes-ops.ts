@@ -28,7 +28,7 @@ import { writeOperatorAction } from '../activities/operator';
 import { endUnstartedTransfer, transferViews } from '../services/transfers';
 import { approvalView, requestApproval } from '../services/approvals';
 import { inTransaction } from '../ledger/ledger';
-import { cancelUpdate, retryUpdate } from '../workflows/transfer';
+import { cancelUpdate, retryUpdate, statusQuery } from '../workflows/transfer';
 import { returnDecisionUpdate } from '../workflows/return-watch';
 import { opsScope, withIdempotency } from './idempotency';
 import { pageOf } from './lists';
@@ -170,6 +170,20 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     return { status: 202, body: { approval: approvalView(row) } };
   }
 
+  /** 404 or 409 unless the transfer's workflow waits on a return decision: an approval for anything else could only be refused. */
+  async function waitsOnReturnDecision(transferId: string): Promise<void> {
+    const transfer = await em().findOne(Transfer, { id: transferId });
+    if (!transfer) throw new AppError('not_found', `no transfer ${transferId}`, { param: 'id' });
+    let state;
+    try {
+      state = await temporal.workflow.getHandle(workflowIdFor(transferId)).query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new AppError('invalid_state', `transfer ${transferId} is ${transfer.status} and its workflow has ended; there is no return to accept`, { cause: err });
+      throw new AppError('service_unavailable', `could not ask transfer ${transferId}'s workflow whether it waits on a return decision; retry with the same Idempotency-Key`, { cause: err });
+    }
+    if (state.waitingFor?.step !== 'return decision') throw new AppError('invalid_state', `transfer ${transferId} is ${state.status} and waits on no return decision`);
+  }
+
   documentRoute({
     method: 'post',
     path: '/v1/ops/transfers/:id/retry',
@@ -235,8 +249,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
       const body = parseOpsBody(returnDecisionSchema, req.body);
       const transferId = String(req.params.id);
       if (body.decision === 'accept') {
-        const transfer = await em().findOne(Transfer, { id: transferId });
-        if (transfer && transfer.status !== 'needs_attention') throw new AppError('invalid_state', `transfer ${transferId} is ${transfer.status} and waits on no return decision`);
+        await waitsOnReturnDecision(transferId);
         return askApproval(req, 'return_accept', transferId, { kind: 'returnDecision', decision: 'accept', reason: body.reason }, `accept the return of ${transferId} (the client credited back), once approved`);
       }
       const command: ReturnDecisionCommand = { decision: body.decision, reason: body.reason, operator: deps.operatorOf(req), channel: 'api' };

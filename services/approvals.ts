@@ -188,12 +188,21 @@ async function carryOut(deps: ApprovalDeps, a: ApprovalRow): Promise<ApprovalRow
       outcome = await viaUpdate(() => handle!.executeUpdate(returnDecisionUpdate, { args: [{ ...command(action.reason), decision: action.decision }], updateId }));
       break;
     case 'resolveBreak': {
-      const resolved = await resolveBreakWithPostings(deps.orm, { breakId: a.subjectId, resolution: action.resolution, operator, reason: action.reason, approvalId: a.id });
+      let resolved;
+      try {
+        resolved = await resolveBreakWithPostings(deps.orm, { breakId: a.subjectId, resolution: action.resolution, operator, reason: action.reason, approvalId: a.id });
+      } catch (err) {
+        // The break moved on since the request (the books came to agree on their own): nothing booked.
+        if (err instanceof AppError && err.code === 'invalid_state') return finish(deps.orm, a, `refused: ${err.message}`);
+        throw err;
+      }
       await writeOperatorAction(deps.orm, auditRecord(a, { id: `${a.id}:resolved`, action: 'break_resolved', operator, reason: action.reason, outcome: 'accepted', detail: clip(`break ${a.subjectId} resolved (${action.resolution}) carrying out approval ${a.id}: ${resolved.booked}`, 500), statusBefore: 'open' }));
       outcome = `done: ${resolved.booked}`;
       if (resolved.completesTransfer && handle) {
         // The payout waits on this break in needs_attention: its retry finds the match just recorded and completes.
-        outcome += `; ${await viaUpdate(() => handle.executeUpdate(retryUpdate, { args: [command(`break ${a.subjectId} resolved (${action.resolution}): ${action.reason}`)], updateId }))}`;
+        const retried = await viaUpdate(() => handle.executeUpdate(retryUpdate, { args: [command(`break ${a.subjectId} resolved (${action.resolution}): ${action.reason}`)], updateId }));
+        // A payout not parked on the break (between two looks at the statement) finds the match at its next look.
+        outcome += retried.startsWith('refused') ? `; the transfer was not waiting on the break (${retried}); its next look at the statement finds the match` : `; ${retried}`;
       }
       break;
     }

@@ -330,6 +330,9 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, LONG_WATCH);
     const handle = await stack.start(input);
     await statusReached(handle, 'completed'); // in its return watch: running, nothing returned
+    const noApproval = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/return-decision`, { key: alice.key, body: { decision: 'accept', reason: 'client says it bounced' } });
+    assert.equal(noApproval.status, 409, 'no approval is asked for a return nobody waits on');
+    assert.match(noApproval.body.error.message, /is completed and waits on no return decision/);
     const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/return-decision`, { key: alice.key, body: { decision: 'dishonor', reason: 'client says it bounced' } });
     assert.equal(refused.status, 409);
     assert.equal(refused.body.error.code, 'invalid_state');
