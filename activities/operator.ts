@@ -25,6 +25,7 @@ export async function writeOperatorAction(orm: MikroORM, record: OperatorActionR
       detail: clip(record.detail, 500),
       statusBefore: record.statusBefore,
       at: new Date(record.at),
+      approvalId: record.approvalId ?? null,
     });
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) return;

@@ -31,11 +31,13 @@ import {
 import { enforceRateLimit, RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { resumeTransfer, startTransfer } from '../services/start-transfer';
 import { loadTransferView, transferViews } from '../services/transfers';
-import { sameKey } from './keys';
+import { findOperatorByKey, roleAllows, syncBootstrapOperator, type AuthenticatedOperator } from '../services/operators';
+import type { OperatorRole } from '../db/schema';
+import { registerOperatorRoutes } from './routes-operators';
 import { errorHandler, notFound, requireJsonBody } from './errors';
 import { methodNotAllowed } from './method-not-allowed';
 import { requestLogger } from './request-log';
-import { withIdempotency } from './idempotency';
+import { opsScope, withIdempotency } from './idempotency';
 import { webhookRoutes } from './routes-webhooks';
 import { dispatcherOptions, type DispatcherOptions } from '../webhooks/dispatcher';
 import { loadConfig } from '../core/config';
@@ -68,8 +70,8 @@ export interface AppDeps {
   logger?: Logger;
 }
 
-/** Who is calling: the operator, or a client through one of its keys. */
-export type Caller = { kind: 'ops' } | { kind: 'client'; clientId: string; keyId: string };
+/** Who is calling: a named operator (its role from its key), or a client through one of its keys. */
+export type Caller = ({ kind: 'ops' } & AuthenticatedOperator) | { kind: 'client'; clientId: string; keyId: string };
 
 /** A readiness check that takes longer than this counts as unreachable: orchestrators probe with short timeouts. */
 const READY_CHECK_TIMEOUT_MS = 2_000;
@@ -147,11 +149,26 @@ export function createApp(deps: AppDeps) {
   // Limits count per key, after authentication, so one client's burst never spends another's budget.
   const limiter = new RateLimiter(deps.rateLimit);
 
+  // OPS_API_KEY authenticates the `bootstrap` admin (services/operators.ts): its row is brought in line before the first request is answered.
+  let bootstrap: Promise<void> | undefined;
+  const bootstrapReady = () =>
+    (bootstrap ??= syncBootstrapOperator(em(), deps.opsApiKey).catch((err: unknown) => {
+      // Tried again by the next request; this one fails as any database failure does (500, logged).
+      bootstrap = undefined;
+      throw err;
+    }));
+  // At start, not only at the first request: a changed OPS_API_KEY replaces the old one at once.
+  bootstrapReady().catch((err: unknown) => logger.error({ err }, 'the bootstrap operator could not be set up; the first operator request tries again'));
+
   async function authenticate(req: Request, res: Response): Promise<Caller> {
     const header = req.get('Authorization') ?? '';
     const match = /^Bearer (\S+)$/.exec(header);
     const key = match?.[1];
-    if (key && sameKey(key, deps.opsApiKey)) return { kind: 'ops' };
+    if (key && !key.startsWith('ry_client_')) {
+      await bootstrapReady();
+      const operator = await findOperatorByKey(em(), key);
+      if (operator) return { kind: 'ops', ...operator };
+    }
     const found = key ? await findClientByKey(em(), key) : null;
     if (found) return { kind: 'client', ...found };
     // Requests without a valid key spend a bucket per source address, so guessing keys is as slow
@@ -162,15 +179,26 @@ export function createApp(deps: AppDeps) {
     throw new AppError('unauthenticated', 'invalid or revoked API key');
   }
 
-  const limited = rateLimit(limiter, (req) => (req.caller?.kind === 'client' ? req.caller.keyId : 'ops'));
+  const limited = rateLimit(limiter, (req) => (req.caller?.kind === 'client' ? req.caller.keyId : `ops:${req.caller?.kind === 'ops' ? req.caller.operatorId : ''}`));
 
-  const requireKind = (kind: Caller['kind']) => async (req: Request, res: Response, next: NextFunction) => {
+  const requireClient = async (req: Request, res: Response, next: NextFunction) => {
     const caller = await authenticate(req, res);
-    if (caller.kind !== kind) throw new AppError('forbidden', kind === 'ops' ? 'this route needs the operator key' : 'this route needs a client API key');
+    if (caller.kind !== 'client') throw new AppError('forbidden', 'this route needs a client API key');
     req.caller = caller;
     limited(req, res, next);
   };
-  const requireOps = requireKind('ops');
+  /** An operator key whose role includes `role` (viewer < operator < admin). */
+  const requireRole = (role: OperatorRole) => async (req: Request, res: Response, next: NextFunction) => {
+    const caller = await authenticate(req, res);
+    if (caller.kind !== 'ops') throw new AppError('forbidden', 'this route needs an operator key');
+    if (!roleAllows(caller.role, role)) throw new AppError('forbidden', `this route needs the ${role} role; ${caller.name} is ${caller.role === 'admin' ? 'an' : 'a'} ${caller.role}`);
+    req.caller = caller;
+    limited(req, res, next);
+  };
+  const requireViewer = requireRole('viewer');
+  const requireOperator = requireRole('operator');
+  const requireAdmin = requireRole('admin');
+  const operatorOf = (req: Request) => (req.caller as AuthenticatedOperator).name;
   // The codec server: the operator key, without the per-key bucket, since the UI decodes a whole
   // history's payloads at once when a page opens; a wrong key is still limited per address.
   const authenticateOps = async (req: Request, res: Response, next: NextFunction) => {
@@ -180,13 +208,12 @@ export function createApp(deps: AppDeps) {
     next();
   };
   app.use(codecRoutes({ codec: encryptionCodecOf(temporal), corsOrigins: deps.codecCorsOrigins, authenticateOps, localUiDecode: deps.codecLocalUiDecode }));
-  const requireClient = requireKind('client');
   const clientIdOf = (req: Request) => (req.caller as { clientId: string }).clientId;
 
   // --- ops ---
   documentRoute({ method: 'post', path: '/v1/ops/clients', tag: 'ops', auth: 'ops', summary: 'Create a client and its first API key', body: createClientSchema, responses: { 201: { description: 'The client; `apiKey` is shown this once', schema: clientResponse } } });
-  app.post('/v1/ops/clients', requireOps, async (req, res) => {
-    await withIdempotency(orm, req, res, 'ops', async () => {
+  app.post('/v1/ops/clients', requireAdmin, async (req, res) => {
+    await withIdempotency(orm, req, res, opsScope(req), async () => {
       const body = parse(createClientSchema, req.body);
       const { client, apiKey, key } = await createClient(em(), body.name);
       return { status: 201, body: { id: client.id, object: 'client', name: client.name, apiKey, apiKeyId: key.id, createdAt: client.createdAt.toISOString() }, shownOnce: ['apiKey'] };
@@ -202,8 +229,8 @@ export function createApp(deps: AppDeps) {
     responses: { 201: { description: 'The key; `apiKey` is shown this once', schema: issuedApiKeyResponse } },
     errors: [404],
   });
-  app.post('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
-    await withIdempotency(orm, req, res, 'ops', async () => {
+  app.post('/v1/ops/clients/:id/keys', requireAdmin, async (req, res) => {
+    await withIdempotency(orm, req, res, opsScope(req), async () => {
       parse(emptyBodySchema, req.body);
       const { apiKey, key } = await issueApiKey(em(), String(req.params.id));
       return { status: 201, body: { ...apiKeyView(key), apiKey }, shownOnce: ['apiKey'] };
@@ -221,7 +248,7 @@ export function createApp(deps: AppDeps) {
     responses: { 200: { description: 'A page of keys, newest first', schema: apiKeyListResponse } },
     errors: [404],
   });
-  app.get('/v1/ops/clients/:id/keys', requireOps, async (req, res) => {
+  app.get('/v1/ops/clients/:id/keys', requireViewer, async (req, res) => {
     const query = parse(keyListQuery, req.query);
     const clientId = String(req.params.id);
     await clientOrNotFound(em(), clientId);
@@ -238,7 +265,7 @@ export function createApp(deps: AppDeps) {
     responses: { 200: { description: 'The revoked key', schema: apiKeyResponse } },
     errors: [404],
   });
-  app.delete('/v1/ops/clients/:id/keys/:keyId', requireOps, async (req, res) => {
+  app.delete('/v1/ops/clients/:id/keys/:keyId', requireAdmin, async (req, res) => {
     res.json(apiKeyView(await revokeApiKey(em(), String(req.params.id), String(req.params.keyId))));
   });
 
@@ -253,8 +280,8 @@ export function createApp(deps: AppDeps) {
     responses: { 201: { description: 'The deposit', schema: depositResponse } },
     errors: [404],
   });
-  app.post('/v1/ops/clients/:id/deposits', requireOps, async (req, res) => {
-    await withIdempotency(orm, req, res, 'ops', async () => {
+  app.post('/v1/ops/clients/:id/deposits', requireOperator, async (req, res) => {
+    await withIdempotency(orm, req, res, opsScope(req), async () => {
       const body = parse(depositSchema, req.body);
       const row = await deposit(em(), { clientId: String(req.params.id), ...body });
       return { status: 201, body: depositView(row) };
@@ -343,8 +370,10 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use(webhookRoutes({ orm, requireClient, clientIdOf, delivery: deps.webhooks ?? REFUSE_PRIVATE_DELIVERY }));
-  app.use(reconciliationRoutes({ em, requireOps }));
-  registerOpsRoutes(app, { orm, temporal, requireOps, requireClient, clientIdOf });
+  const roles = { requireViewer, requireOperator, requireAdmin, operatorOf };
+  app.use(reconciliationRoutes({ orm, temporal, ...roles }));
+  registerOpsRoutes(app, { orm, temporal, ...roles, requireClient, clientIdOf });
+  registerOperatorRoutes(app, { orm, temporal, ...roles });
 
   app.use(methodNotAllowed(app));
   app.use(notFound);

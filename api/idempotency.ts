@@ -134,6 +134,11 @@ async function claim(
 const newToken = () => randomBytes(16).toString('hex');
 
 /** Runs `run` at most once per (scope, key) and sends its result. */
+/** Idempotency keys are scoped to their caller: an operator's keys are its own, as a client's are. */
+export function opsScope(req: Request): string {
+  return req.caller?.kind === 'ops' ? `ops:${req.caller.operatorId}` : 'ops';
+}
+
 export async function withIdempotency(
   orm: MikroORM,
   req: Request,

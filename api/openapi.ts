@@ -13,12 +13,14 @@ import { IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN } from './idempoten
 export type RouteAuth = 'client' | 'ops' | 'none';
 
 export interface RouteDoc {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** Express style: `/v1/transfers/:id`. */
   path: string;
   summary: string;
   description?: string;
   auth: RouteAuth;
+  /** For `ops` routes: the least role an operator key needs (viewer < operator < admin). */
+  role?: 'viewer' | 'operator' | 'admin';
   tag: string;
   body?: z.ZodType;
   query?: z.ZodObject;
@@ -69,7 +71,7 @@ export function openApiDocument(): object {
   if (cached) return cached;
   const registry = new OpenAPIRegistry();
   const clientKey = registry.registerComponent('securitySchemes', 'clientKey', { type: 'http', scheme: 'bearer', description: 'A client API key (`ry_client_…`)' });
-  const opsKey = registry.registerComponent('securitySchemes', 'opsKey', { type: 'http', scheme: 'bearer', description: 'The operator key (`OPS_API_KEY`)' });
+  const opsKey = registry.registerComponent('securitySchemes', 'opsKey', { type: 'http', scheme: 'bearer', description: 'A named operator\'s key (`ry_ops_…`), with a role: `viewer`, `operator` or `admin`; `OPS_API_KEY` is the bootstrap admin' });
 
   for (const doc of routes.values()) {
     const paramNames = [...doc.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
@@ -94,7 +96,7 @@ export function openApiDocument(): object {
       path: doc.path.replace(/:(\w+)/g, '{$1}'),
       operationId: operationId(doc),
       summary: doc.summary,
-      ...(doc.description ? { description: doc.description } : {}),
+      ...(doc.description || doc.role ? { description: [doc.role ? `Needs an operator key with the \`${doc.role}\` role (or a higher one).` : '', doc.description ?? ''].filter(Boolean).join(' ') } : {}),
       tags: [doc.tag],
       security: doc.auth === 'client' ? [{ [clientKey.name]: [] }] : doc.auth === 'ops' ? [{ [opsKey.name]: [] }] : [],
       request: {

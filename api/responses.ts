@@ -195,6 +195,7 @@ export const reconciliationBreakResponse = z
     createdAt: timestamp,
     resolvedAt: timestamp.nullable(),
     resolution: z.string().nullable(),
+    resolvedBy: z.string().nullable().meta({ description: 'the operator who approved its resolution; null when the books came to agree on their own' }),
   })
   .meta({ id: 'ReconciliationBreak' });
 export const reconciliationBreakListResponse = listResponse(reconciliationBreakResponse, 'ReconciliationBreakList');
@@ -218,16 +219,65 @@ export const operatorActionResponse = z
   .strictObject({
     id: z.string(),
     object: z.literal('operator_action'),
-    transferId: z.string(),
-    action: z.string(),
-    operator: z.string(),
+    transferId: z.string().nullable().meta({ description: 'null for an action on a break that concerns no transfer' }),
+    action: z.string().meta({ description: '`retry`, `cancel`, `returnDecision`, or four eyes: `approval_requested`, `approval_approved`, `approval_denied`, `break_resolved`' }),
+    operator: z.string().meta({ description: 'who acted: the authenticated operator (`client:<id>` for a client), or the name given to a Temporal signal or Update' }),
     reason: z.string(),
     channel: z.enum(['api', 'temporal']),
-    via: z.enum(['update', 'signal']),
+    via: z.enum(['update', 'signal', 'approval']),
     outcome: z.enum(['accepted', 'refused']),
     detail: z.string(),
-    statusBefore: z.enum(TRANSFER_STATUSES),
+    statusBefore: z.enum([...TRANSFER_STATUSES, 'open', 'resolved']).meta({ description: "the transfer's status when the action arrived (a break's, for a break with no transfer)" }),
+    approvalId: z.string().nullable().meta({ description: 'the approval the action requested, decided or carried out' }),
     at: timestamp,
   })
   .meta({ id: 'OperatorAction' });
 export const operatorActionListResponse = listResponse(operatorActionResponse, 'OperatorActionList');
+
+export const operatorResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('operator'),
+    name: z.string(),
+    role: z.enum(['viewer', 'operator', 'admin']),
+    last4: z.string().meta({ description: "the key's last four characters, to tell keys apart" }),
+    createdBy: z.string(),
+    createdAt: timestamp,
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: 'Operator' });
+export const createdOperatorResponse = operatorResponse
+  .extend({ apiKey: z.string().optional().meta({ description: 'shown once; only its hash is stored (absent from an idempotent replay)' }) })
+  .meta({ id: 'CreatedOperator' });
+export const operatorListResponse = listResponse(operatorResponse, 'OperatorList');
+
+export const clientSettingsResponse = z
+  .strictObject({
+    id: z.string(),
+    object: z.literal('client'),
+    name: z.string(),
+    approvalThresholdMinor: z.record(currency, minor).meta({ description: 'per currency, the payout amount at or above which a payout waits for an approval' }),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'ClientSettings' });
+
+export const approvalResponse = z
+  .strictObject({
+    id: z.string().meta({ example: 'apr_01jc9z3m0q4w8e2r6t1y5u7i9o' }),
+    object: z.literal('approval'),
+    kind: z.enum(['payout', 'recall', 'return_accept', 'break_resolution']),
+    status: z.enum(['pending', 'approved', 'denied']),
+    subjectId: z.string().meta({ description: 'the transfer (`tr_…`) or break (`brk_…`) it is about' }),
+    transferId: z.string().nullable(),
+    requestedBy: z.string().meta({ description: 'the operator who asked (`client:<id>` for a payout over its threshold); may not decide it' }),
+    requestReason: z.string(),
+    decidedBy: z.string().nullable(),
+    decisionReason: z.string().nullable(),
+    createdAt: timestamp,
+    decidedAt: timestamp.nullable(),
+    executedAt: timestamp.nullable().meta({ description: 'when the decided action was carried out; null while it is not (yet)' }),
+    outcome: z.string().nullable().meta({ description: 'what carrying out the action answered: `done: …` or `refused: …`' }),
+  })
+  .meta({ id: 'Approval' });
+export const approvalListResponse = listResponse(approvalResponse, 'ApprovalList');
+export const pendingApprovalResponse = z.strictObject({ approval: approvalResponse }).meta({ id: 'PendingApproval' });

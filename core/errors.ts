@@ -6,6 +6,8 @@ export const ERROR_CODES = {
   invalid_request: { status: 400, type: 'invalid_request_error' },
   unauthenticated: { status: 401, type: 'authentication_error' },
   forbidden: { status: 403, type: 'permission_error' },
+  // Four eyes: the operator who asked for an approval may not decide it.
+  four_eyes_required: { status: 403, type: 'permission_error' },
   not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   quote_expired: { status: 400, type: 'invalid_request_error' },

@@ -18,6 +18,8 @@ export interface OperatorCommand {
   operator: string;
   /** Set by the API; a command sent straight through Temporal has none and is recorded as `temporal`. */
   channel?: 'api';
+  /** Set by the API when the command carries out an approval (four eyes): the audit names it. */
+  approvalId?: string;
 }
 
 export const RETURN_DECISIONS = ['accept', 'dishonor'] as const;
@@ -39,19 +41,28 @@ export interface OperatorResult {
   message: string;
 }
 
+/** Audit entries of four eyes (services/approvals.ts): a request, a decision, a break resolved. */
+export const APPROVAL_AUDIT_ACTIONS = ['approval_requested', 'approval_approved', 'approval_denied', 'break_resolved'] as const;
+export type ApprovalAuditAction = (typeof APPROVAL_AUDIT_ACTIONS)[number];
+
 export interface OperatorActionRecord {
   id: string;
-  transferId: string;
-  action: OperatorActionKind;
+  /** Null for an action on no transfer (a break on a statement line we never sent). */
+  transferId: string | null;
+  action: OperatorActionKind | ApprovalAuditAction;
   operator: string;
   reason: string;
   channel: 'api' | 'temporal';
-  via: 'update' | 'signal';
+  /** How it arrived: a workflow Update or signal, or an approval's request or decision. */
+  via: 'update' | 'signal' | 'approval';
   outcome: 'accepted' | 'refused';
   detail: string;
-  statusBefore: TransferStatus;
+  /** The transfer's status when the action arrived; a break's (`open`) for a break with no transfer. */
+  statusBefore: TransferStatus | 'open' | 'resolved';
   /** ISO-8601; the workflow's clock for actions it records. */
   at: string;
+  /** The approval the action requested, decided or carried out. */
+  approvalId?: string;
 }
 
 export const OPERATOR_REASON_MAX = 500;

@@ -30,6 +30,8 @@ export interface ClientRow {
   id: string;
   name: string;
   createdAt: Date;
+  /** Per currency, the payout amount (minor units) at or above which a payout waits for an approval (SPEC §5). */
+  approvalThresholdMinor?: Record<string, number> | null;
 }
 export const Client = new EntitySchema<ClientRow>({
   name: 'Client',
@@ -38,6 +40,7 @@ export const Client = new EntitySchema<ClientRow>({
     id: id(),
     name: { type: 'string', length: 200 },
     createdAt: at(),
+    approvalThresholdMinor: { type: new JsonText(), nullable: true },
   },
 });
 
@@ -459,6 +462,8 @@ export interface ReconciliationBreakRow {
   createdAt: Date;
   resolvedAt: Date | null;
   resolution: string | null;
+  /** The operator who resolved it (approved its resolution); null when the books came to agree on their own. */
+  resolvedBy?: string | null;
 }
 export const ReconciliationBreak = new EntitySchema<ReconciliationBreakRow>({
   name: 'ReconciliationBreak',
@@ -480,6 +485,7 @@ export const ReconciliationBreak = new EntitySchema<ReconciliationBreakRow>({
     createdAt: at(),
     resolvedAt: { type: 'datetime', length: 3, nullable: true },
     resolution: { type: 'string', length: 500, nullable: true },
+    resolvedBy: { type: 'string', length: 100, nullable: true },
   },
 });
 
@@ -701,7 +707,8 @@ ENTITIES.push(AchWindow, AchEntry, AchFile);
  */
 export interface OperatorActionRow {
   id: string;
-  transferId: string;
+  /** Null for an action on no transfer (a break between the books and a statement line we never sent). */
+  transferId: string | null;
   action: string;
   operator: string;
   reason: string;
@@ -715,6 +722,8 @@ export interface OperatorActionRow {
   /** The transfer's status when the action arrived. */
   statusBefore: string;
   at: Date;
+  /** The approval the action requested, decided or carried out (four eyes, SPEC §5). */
+  approvalId?: string | null;
 }
 export const OperatorAction = new EntitySchema<OperatorActionRow>({
   name: 'OperatorAction',
@@ -722,8 +731,8 @@ export const OperatorAction = new EntitySchema<OperatorActionRow>({
   indexes: [{ properties: ['transferId', 'at'] }],
   properties: {
     id: { type: 'string', length: 100, primary: true },
-    transferId: { type: 'string', length: 40 },
-    action: { type: 'string', length: 16 },
+    transferId: { type: 'string', length: 40, nullable: true },
+    action: { type: 'string', length: 24 },
     operator: { type: 'string', length: 100 },
     reason: { type: 'string', length: 500 },
     channel: { type: 'string', length: 16 },
@@ -732,7 +741,99 @@ export const OperatorAction = new EntitySchema<OperatorActionRow>({
     detail: { type: 'string', length: 500 },
     statusBefore: { type: 'string', length: 24 },
     at: at(),
+    approvalId: { type: 'string', length: 40, nullable: true, index: true },
   },
 });
 
 ENTITIES.push(OperatorAction);
+
+export const OPERATOR_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+
+/**
+ * The people allowed on /v1/ops/*: each a named key with a role (SPEC §5), stored only as its
+ * SHA-256. `bootstrap` is the admin whose key is OPS_API_KEY. A revoked operator's key is refused
+ * from the moment it is revoked; the row stays, as the audit log names it.
+ */
+export interface OperatorRow {
+  id: string;
+  name: string;
+  role: OperatorRole;
+  keyHash: string;
+  last4: string;
+  createdBy: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+export const Operator = new EntitySchema<OperatorRow>({
+  name: 'Operator',
+  tableName: 'operators',
+  properties: {
+    id: id(),
+    name: { type: 'string', length: 100, unique: true },
+    role: { type: 'string', length: 16 },
+    keyHash: { type: 'string', length: 64, unique: true },
+    last4: { type: 'string', length: 4 },
+    createdBy: { type: 'string', length: 100 },
+    createdAt: at(),
+    revokedAt: { ...at(), nullable: true },
+  },
+});
+
+export const APPROVAL_KINDS = ['payout', 'recall', 'return_accept', 'break_resolution'] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** What an approval carries out once approved (the request's own parameters). */
+export type ApprovalAction =
+  | { kind: 'payout' }
+  | { kind: 'cancel'; reason: string }
+  | { kind: 'returnDecision'; decision: 'accept'; reason: string }
+  | { kind: 'resolveBreak'; resolution: 'accept' | 'write_off'; reason: string };
+
+/**
+ * Four eyes (SPEC §5 Approvals): an action that waits for a second person. Rows, so approvals
+ * survive restarts; `executedAt`/`outcome` say whether the approved action was carried out and
+ * what it answered.
+ */
+export interface ApprovalRow {
+  id: string;
+  kind: ApprovalKind;
+  /** The transfer (`tr_…`) or break (`brk_…`) the approval is about. */
+  subjectId: string;
+  transferId: string | null;
+  requestedBy: string;
+  requestReason: string;
+  status: ApprovalStatus;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  action: ApprovalAction;
+  createdAt: Date;
+  decidedAt: Date | null;
+  executedAt: Date | null;
+  outcome: string | null;
+}
+export const Approval = new EntitySchema<ApprovalRow>({
+  name: 'Approval',
+  tableName: 'approvals',
+  indexes: [{ properties: ['status', 'id'] }, { properties: ['subjectId'] }],
+  properties: {
+    id: id(),
+    kind: { type: 'string', length: 24 },
+    subjectId: { type: 'string', length: 40 },
+    transferId: { type: 'string', length: 40, nullable: true },
+    requestedBy: { type: 'string', length: 100 },
+    requestReason: { type: 'string', length: 500 },
+    status: { type: 'string', length: 16 },
+    decidedBy: { type: 'string', length: 100, nullable: true },
+    decisionReason: { type: 'string', length: 500, nullable: true },
+    action: { type: new JsonText() },
+    createdAt: at(),
+    decidedAt: { ...at(), nullable: true },
+    executedAt: { ...at(), nullable: true },
+    outcome: { type: 'string', length: 500, nullable: true },
+  },
+});
+
+ENTITIES.push(Operator, Approval);

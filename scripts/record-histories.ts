@@ -2,6 +2,8 @@
  * Re-records the transfer workflow's histories under test/histories/ (one JSON file per path in
  * test/histories/paths.ts):
  *   npm run histories:record
+ *   npm run histories:record -- <name> …   (only these paths: a new path is recorded alone, the
+ *                                           kept histories of the others stay as they were)
  * It runs on the test infrastructure: MariaDB (DATABASE_URL, else root@127.0.0.1:3306; a scratch
  * database is created and dropped), the Temporal time-skipping test server and the bank simulator.
  * Re-record after a deliberate change to the workflow's commands (made behind `patched()`), and
@@ -21,7 +23,10 @@ async function main(): Promise<void> {
   if (!temporal) throw new Error('the temporal CLI is missing: run scripts/bootstrap-tools.sh');
   const runner = await transferRunner();
   try {
-    for (const p of PATHS) {
+    const only = process.argv.slice(2);
+    const unknown = only.filter((name) => !PATHS.some((p) => p.name === name));
+    if (unknown.length) throw new Error(`no recorded path named ${unknown.join(', ')}`);
+    for (const p of PATHS.filter((p) => only.length === 0 || only.includes(p.name))) {
       const { input, state } = await p.run(runner);
       if (state.status !== p.status) throw new Error(`path ${p.name} ended ${state.status}, expected ${p.status}`);
       // The CLI writes the history in the proto JSON form that replay reads (and the Temporal UI exports).

@@ -17,6 +17,7 @@
  */
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
+import { AppError } from '../core/errors';
 import { newId } from '../core/ids';
 import { Account, Attempt, Posting, ReconciliationBreak, ReconciliationMatch, Transfer, type AttemptRow, type ReconciliationBreakKind, type ReconciliationBreakRow, type TransferRow } from '../db/schema';
 import { SYSTEM_ACCOUNTS, createPosting, ensureAccount, inTransaction, systemAccountKey, systemAccountSpec } from '../ledger/ledger';
@@ -83,6 +84,7 @@ export async function recordBreak(tx: SqlEntityManager, b: NewBreak): Promise<Re
       existing.status = 'open';
       existing.resolvedAt = null;
       existing.resolution = null;
+      existing.resolvedBy = null;
       existing.actualMinor = b.actualMinor;
       existing.expectedMinor = b.expectedMinor;
       existing.detail = b.detail.slice(0, 500);
@@ -307,6 +309,11 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
       }
       // Pending, submitted or unknown with us: the payout workflow matches it once it has settled.
       if (attempt.status !== 'settled') continue;
+      // Matched already, or an operator's resolution of its break recorded the match: never a break again.
+      if (await em.findOne(ReconciliationMatch, { attemptId: attempt.id })) {
+        result.matched++;
+        continue;
+      }
       const j = judgeEntry(transfer.targetAmountMinor, entry);
       if (j.matches) {
         await inTransaction(orm.em, (tx) => recordMatch(tx, transfer, attempt, statement, entry, j));
@@ -378,5 +385,118 @@ export function breakView(b: ReconciliationBreakRow) {
     createdAt: b.createdAt.toISOString(),
     resolvedAt: b.resolvedAt ? b.resolvedAt.toISOString() : null,
     resolution: b.resolution,
+    resolvedBy: b.resolvedBy ?? null,
   };
 }
+
+export const BREAK_RESOLUTIONS = ['accept', 'write_off'] as const;
+export type BreakResolution = (typeof BREAK_RESOLUTIONS)[number];
+
+/**
+ * How much more left our rail settlement account than our books say (negative: less left), for a
+ * break an operator may resolve; or why it cannot be resolved that way.
+ *   amount_mismatch on a settled attempt: the statement's amount less ours; `accept` takes the
+ *     bank's amount as the transfer's (the difference booked to bank_fees), `write_off` books it to
+ *     suspense; either way the payment is on the statement, so its match is recorded and the
+ *     transfer completes.
+ *   unknown_reference: a line we never sent; only `write_off` (to suspense), there is no transfer.
+ * A missing_from_statement break ends when the payment shows (the transfer's retry looks again),
+ * and a balance_mismatch when the breaks behind it are resolved: neither is booked by hand.
+ */
+export function breakDifference(b: ReconciliationBreakRow, resolution: BreakResolution, attempt: AttemptRow | null): { extraOutflowMinor: number } | { problem: string } {
+  if (b.status !== 'open') return { problem: `break ${b.id} is already resolved: ${b.resolution ?? ''}` };
+  if (!b.rail) return { problem: `break ${b.id} names no rail account of ours, so there is nothing to book against` };
+  if (b.kind === 'amount_mismatch') {
+    if (!b.transferId || b.expectedMinor === null || b.actualMinor === null) return { problem: `break ${b.id} lacks the amounts to book` };
+    if (!attempt || attempt.status !== 'settled') return { problem: `break ${b.id} is about an attempt we hold as ${attempt?.status ?? 'missing'}, not settled; settle it with the bank first` };
+    return { extraOutflowMinor: b.actualMinor - b.expectedMinor };
+  }
+  if (b.kind === 'unknown_reference') {
+    if (resolution !== 'write_off') return { problem: `break ${b.id} is a statement line Railyard never sent: there is no transfer to accept it into; write it off to suspense` };
+    if (b.actualMinor === null) return { problem: `break ${b.id} lacks the amount to book` };
+    // Debits are recorded negative: a debit we never sent is money that left.
+    return { extraOutflowMinor: -b.actualMinor };
+  }
+  if (b.kind === 'missing_from_statement') return { problem: `break ${b.id}: the payment is on no statement yet; its transfer's retry looks again once the bank shows it, nothing is booked by hand` };
+  return { problem: `break ${b.id} is a balance difference: it resolves itself once the breaks behind it are resolved and the balances agree` };
+}
+
+async function attemptOf(em: EntityManager, b: ReconciliationBreakRow): Promise<AttemptRow | null> {
+  if (!b.railReference || !b.rail) return null;
+  return em.findOne(Attempt, { railReference: b.railReference, rail: b.rail, ...(b.transferId ? { transferId: b.transferId } : {}) }, { orderBy: { createdAt: 'desc' } });
+}
+
+/** Throws 404 or 409 unless the break exists and can be resolved this way. */
+export async function checkBreakResolution(orm: MikroORM, breakId: string, resolution: BreakResolution): Promise<ReconciliationBreakRow> {
+  const em = orm.em.fork();
+  const b = await em.findOne(ReconciliationBreak, { id: breakId });
+  if (!b) throw new AppError('not_found', `no reconciliation break ${breakId}`, { param: 'id' });
+  const d = breakDifference(b, resolution, await attemptOf(em, b));
+  if ('problem' in d) throw new AppError('invalid_state', d.problem);
+  return b;
+}
+
+/**
+ * Resolves a break as an approved resolution says, in one transaction: the difference booked with
+ * new postings (`<breakId>:accept` or `<breakId>:write_off`; never an edit), the attempt's match
+ * recorded for an amount_mismatch (so its transfer completes), the break resolved naming who and
+ * why. Idempotent: a break this approval resolved answers with what it booked.
+ */
+export async function resolveBreakWithPostings(
+  orm: MikroORM,
+  input: { breakId: string; resolution: BreakResolution; operator: string; reason: string; approvalId: string },
+): Promise<{ booked: string; completesTransfer: boolean }> {
+  return inTransaction(orm.em, async (tx) => {
+    const b = await tx.findOneOrFail(ReconciliationBreak, { id: input.breakId });
+    const attempt = await attemptOf(tx, b);
+    const externalId = `${b.id}:${input.resolution}`;
+    const completesTransfer = b.kind === 'amount_mismatch';
+    if (b.status === 'resolved' && b.resolution?.includes(input.approvalId)) {
+      const posting = await tx.findOne(Posting, { externalId });
+      return { booked: posting ? `booked ${posting.amountMinor} ${posting.currency} minor units as ${posting.code} (${posting.id})` : 'nothing to book: the amounts agree', completesTransfer };
+    }
+    const d = breakDifference(b, input.resolution, attempt);
+    if ('problem' in d) throw new AppError('invalid_state', d.problem);
+    let booked = 'nothing to book: the amounts agree';
+    if (d.extraOutflowMinor !== 0) {
+      const bank = await ensureAccount(tx, systemAccountSpec(SYSTEM_ACCOUNTS.bankSettlement(b.rail!), b.currency));
+      const counter = await ensureAccount(tx, systemAccountSpec(input.resolution === 'accept' ? SYSTEM_ACCOUNTS.bankFees : SYSTEM_ACCOUNTS.suspense, b.currency));
+      const out = d.extraOutflowMinor > 0;
+      const code = input.resolution === 'accept' ? 'break_accepted' : 'break_written_off';
+      const { posting } = await createPosting(tx, {
+        externalId,
+        kind: 'single',
+        // More left the bank than we booked: the bank account is credited the rest; less: debited back.
+        debitAccountId: out ? counter.id : bank.id,
+        creditAccountId: out ? bank.id : counter.id,
+        currency: b.currency,
+        amountMinor: Math.abs(d.extraOutflowMinor),
+        code,
+        ...(b.transferId ? { transferId: b.transferId } : {}),
+      });
+      booked = `booked ${posting.amountMinor} ${b.currency} minor units ${out ? 'more' : 'less'} out of bank_settlement:${b.rail} against ${input.resolution === 'accept' ? 'bank_fees' : 'suspense'} as ${code} (${posting.id})`;
+    }
+    if (completesTransfer && attempt && !(await tx.findOne(ReconciliationMatch, { attemptId: attempt.id }))) {
+      await tx.insert(ReconciliationMatch, {
+        attemptId: attempt.id,
+        transferId: attempt.transferId,
+        railReference: attempt.railReference,
+        statementId: clipTo(`break:${b.id}`, 64),
+        statementDate: b.statementDate ?? utcDate(Date.now()),
+        accountServicerRef: '',
+        amountMinor: b.actualMinor!,
+        chargesMinor: 0,
+        beneficiaryReceivedMinor: b.actualMinor!,
+        matchedAt: new Date(),
+      });
+    }
+    b.status = 'resolved';
+    b.resolvedAt = new Date();
+    b.resolvedBy = input.operator.slice(0, 100);
+    b.resolution = clipTo(`${input.resolution} by ${input.operator} (approval ${input.approvalId}): ${input.reason}`, 500);
+    await tx.flush();
+    return { booked, completesTransfer };
+  });
+}
+
+const clipTo = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import { workflowIdFor, type TransferTiming } from '../core/transfer';
 import { Transfer, type TransferRow } from '../db/schema';
 import { transferWorkflow } from '../workflows/transfer';
-import { workflowStartOptions } from './start-transfer';
+import { payoutApprovalRequired, workflowStartOptions } from './start-transfer';
 import { flagOrphanedTransfers } from './orphaned-transfers';
 import { endUnstartedTransfer } from './transfers';
 
@@ -97,7 +97,7 @@ async function recoverOne(deps: RecoveryDeps, transfer: TransferRow): Promise<bo
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
   try {
-    await deps.temporal.workflow.start(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing));
+    await deps.temporal.workflow.start(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing, undefined, await payoutApprovalRequired(deps.orm.em.fork() as SqlEntityManager, transfer.id)));
     return true;
   } catch (err) {
     // Started meanwhile by a retried request: that is the outcome we wanted.

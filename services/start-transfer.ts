@@ -27,7 +27,8 @@ import {
   type TransferTiming,
   type TransferWorkflowInput,
 } from '../core/transfer';
-import { Account, FxQuote, Transfer, TransferEvent, type FxQuoteRow, type TransferRow } from '../db/schema';
+import { Account, Approval, Client, FxQuote, Transfer, TransferEvent, type FxQuoteRow, type TransferRow } from '../db/schema';
+import { requestApproval } from './approvals';
 import type { RatesSource } from '../fx/rates';
 import { priceQuote, usableQuote, type FxPricing } from './fx';
 import { clientAccountKey, clientBalance, inTransaction } from '../ledger/ledger';
@@ -115,6 +116,10 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     throw new AppError('insufficient_funds', `available ${body.currency} balance (${availableMinor}) does not cover amountMinor ${body.amountMinor}`, { param: 'amountMinor' });
   }
 
+  // Four eyes (SPEC §5): at or above the client's threshold for the currency, the payout waits for an approval after its hold.
+  const threshold = (await deps.em.fork().findOne(Client, { id: clientId }))?.approvalThresholdMinor?.[body.currency];
+  const approvalRequired = threshold !== undefined && body.amountMinor >= threshold;
+
   const transfer: TransferRow = {
     id: transferId,
     clientId,
@@ -149,6 +154,19 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     tx.persist(tx.create(Transfer, transfer));
     tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: 'created', reason: null, at: now }));
     await tx.flush();
+    if (approvalRequired) {
+      await requestApproval(tx, {
+        kind: 'payout',
+        subjectId: transferId,
+        transferId,
+        // The client asked: any operator may approve.
+        requestedBy: `client:${clientId}`,
+        reason: `payout of ${body.amountMinor} ${body.currency} minor units, at or above the client's approval threshold of ${threshold}`,
+        action: { kind: 'payout' },
+        statusBefore: 'created',
+        detail: `the payout holds its funds and waits in needs_approval; approve lets it go on, deny cancels it and voids the hold`,
+      });
+    }
     await emitTransferUpdated(tx, transfer.id);
     await recovery?.saveRecoveryPoint(tx, transfer.id);
   });
@@ -161,6 +179,7 @@ export function workflowStartOptions(
   taskQueue: string,
   timing: TransferTiming,
   requestId?: string,
+  approvalRequired = false,
 ): WorkflowStartOptions<typeof transferWorkflow> & { workflowIdConflictPolicy: 'USE_EXISTING' } {
   const input: TransferWorkflowInput = {
     transferId: transfer.id,
@@ -170,6 +189,7 @@ export function workflowStartOptions(
     targetCurrency: transfer.targetCurrency,
     rail: transfer.rail as Rail,
     timing,
+    ...(approvalRequired ? { approvalRequired: true } : {}),
   };
   const crossCurrency = transfer.targetCurrency !== transfer.currency;
   return {
@@ -206,13 +226,19 @@ export async function resumeTransfer(deps: StartTransferDeps, clientId: string, 
   return answerFor(deps, transfer);
 }
 
+/** Whether the transfer was recorded with a payout approval (its start says so to the workflow; see core/approval.ts). */
+export async function payoutApprovalRequired(em: SqlEntityManager, transferId: string): Promise<boolean> {
+  return (await em.fork().count(Approval, { subjectId: transferId, kind: 'payout' })) > 0;
+}
+
 /** Starts (or joins) the transfer's workflow and waits, bounded, until it has placed the hold. */
 async function awaitHold(deps: StartTransferDeps, transfer: TransferRow): Promise<TransferView> {
   let outcome;
+  const approvalRequired = await payoutApprovalRequired(deps.em, transfer.id);
   try {
     outcome = await deps.temporal.withDeadline(Date.now() + (deps.startDeadlineMs ?? START_DEADLINE_MS), () =>
       deps.temporal.workflow.executeUpdateWithStart(fundsHeldUpdate, {
-        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing, deps.requestId)),
+        startWorkflowOperation: new WithStartWorkflowOperation(transferWorkflow, workflowStartOptions(transfer, deps.taskQueue, deps.timing, deps.requestId, approvalRequired)),
       }),
     );
   } catch (err) {

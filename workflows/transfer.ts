@@ -90,6 +90,7 @@ import { FALLBACK_RAIL, SEARCH_ATTRIBUTES, TERMINAL_STATUSES, type HoldOutcome, 
 import { ACH_ENTRY_STEP, ACH_FILE_ANSWER_GRACE_MS, AUDIT_RECORD, BANK_INQUIRY, BANK_RECALL, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from './activity-options';
 import { achFileAnswerSignal, type AchFileAnswer } from './ach-batch';
 import { returnDecisionSignal, returnDecisionUpdate, watchForReturns, type ReturnInQuestion } from './return-watch';
+import { APPROVAL_DECISION_SIGNAL, APPROVAL_DECISIONS, type ApprovalDecision } from '../core/approval';
 
 const ledger = proxyActivities<Activities>(LEDGER_STEP);
 const compensation = proxyActivities<Activities>(LEDGER_COMPENSATION);
@@ -160,6 +161,8 @@ const AUDIT_WAIT = '3 minutes';
 const RETURN_DECISION_PATCH = 'return-decision-audited';
 /** The old single wait for a return decision, kept for histories that started it. */
 const LEGACY_RETURN_DECISION_WAIT = '90 days';
+/** Four eyes on a payout at or above its client's threshold (the payout-approval block in flow()). */
+const PAYOUT_APPROVAL_PATCH = 'payout-approval';
 
 /**
  * An activity failure short enough for a status reason: the cause's message, its middle cut when
@@ -298,9 +301,11 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       channel: command?.channel === 'api' ? 'api' : 'temporal',
       via,
       outcome,
-      detail: auditDetail(kind, command, detail),
+      // Four eyes: a command that carries out an approval names it (it only ever comes from the API).
+      detail: auditDetail(kind, command, command?.approvalId ? `${detail} (carries out approval ${String(command.approvalId).slice(0, 40)})` : detail),
       statusBefore: state.status,
       at: new Date().toISOString(),
+      ...(command?.approvalId ? { approvalId: String(command.approvalId).slice(0, 40) } : {}),
     };
   }
 
@@ -713,6 +718,31 @@ export async function transferWorkflow(input: TransferWorkflowInput): Promise<Tr
       }
       setStatus('funds_held', null);
       cancelIfAsked();
+
+      // --- BEGIN payout-approval (four eyes, core/approval.ts), behind patched(PAYOUT_APPROVAL_PATCH) ---
+      // At or above the client's threshold the held payout waits in needs_approval for the API's
+      // approvalDecision signal: in slices like park()'s, at no cost and with no deadline. Approve
+      // goes on from funds_held; deny (or a cancel meanwhile) voids the hold and ends canceled.
+      if (input.approvalRequired && patched(PAYOUT_APPROVAL_PATCH)) {
+        let decision: ApprovalDecision | undefined;
+        setHandler(defineSignal<[ApprovalDecision]>(APPROVAL_DECISION_SIGNAL), (d) => {
+          if (!decision && APPROVAL_DECISIONS.includes(d?.decision)) decision = d;
+        });
+        const waiting = 'waiting for an operator to approve or deny the payout (four eyes)';
+        await step('awaitApproval', 'funds_held', cancelAllowed, () => ledger.resumeStatus({ transferId, status: 'needs_approval', reason: waiting }));
+        setStatus('needs_approval', waiting);
+        while (!(await condition(() => decision !== undefined || pending?.kind === 'cancel', OPERATOR_WAIT_SLICE))) {
+          if (workflowInfo().continueAsNewSuggested) log.warn('payout waiting for approval with a large history', { transferId, historyLength: workflowInfo().historyLength });
+        }
+        cancelIfAsked();
+        const d = decision!;
+        const why = `${d.decision === 'approve' ? 'approved' : 'denied'} by ${d.operator} (approval ${d.approvalId}): ${d.reason}`;
+        if (d.decision === 'deny') return await compensate('canceled', 'approval_denied', why);
+        await step('approvePayout', 'funds_held', cancelAllowed, () => ledger.resumeStatus({ transferId, status: 'funds_held', reason: why }));
+        setStatus('funds_held', why);
+        cancelIfAsked();
+      }
+      // --- END payout-approval ---
 
       if (input.targetCurrency !== input.currency) {
         compensations.push({ name: 'unwindFx', run: () => compensation.unwindFx.executeWithOptions({ ...LEDGER_COMPENSATION, summary: 'compensation: unwind the conversion' }, [{ transferId }]) });

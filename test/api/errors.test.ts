@@ -29,6 +29,7 @@ describe('API: errors', () => {
       unauthenticated: 401,
       insufficient_funds: 402,
       forbidden: 403,
+      four_eyes_required: 403,
       not_found: 404,
       method_not_allowed: 405,
       idempotency_key_in_use: 409,

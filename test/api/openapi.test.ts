@@ -169,15 +169,35 @@ describe('API: OpenAPI document and /docs', () => {
     await check('GET', '/v1/ops/transfers', '/v1/ops/transfers?status=funds_held&limit=5', ops, 200);
     await check('GET', '/v1/ops/transfers', '/v1/ops/transfers?status=lost', ops, 400);
     await check('GET', '/v1/ops/audit', `/v1/ops/audit?transferId=${transfer.id}`, ops, 200);
-    await check('POST', '/v1/ops/transfers/:id/retry', `/v1/ops/transfers/${transfer.id}/retry`, { ...ops, body: { reason: 'look again' } }, 400);
-    await check('POST', '/v1/ops/transfers/:id/cancel', '/v1/ops/transfers/tr_00000000000000000000000000/cancel', { ...ops, body: { reason: 'x', operator: 'alice' } }, 404);
+    await check('POST', '/v1/ops/transfers/:id/retry', `/v1/ops/transfers/${transfer.id}/retry`, { ...ops, body: { reason: 'look again', operator: 'alice' } }, 400);
+    await check('POST', '/v1/ops/transfers/:id/cancel', '/v1/ops/transfers/tr_00000000000000000000000000/cancel', { ...ops, body: { reason: 'x' } }, 404);
     await check('POST', '/v1/transfers/:id/cancel', '/v1/transfers/tr_00000000000000000000000000/cancel', key, 404);
-    await check('POST', '/v1/ops/transfers/:id/return-decision', `/v1/ops/transfers/${transfer.id}/return-decision`, { ...ops, body: { decision: 'maybe', reason: 'x', operator: 'alice' } }, 400);
-    await check('POST', '/v1/ops/transfers/:id/return-decision', '/v1/ops/transfers/tr_00000000000000000000000000/return-decision', { ...ops, body: { decision: 'accept', reason: 'x', operator: 'alice' } }, 404);
+    await check('POST', '/v1/ops/transfers/:id/return-decision', `/v1/ops/transfers/${transfer.id}/return-decision`, { ...ops, body: { decision: 'maybe', reason: 'x' } }, 400);
+    await check('POST', '/v1/ops/transfers/:id/return-decision', '/v1/ops/transfers/tr_00000000000000000000000000/return-decision', { ...ops, body: { decision: 'dishonor', reason: 'x' } }, 404);
+
+    // Operators, client settings, approvals (four eyes).
+    const viewer = await check('POST', '/v1/ops/operators', '/v1/ops/operators', { ...ops, body: { name: `openapi-viewer-${transfer.id}`, role: 'viewer' } }, 201);
+    await check('POST', '/v1/ops/operators', '/v1/ops/operators', { ...ops, body: { name: 'client:cl_x', role: 'viewer' } }, 400);
+    await check('GET', '/v1/ops/operators', '/v1/ops/operators?limit=2', ops, 200);
+    await check('GET', '/v1/ops/operators', '/v1/ops/operators', { key: viewer.body.apiKey }, 403);
+    await check('GET', '/v1/ops/approvals', '/v1/ops/approvals?status=pending', { key: viewer.body.apiKey }, 200);
+    await check('GET', '/v1/ops/approvals', '/v1/ops/approvals?status=maybe', ops, 400);
+    await check('DELETE', '/v1/ops/operators/:id', `/v1/ops/operators/${viewer.body.id}`, ops, 200);
+    await check('DELETE', '/v1/ops/operators/:id', '/v1/ops/operators/op_00000000000000000000000000', ops, 404);
+    const settled = await check('POST', '/v1/ops/clients', '/v1/ops/clients', { ...ops, body: { name: 'Thresholds' } }, 201);
+    await check('PATCH', '/v1/ops/clients/:id', `/v1/ops/clients/${settled.body.id}`, { ...ops, body: { approvalThresholdMinor: { USD: 5_000_000, EUR: null } } }, 200);
+    await check('PATCH', '/v1/ops/clients/:id', `/v1/ops/clients/${settled.body.id}`, { ...ops, body: { approvalThresholdMinor: { XYZ: 1 } } }, 400);
+    await check('PATCH', '/v1/ops/clients/:id', '/v1/ops/clients/cl_00000000000000000000000000', { ...ops, body: { approvalThresholdMinor: {} } }, 404);
+    await check('POST', '/v1/ops/approvals/:id/approve', '/v1/ops/approvals/apr_00000000000000000000000000/approve', { ...ops, body: { reason: 'x' } }, 404);
+    await check('POST', '/v1/ops/approvals/:id/deny', '/v1/ops/approvals/apr_00000000000000000000000000/deny', { ...ops, body: { reason: '' } }, 400);
+    await check('POST', '/v1/ops/reconciliation/breaks/:id/resolve', '/v1/ops/reconciliation/breaks/brk_00000000000000000000000000/resolve', { ...ops, body: { resolution: 'accept', reason: 'x' } }, 404);
+    await check('POST', '/v1/ops/reconciliation/breaks/:id/resolve', '/v1/ops/reconciliation/breaks/brk_00000000000000000000000000/resolve', { ...ops, body: { resolution: 'ignore', reason: 'x' } }, 400);
     // Their successes need a transfer parked, not yet submitted, or waiting on a late return (weeks
     // of workflow time): test/api/ops.test.ts drives those on the time-skipping server through the
     // same call(), which checks every answer against this document.
     for (const op of ['POST /v1/ops/transfers/:id/retry', 'POST /v1/ops/transfers/:id/cancel', 'POST /v1/transfers/:id/cancel', 'POST /v1/ops/transfers/:id/return-decision']) exercised.add(op);
+    // Deciding an approval and resolving a break need a second operator and a break: test/api/operators.test.ts drives them through the same call().
+    for (const op of ['POST /v1/ops/approvals/:id/approve', 'POST /v1/ops/approvals/:id/deny', 'POST /v1/ops/reconciliation/breaks/:id/resolve']) exercised.add(op);
 
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`));
     const missed = documented.filter((op) => !exercised.has(op));

@@ -17,6 +17,7 @@ import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import { apiStack, call, until, type ApiStack } from '../support/api-stack';
 import { BENEFICIARY, balanceOf, createdTransfer, transferRow } from '../support/fixtures';
 import { opsStack, type OpsStack } from '../support/ops-stack';
+import { apiOperator, type ApiOperator } from '../support/api-clients';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
 
@@ -26,9 +27,14 @@ const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs:
 describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)', () => {
   let stack: OpsStack;
   let seq = 0;
+  /** Two people with the operator role: the audit names them from their keys. */
+  let alice: ApiOperator;
+  let bob: ApiOperator;
 
   before(async () => {
     stack = await opsStack();
+    alice = await apiOperator(stack, 'alice', 'operator');
+    bob = await apiOperator(stack, 'bob', 'operator');
   });
 
   afterEach(() => fetch(`${stack.bank.url}/sim/rules`, { method: 'DELETE' }));
@@ -107,31 +113,32 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     assert.equal(bad.body.error.param, 'status');
   });
 
-  it('retry through the ops API: the operator is named, the bank takes the payment once, the action is audited', async () => {
+  it('retry through the ops API: the operator is the key\'s, the bank takes the payment once, the action is audited', async () => {
     const { transferId, handle, accountNumber } = await stuck();
     const path = `/v1/ops/transfers/${transferId}/retry`;
 
-    const anonymous = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'bank back' } });
-    assert.equal(anonymous.status, 400);
-    assert.equal(anonymous.body.error.param, 'X-Operator');
-    const noReason = await call(stack.url, 'POST', path, { key: stack.opsKey, body: {}, headers: { 'x-operator': 'alice' } });
+    const named = await call(stack.url, 'POST', path, { key: alice.key, body: { reason: 'bank back', operator: 'mallory' } });
+    assert.equal(named.status, 400, 'no one acts in a name they type');
+    assert.equal(named.body.error.param, 'operator');
+    const noReason = await call(stack.url, 'POST', path, { key: alice.key, body: {} });
     assert.equal(noReason.status, 400);
     assert.equal(noReason.body.error.param, 'reason');
     assert.deepEqual(await auditOf(transferId), [], 'requests refused before reaching the workflow are not operator actions');
 
     await fetch(`${stack.bank.url}/sim/rules`, { method: 'DELETE' });
     const idempotencyKey = `retry-${transferId}`;
-    const retried = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'bank back up' }, headers: { 'x-operator': 'alice' }, idempotencyKey });
+    // X-Operator is ignored: the audit names the key's operator.
+    const retried = await call(stack.url, 'POST', path, { key: alice.key, body: { reason: 'bank back up' }, headers: { 'x-operator': 'mallory' }, idempotencyKey });
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
     assert.deepEqual(retried.body, { object: 'operator_action_result', transferId, action: 'retry', accepted: true, status: 'submitted', message: 'submitted' });
-    const replay = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'bank back up' }, headers: { 'x-operator': 'alice' }, idempotencyKey });
+    const replay = await call(stack.url, 'POST', path, { key: alice.key, body: { reason: 'bank back up' }, idempotencyKey });
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
     assert.deepEqual(replay.body, retried.body);
 
     assert.equal((await handle.result()).status, 'completed');
     assert.equal(sentTo(accountNumber), 1, 'the bank took the payment once');
 
-    const again = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'once more' }, headers: { 'x-operator': 'alice' } });
+    const again = await call(stack.url, 'POST', path, { key: alice.key, body: { reason: 'once more' } });
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'invalid_state');
     assert.match(again.body.error.message, /is completed/);
@@ -141,8 +148,8 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
       // Sorted: the workflow stamps actions with its own clock, which the test server has moved ahead.
       entries.map((e: Record<string, string>) => [e.action, e.outcome, e.operator, e.reason, e.channel, e.via]).sort(),
       [
-        ['retry', 'accepted', 'alice', 'bank back up', 'api', 'update'],
-        ['retry', 'refused', 'alice', 'once more', 'api', 'update'],
+        ['retry', 'accepted', alice.name, 'bank back up', 'api', 'update'],
+        ['retry', 'refused', alice.name, 'once more', 'api', 'update'],
       ],
     );
     assert.deepEqual(await auditLedger(stack.orm.em), []);
@@ -151,7 +158,7 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
   it('cancel through the ops API: the hold is voided, nothing reached the bank; a second cancel is 409', async () => {
     const { clientId, transferId, handle, accountNumber } = await stuck();
     const path = `/v1/ops/transfers/${transferId}/cancel`;
-    const canceled = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'bank down for the week', operator: 'bob' } });
+    const canceled = await call(stack.url, 'POST', path, { key: bob.key, body: { reason: 'bank down for the week' } });
     assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
     assert.equal(canceled.body.status, 'canceled');
     assert.equal(canceled.body.accepted, true);
@@ -159,11 +166,12 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     assert.equal((await transferRow(stack.orm, transferId)).status, 'canceled');
     assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
     assert.equal(sentTo(accountNumber), 0);
-    const twice = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'again' }, headers: { 'x-operator': 'bob' } });
+    const twice = await call(stack.url, 'POST', path, { key: bob.key, body: { reason: 'again' } });
     assert.equal(twice.status, 409);
     assert.equal(twice.body.error.code, 'invalid_state');
-    const mismatch = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { reason: 'x', operator: 'bob' }, headers: { 'x-operator': 'eve' } });
-    assert.equal(mismatch.status, 400);
+    const named = await call(stack.url, 'POST', path, { key: bob.key, body: { reason: 'x', operator: 'eve' } });
+    assert.equal(named.status, 400);
+    assert.equal(named.body.error.param, 'operator');
     const page1 = await call(stack.url, 'GET', `/v1/ops/audit?transferId=${transferId}&limit=1`, { key: stack.opsKey });
     assert.equal(page1.body.hasMore, true);
     const page2 = await call(stack.url, 'GET', `/v1/ops/audit?transferId=${transferId}&limit=1&startingAfter=${page1.body.data[0].id}`, { key: stack.opsKey });
@@ -172,8 +180,8 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     assert.notEqual(page2.body.data[0].id, page1.body.data[0].id);
     assert.equal((await call(stack.url, 'GET', `/v1/ops/audit?startingAfter=nope`, { key: stack.opsKey })).body.error.param, 'startingAfter');
     assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator]).sort(), [
-      ['cancel', 'accepted', 'bob'],
-      ['cancel', 'refused', 'bob'],
+      ['cancel', 'accepted', bob.name],
+      ['cancel', 'refused', bob.name],
     ]);
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
@@ -234,41 +242,47 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
 
-  it('a late return accepted through the ops API: returned, the client credited back with new postings, audited; retry and cancel refused with the reason', async () => {
+  it('a late return accepted through the ops API once a second operator approves: returned, the client credited back with new postings, audited; retry and cancel refused with the reason', async () => {
     const { clientId, transferId, handle } = await lateReturn();
     const path = `/v1/ops/transfers/${transferId}/return-decision`;
     assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 }, 'paid out, not yet credited back');
     const listed = await call(stack.url, 'GET', '/v1/ops/transfers?status=needs_attention&limit=100', { key: stack.opsKey });
     assert.match(listed.body.data.find((t: { id: string }) => t.id === transferId).events.at(-1).reason, /^late return R02 \(Account closed\) .*: an operator accepts or dishonors it/);
 
-    const badDecision = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'refund', reason: 'x' }, headers: { 'x-operator': 'alice' } });
+    const badDecision = await call(stack.url, 'POST', path, { key: alice.key, body: { decision: 'refund', reason: 'x' } });
     assert.equal(badDecision.status, 400);
     assert.equal(badDecision.body.error.param, 'decision');
-    const anonymous = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'accept', reason: 'x' } });
-    assert.equal(anonymous.status, 400);
-    assert.equal(anonymous.body.error.param, 'X-Operator');
-    const retry = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/retry`, { key: stack.opsKey, body: { reason: 'try again' }, headers: { 'x-operator': 'alice' } });
+    const named = await call(stack.url, 'POST', path, { key: alice.key, body: { decision: 'accept', reason: 'x', operator: 'bob' } });
+    assert.equal(named.status, 400);
+    assert.equal(named.body.error.param, 'operator');
+    const retry = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/retry`, { key: alice.key, body: { reason: 'try again' } });
     assert.equal(retry.status, 409);
     assert.equal(retry.body.error.code, 'invalid_state');
     assert.match(retry.body.error.message, /waits for a returnDecision \(accept or dishonor\), not a retry/);
-    const cancel = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'undo' }, headers: { 'x-operator': 'alice' } });
+    const cancel = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: alice.key, body: { reason: 'undo' } });
     assert.equal(cancel.status, 409);
     assert.match(cancel.body.error.message, /not a cancel/);
 
+    // Accepting the return pays the client back: it waits for a second person.
     const idempotencyKey = `accept-${transferId}`;
-    const accepted = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'accept', reason: 'the RDFI proved the account closed' }, headers: { 'x-operator': 'alice' }, idempotencyKey });
-    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
-    assert.deepEqual(accepted.body, {
-      object: 'operator_action_result',
-      transferId,
-      action: 'returnDecision',
-      accepted: true,
-      status: 'returned',
-      message: 'returned: late return R02 accepted by alice: the RDFI proved the account closed',
-    });
-    const replay = await call(stack.url, 'POST', path, { key: stack.opsKey, body: { decision: 'accept', reason: 'the RDFI proved the account closed' }, headers: { 'x-operator': 'alice' }, idempotencyKey });
+    const asked = await call(stack.url, 'POST', path, { key: alice.key, body: { decision: 'accept', reason: 'the RDFI proved the account closed' }, idempotencyKey });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    assert.equal(asked.body.approval.status, 'pending');
+    assert.equal(asked.body.approval.kind, 'return_accept');
+    assert.equal(asked.body.approval.requestedBy, alice.name);
+    const replay = await call(stack.url, 'POST', path, { key: alice.key, body: { decision: 'accept', reason: 'the RDFI proved the account closed' }, idempotencyKey });
     assert.equal(replay.headers.get('idempotent-replayed'), 'true');
-    assert.deepEqual(replay.body, accepted.body);
+    assert.deepEqual(replay.body, asked.body);
+    const approvalId = asked.body.approval.id;
+    assert.equal((await handle.query(statusQuery)).status, 'needs_attention', 'nothing happens before the approval');
+    const own = await call(stack.url, 'POST', `/v1/ops/approvals/${approvalId}/approve`, { key: alice.key, body: { reason: 'looks right' } });
+    assert.equal(own.status, 403);
+    assert.equal(own.body.error.code, 'four_eyes_required');
+    const approved = await call(stack.url, 'POST', `/v1/ops/approvals/${approvalId}/approve`, { key: bob.key, body: { reason: 'saw the RDFI letter' } });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.status, 'approved');
+    assert.equal(approved.body.decidedBy, bob.name);
+    assert.equal(approved.body.outcome, `accepted: returned: late return R02 accepted by ${bob.name}: the RDFI proved the account closed`);
 
     const final = await handle.result();
     assert.equal(final.status, 'returned');
@@ -277,15 +291,19 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 5_000, heldMinor: 0 });
     assert.deepEqual(await auditLedger(stack.orm.em), []);
 
-    const entries = await until('three audit rows', () => auditOf(transferId), (rows) => rows.length === 3);
+    const entries = await until('six audit rows', () => auditOf(transferId), (rows) => rows.length === 6);
     assert.deepEqual(entries.map((e: Record<string, string>) => [e.action, e.outcome, e.operator, e.channel, e.via, e.statusBefore]).sort(), [
-      ['cancel', 'refused', 'alice', 'api', 'update', 'needs_attention'],
-      ['retry', 'refused', 'alice', 'api', 'update', 'needs_attention'],
-      ['returnDecision', 'accepted', 'alice', 'api', 'update', 'needs_attention'],
+      ['approval_approved', 'accepted', bob.name, 'api', 'approval', 'needs_attention'],
+      ['approval_approved', 'refused', alice.name, 'api', 'approval', 'needs_attention'],
+      ['approval_requested', 'accepted', alice.name, 'api', 'approval', 'needs_attention'],
+      ['cancel', 'refused', alice.name, 'api', 'update', 'needs_attention'],
+      ['retry', 'refused', alice.name, 'api', 'update', 'needs_attention'],
+      ['returnDecision', 'accepted', bob.name, 'api', 'update', 'needs_attention'],
     ]);
     const decided = entries.find((e: Record<string, string>) => e.action === 'returnDecision');
     assert.equal(decided.reason, 'the RDFI proved the account closed');
-    assert.match(decided.detail, /^decision accept: accepted while needs_attention/);
+    assert.equal(decided.approvalId, approvalId);
+    assert.match(decided.detail, new RegExp(`^decision accept: accepted while needs_attention \\(carries out approval ${approvalId}\\)`));
   });
 
   it('a late return dishonored with `temporal workflow signal --name returnDecision` from the CLI: stays completed, the client not credited, audited as a signal', async () => {
@@ -312,13 +330,16 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, LONG_WATCH);
     const handle = await stack.start(input);
     await statusReached(handle, 'completed'); // in its return watch: running, nothing returned
-    const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/return-decision`, { key: stack.opsKey, body: { decision: 'accept', reason: 'client says it bounced', operator: 'carol' } });
+    const noApproval = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/return-decision`, { key: alice.key, body: { decision: 'accept', reason: 'client says it bounced' } });
+    assert.equal(noApproval.status, 409, 'no approval is asked for a return nobody waits on');
+    assert.match(noApproval.body.error.message, /is completed and waits on no return decision/);
+    const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/return-decision`, { key: alice.key, body: { decision: 'dishonor', reason: 'client says it bounced' } });
     assert.equal(refused.status, 409);
     assert.equal(refused.body.error.code, 'invalid_state');
     assert.match(refused.body.error.message, /is completed and waits on no return decision/);
     const [entry] = await until('the refusal in the audit log', () => auditOf(input.transferId), (rows) => rows.length === 1);
-    assert.deepEqual([entry.action, entry.outcome, entry.operator, entry.channel, entry.via, entry.statusBefore], ['returnDecision', 'refused', 'carol', 'api', 'update', 'completed']);
-    assert.match(entry.detail, /^decision accept: transfer \S+ is completed and waits on no return decision/);
+    assert.deepEqual([entry.action, entry.outcome, entry.operator, entry.channel, entry.via, entry.statusBefore], ['returnDecision', 'refused', alice.name, 'api', 'update', 'completed']);
+    assert.match(entry.detail, /^decision dishonor: transfer \S+ is completed and waits on no return decision/);
     assert.deepEqual(await balanceOf(stack.orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 0 });
     // Through the rest of the return window (the server skips the days while the result is awaited): nothing changed.
     assert.equal((await handle.result()).status, 'completed');
@@ -361,7 +382,7 @@ describe('ops API on the Temporal dev server (the npm start stack)', () => {
     const id = transfer.body.id;
     await until('completed', () => call(stack.url, 'GET', `/v1/transfers/${id}`, { key }), (r) => r.body.status === 'completed');
 
-    const retry = await call(stack.url, 'POST', `/v1/ops/transfers/${id}/retry`, { key: stack.opsKey, body: { reason: 'just in case' }, headers: { 'x-operator': 'pat' } });
+    const retry = await call(stack.url, 'POST', `/v1/ops/transfers/${id}/retry`, { key: stack.opsKey, body: { reason: 'just in case' } });
     assert.equal(retry.status, 409);
     assert.equal(retry.body.error.code, 'invalid_state');
     assert.match(retry.body.error.message, /is completed; there is nothing to retry/);

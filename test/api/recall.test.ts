@@ -1,6 +1,7 @@
 /**
  * Cancel after submission on a rail that can recall (SEPA), through the ops API over real HTTP on
- * the time-skipping Temporal server, MariaDB and the bank simulator: the bank's CNCL cancels the
+ * the time-skipping Temporal server, MariaDB and the bank simulator. The cancel asks for an
+ * approval (four eyes); the recall goes to the bank once a second operator approves: the bank's CNCL cancels the
  * transfer and voids the hold; its RJCR (already settled) is a 409 with its reason and the payout
  * completes; a bank that does not answer parks the transfer with the hold still held until a retry
  * gets the answer; a client's own cancel recalls too; SWIFT still refuses. The camt.056 the bank
@@ -18,6 +19,7 @@ import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import { call, until } from '../support/api-stack';
 import { IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, legsOf, transferRow } from '../support/fixtures';
 import { opsStack, type OpsStack } from '../support/ops-stack';
+import { apiOperator, type ApiOperator } from '../support/api-clients';
 import { assertValidAgainstXsd } from '../support/xsd';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
@@ -34,9 +36,26 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
   /** Each test's payment is matched by its own amount, so rules never touch another test's. */
   let amountMinor = 2_600;
 
+  /** bob asks for recalls, carol approves them. */
+  let bob: ApiOperator;
+  let carol: ApiOperator;
+
   before(async () => {
     stack = await opsStack();
+    bob = await apiOperator(stack, 'bob', 'operator');
+    carol = await apiOperator(stack, 'carol', 'operator');
   });
+
+  /** bob's cancel of a submitted SEPA payment: a pending recall approval, nothing sent to the bank yet. */
+  async function askRecall(transferId: string, reason: string): Promise<string> {
+    const asked = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: bob.key, body: { reason } });
+    assert.equal(asked.status, 202, JSON.stringify(asked.body));
+    assert.deepEqual([asked.body.approval.kind, asked.body.approval.status, asked.body.approval.requestedBy], ['recall', 'pending', bob.name]);
+    return asked.body.approval.id;
+  }
+
+  /** carol approves: the recall is asked of the bank, and the answer is the approval with what the cancel answered. */
+  const approve = (approvalId: string) => call(stack.url, 'POST', `/v1/ops/approvals/${approvalId}/approve`, { key: carol.key, body: { reason: 'checked with the client' } });
 
   afterEach(() => fetch(`${stack.bank.url}/sim/rules`, { method: 'DELETE' }));
 
@@ -68,11 +87,22 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     const { clientId, transferId, handle, reference, amount } = await heldAtBank();
     assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000 - amount, heldMinor: amount });
 
-    const canceled = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'client paid the wrong supplier', operator: 'bob' } });
+    const approvalId = await askRecall(transferId, 'client paid the wrong supplier');
+    assert.equal(recallsOf(reference).length, 0, 'no recall before the approval');
+    const pending = await call(stack.url, 'GET', '/v1/ops/approvals?status=pending&limit=100', { key: carol.key });
+    assert.ok(pending.body.data.some((a: { id: string }) => a.id === approvalId), 'listed as pending');
+    const own = await call(stack.url, 'POST', `/v1/ops/approvals/${approvalId}/approve`, { key: bob.key, body: { reason: 'I am sure' } });
+    assert.equal(own.status, 403, 'four eyes: not by the one who asked');
+    assert.equal(own.body.error.code, 'four_eyes_required');
+    assert.equal(recallsOf(reference).length, 0);
+    const canceled = await approve(approvalId);
     assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
-    assert.equal(canceled.body.accepted, true);
-    assert.equal(canceled.body.status, 'canceled');
-    assert.match(canceled.body.message, /the bank recalled .* \(camt.029 CNCL\)/);
+    assert.equal(canceled.body.status, 'approved');
+    assert.equal(canceled.body.decidedBy, carol.name);
+    assert.match(canceled.body.outcome, /^accepted: canceled: .*the bank recalled .* \(camt.029 CNCL\)/);
+    const again = await call(stack.url, 'POST', `/v1/ops/approvals/${approvalId}/deny`, { key: carol.key, body: { reason: 'changed my mind' } });
+    assert.equal(again.status, 409, 'a decided approval is decided');
+    assert.equal(again.body.error.code, 'invalid_state');
 
     const [recall, ...more] = recallsOf(reference);
     assert.equal(more.length, 0, 'one recall request');
@@ -98,21 +128,30 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     assert.equal(payment.settledAtMs, null);
     assert.equal(stack.bank.sim.submissions.filter((s) => s.reference === reference && !s.status.startsWith('recall_')).length, 1);
 
-    assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator, e.statusBefore]), [['cancel', 'accepted', 'bob', 'submitted']]);
-    const twice = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'again', operator: 'bob' } });
+    const audit = await auditOf(transferId);
+    assert.deepEqual(audit.map((e: Record<string, string>) => [e.action, e.outcome, e.operator, e.statusBefore]).sort(), [
+      ['approval_approved', 'accepted', carol.name, 'submitted'],
+      ['approval_approved', 'refused', bob.name, 'submitted'],
+      ['approval_requested', 'accepted', bob.name, 'submitted'],
+      ['cancel', 'accepted', carol.name, 'submitted'],
+    ]);
+    const done = audit.find((e: Record<string, string>) => e.action === 'cancel');
+    assert.equal(done.approvalId, approvalId);
+    assert.match(done.detail, new RegExp(`carries out approval ${approvalId}`));
+    const twice = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: bob.key, body: { reason: 'again' } });
     assert.equal(twice.status, 409);
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
 
-  it('RJCR: after the bank settled it, the cancel is 409 with the bank\'s reason and the payout completes', async () => {
+  it('RJCR: after the bank settled it, the approved recall answers refused with the bank\'s reason and the payout completes', async () => {
     const { clientId, transferId, handle, reference, amount } = await heldAtBank();
     // The bank lets it go and settles it before the workflow's next look.
     assert.equal((await fetch(`${stack.bank.url}/sim/payments/${reference}/release`, { method: 'POST' })).status, 200);
 
-    const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'too late?', operator: 'carol' } });
-    assert.equal(refused.status, 409, JSON.stringify(refused.body));
-    assert.equal(refused.body.error.code, 'invalid_state');
-    assert.match(refused.body.error.message, /the bank refused the recall \(ARDT: .*already settled/);
+    const refused = await approve(await askRecall(transferId, 'too late?'));
+    assert.equal(refused.status, 200, JSON.stringify(refused.body));
+    assert.equal(refused.body.status, 'approved');
+    assert.match(refused.body.outcome, /^refused: the bank refused the recall \(ARDT: .*already settled/);
     assert.deepEqual(recallsOf(reference).map((s) => s.status), ['recall_refused']);
     await assertValidAgainstXsd(recallsOf(reference)[0].raw, 'camt.056.001.09');
     assert.equal((await handle.query(statusQuery)).status, 'submitted', 'nothing was undone');
@@ -121,20 +160,19 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     assert.equal((await handle.result()).status, 'completed');
     assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000 - amount, heldMinor: 0 });
     assert.equal((await attemptOf(reference)).status, 'settled');
-    assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator]), [['cancel', 'accepted', 'carol']]);
+    assert.deepEqual((await auditOf(transferId)).filter((e: Record<string, string>) => e.action === 'cancel').map((e: Record<string, string>) => [e.action, e.outcome, e.operator]), [['cancel', 'accepted', carol.name]]);
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
 
   it('no answer: the transfer parks naming the unanswered recall, nothing is compensated; a retry gets the CNCL', async () => {
     const { clientId, transferId, handle, reference, amount } = await heldAtBank();
     await rule({ match: { amountMinor: amount, rail: 'sepa' }, behavior: 'unavailable' });
-    const pendingCancel = call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'duplicate payout', operator: 'dora' } });
+    const pendingCancel = approve(await askRecall(transferId, 'duplicate payout'));
     await until('a recall attempt', async () => recallsOf(reference).length, (n) => n > 0, 30_000);
     await stack.env.sleep('10 minutes'); // through BANK_RECALL's budget
     const parked = await pendingCancel;
     assert.equal(parked.status, 200, JSON.stringify(parked.body));
-    assert.equal(parked.body.status, 'needs_attention');
-    assert.match(parked.body.message, /the bank did not answer the recall of .*nothing was compensated/);
+    assert.match(parked.body.outcome, /^accepted: needs_attention: the bank did not answer the recall of .*nothing was compensated/);
     const state = await handle.query(statusQuery);
     assert.equal(state.status, 'needs_attention');
     assert.equal(state.waitingFor?.step, 'recall');
@@ -142,18 +180,20 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     assert.equal(stack.bank.sim.payments.get(reference)!.status, 'held', 'the bank still has it');
     assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000 - amount, heldMinor: amount }, 'the hold stands');
 
-    const cancelAgain = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: stack.opsKey, body: { reason: 'now?', operator: 'dora' } });
+    const cancelAgain = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/cancel`, { key: bob.key, body: { reason: 'now?' } });
     assert.equal(cancelAgain.status, 409);
     assert.match(cancelAgain.body.error.message, /recall of .* is unanswered; retry sends it again/);
 
     await fetch(`${stack.bank.url}/sim/rules`, { method: 'DELETE' });
-    const retried = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/retry`, { key: stack.opsKey, body: { reason: 'bank back', operator: 'dora' } });
+    const retried = await call(stack.url, 'POST', `/v1/ops/transfers/${transferId}/retry`, { key: bob.key, body: { reason: 'bank back' } });
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
     assert.equal(retried.body.status, 'canceled');
     assert.equal((await handle.result()).status, 'canceled');
     assert.equal(stack.bank.sim.payments.get(reference)!.status, 'canceled');
     assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000, heldMinor: 0 });
     assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome]).sort(), [
+      ['approval_approved', 'accepted'],
+      ['approval_requested', 'accepted'],
       ['cancel', 'accepted'],
       ['cancel', 'refused'],
       ['retry', 'accepted'],
@@ -171,9 +211,9 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     const handle = await stack.start({ ...input, rail: 'sepa', timing: SLOW_POLL });
     const { railReference } = await until('submitted', () => handle.query(statusQuery), (s) => s.status === 'submitted', 30_000);
 
-    const canceled = await call(stack.url, 'POST', `/v1/ops/transfers/${input.transferId}/cancel`, { key: stack.opsKey, body: { reason: 'wrong currency', operator: 'fay' } });
+    const canceled = await approve(await askRecall(input.transferId, 'wrong currency'));
     assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
-    assert.equal(canceled.body.status, 'canceled');
+    assert.match(canceled.body.outcome, /^accepted: canceled/);
     assert.equal(parseCamt056(recallsOf(railReference!)[0].raw).amountMinor, quote.targetAmountMinor, 'the recall names the EUR amount sent');
     assert.equal((await handle.result()).status, 'canceled');
     assert.deepEqual(await balanceOf(stack.orm, client.id, 'USD'), { currency: 'USD', availableMinor: 10_000, heldMinor: 0 });
@@ -210,7 +250,7 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     await rule({ match: { amountMinor: amount, rail: 'swift' }, behavior: 'hold', times: 1 });
     const handle = await stack.start({ ...base, rail: 'swift' });
     const { railReference } = await until('submitted', () => handle.query(statusQuery), (s) => s.status === 'submitted', 30_000);
-    const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${base.transferId}/cancel`, { key: stack.opsKey, body: { reason: 'wrong account', operator: 'eve' } });
+    const refused = await call(stack.url, 'POST', `/v1/ops/transfers/${base.transferId}/cancel`, { key: bob.key, body: { reason: 'wrong account' } });
     assert.equal(refused.status, 409);
     assert.match(refused.body.error.message, /swift cannot recall it/);
     assert.equal(recallsOf(railReference!).length, 0);

@@ -191,7 +191,7 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     const ids = all.body.data.map((b: { id: string }) => b.id);
     assert.deepEqual(ids, [...ids].sort().reverse(), 'newest first');
     const amount = all.body.data.find((b: { kind: string; expectedMinor: number }) => b.kind === 'amount_mismatch' && b.expectedMinor === 2_000);
-    assert.deepEqual(Object.keys(amount).sort(), ['actualMinor', 'createdAt', 'currency', 'detail', 'expectedMinor', 'id', 'kind', 'object', 'rail', 'railReference', 'resolution', 'resolvedAt', 'statementDate', 'status', 'transferId'].sort());
+    assert.deepEqual(Object.keys(amount).sort(), ['actualMinor', 'createdAt', 'currency', 'detail', 'expectedMinor', 'id', 'kind', 'object', 'rail', 'railReference', 'resolution', 'resolvedAt', 'resolvedBy', 'statementDate', 'status', 'transferId'].sort());
     assert.equal(amount.object, 'reconciliation_break');
     assert.match(amount.transferId, /^tr_/);
     assert.match(amount.detail, /2050/);

@@ -10,6 +10,7 @@ import { railTiming, type TransferTiming, type TransferWorkflowInput } from '../
 import { Transfer } from '../../db/schema';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
 import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
+import { APPROVAL_DECISION_SIGNAL } from '../../core/approval';
 import { BENEFICIARY, IBAN_BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
 import type { TransferRunner } from '../support/workflow-runner';
 
@@ -81,6 +82,19 @@ async function sepaHeld(runner: TransferRunner, amountMinor: number, during: (ha
     await during(handle, (await handle.query(statusQuery)).railReference!);
   });
   await runner.clearRules();
+  return { input, state };
+}
+
+/** A payout at or above its client's threshold (approvalRequired): held, then `decision` once it waits in needs_approval. */
+async function approvalPayout(runner: TransferRunner, accountNumber: string, decision: 'approve' | 'deny') {
+  const clientId = await fundedClient(runner.orm, 10_000);
+  const base = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
+  const input: TransferWorkflowInput = { ...base, approvalRequired: true };
+  const state = await runner.run(input, async (handle) => {
+    await statusReached(handle, 'needs_approval');
+    await runner.env.sleep('10 days'); // a slice of the wait or two
+    await handle.signal(APPROVAL_DECISION_SIGNAL, { approvalId: 'apr_recorder', decision, operator: 'recorder', reason: decision === 'approve' ? 'checked with the client' : 'not what the client meant' });
+  });
   return { input, state };
 }
 
@@ -185,4 +199,6 @@ export const PATHS: RecordedPath[] = [
         assert.equal(result.accepted, false);
       }),
   },
+  { name: 'payout-approval-approved', status: 'completed', run: (r) => approvalPayout(r, '790000020', 'approve') },
+  { name: 'payout-approval-denied', status: 'canceled', run: (r) => approvalPayout(r, '790000021', 'deny') },
 ];

@@ -9,12 +9,11 @@ import type { MikroORM } from '@mikro-orm/core';
 import { loadConfig } from '../../core/config';
 import { TASK_QUEUE_TRANSFERS } from '../../core/transfer';
 import { startApiServer, type ApiServer } from '../../api/server';
-import { newApiKey } from '../../api/keys';
 import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import { assertReplyDocumented } from './openapi-check';
 import { auditSinks } from '../../workers/audit-sink';
-import { devServer, mariadbOrm, memo, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from './global';
+import { TEST_OPS_KEY, devServer, mariadbOrm, memo, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
   url: string;
@@ -48,7 +47,7 @@ async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
     workflowBundle: bundle,
   });
   const workerRun = worker.run();
-  const opsKey = newApiKey('ops');
+  const opsKey = TEST_OPS_KEY;
   const api: ApiServer = await startApiServer({ orm, temporal, config, opsApiKey: opsKey });
   return {
     url: api.url,

@@ -3,6 +3,7 @@
  * a scratch MariaDB database per run, the Temporal dev server, the time-skipping test server,
  * and the bank simulator on a free port.
  */
+import { newApiKey } from '../../api/keys';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import mysql from 'mysql2/promise';
@@ -40,6 +41,13 @@ export function memo<T>(make: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
   return () => (value ??= make());
 }
+
+/**
+ * The bootstrap admin's key (OPS_API_KEY) of every test API on the shared MariaDB database: an API
+ * brings the `bootstrap` operator's key in line with its own at start, so two stacks with two keys
+ * on one database would lock each other out.
+ */
+export const TEST_OPS_KEY = newApiKey('ops');
 
 export const MARIADB_URL = process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/test';
 

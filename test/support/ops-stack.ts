@@ -13,14 +13,13 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
-import { newApiKey } from '../../api/keys';
 import { railTiming, workflowIdFor, type TransferWorkflowInput } from '../../core/transfer';
 import { createRatesSource } from '../../fx/rates';
 import { auditSinks } from '../../workers/audit-sink';
 import { buildActivities } from '../../workers/deps';
 import { transferWorkflow } from '../../workflows/transfer';
 import { PRICING } from './fixtures';
-import { mariadbOrm, memo, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
+import { TEST_OPS_KEY, mariadbOrm, memo, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
 export interface OpsStack {
   url: string;
@@ -44,7 +43,7 @@ export const opsStack = memo(async (): Promise<OpsStack> => {
     sinks: auditSinks(orm),
   });
   const workerRun = worker.run();
-  const opsKey = newApiKey('ops');
+  const opsKey = TEST_OPS_KEY;
   const app = createApp({ orm, temporal: env.client, opsApiKey: opsKey, taskQueue, timing: railTiming('demo'), rates: createRatesSource(), pricing: PRICING, rateLimit: { ratePerSecond: 1_000, burst: 1_000 }, codecCorsOrigins: [] });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
