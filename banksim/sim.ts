@@ -313,7 +313,8 @@ export function createBankSim(options: BankSimOptions) {
     payments.set(key, payment);
     submission(c, payment.status, false, raw, receivedAt);
     messages.received(payment);
-    advance(payment);
+    // An instant payment settles now; an ACH entry waits for its file's acknowledgment to go out first.
+    if (c.rail !== 'ach') advance(payment);
     return { reference: c.reference, status: payment.status === 'rejected' ? 'rejected' : 'accepted', code: payment.code, duplicate: false, hang: behavior === 'timeout_after_accept' };
   }
 
