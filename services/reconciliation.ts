@@ -273,9 +273,9 @@ export interface StatementMatch {
  * (the bank inbox, which reads the statement as it arrives); the daily run leaves those to the
  * payout workflow.
  */
-export async function reconcileStatementEntries(orm: MikroORM, parsed: ParsedStatement[], options: { includeUnsettled: boolean }): Promise<{ entries: number; matched: StatementMatch[]; breaks: ReconciliationBreakRow[] }> {
+export async function reconcileStatementEntries(orm: MikroORM, parsed: ParsedStatement[], options: { includeUnsettled: boolean }): Promise<{ entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[] }> {
   const em = orm.em.fork();
-  const out: { entries: number; matched: StatementMatch[]; breaks: ReconciliationBreakRow[] } = { entries: 0, matched: [], breaks: [] };
+  const out: { entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[] } = { entries: 0, matched: [], alreadyMatched: 0, breaks: [] };
   for (const statement of parsed) {
     const account = railAccountOf(statement.accountId);
     for (const [entryIndex, entry] of statement.entries.entries()) {
@@ -321,7 +321,10 @@ export async function reconcileStatementEntries(orm: MikroORM, parsed: ParsedSta
       // has settled; the bank inbox matches it now (the bank's debit is its word that it paid).
       if (attempt.status !== 'settled' && !(options.includeUnsettled && MAYBE_PAID.has(attempt.status))) continue;
       // Matched already, or an operator's resolution of its break recorded the match: never a break again.
-      if (await em.findOne(ReconciliationMatch, { attemptId: attempt.id })) continue;
+      if (await em.findOne(ReconciliationMatch, { attemptId: attempt.id })) {
+        out.alreadyMatched++;
+        continue;
+      }
       const j = judgeEntry(transfer.targetAmountMinor, entry);
       if (j.matches) {
         await inTransaction(orm.em, (tx) => recordMatch(tx, transfer, attempt, statement, entry, j));
@@ -347,7 +350,7 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
   const parsed = await statements.fetch(input.date);
   const bulk = await reconcileStatementEntries(orm, parsed, { includeUnsettled: false });
   result.entries = bulk.entries;
-  result.matched = bulk.matched.length;
+  result.matched = bulk.matched.length + bulk.alreadyMatched;
   for (const b of bulk.breaks) noteBreak(b);
 
   // Settled with us, never on a statement, and the window to show up has passed.
