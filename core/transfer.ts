@@ -16,6 +16,7 @@ export const TRANSFER_STATUSES = [
   'settled',
   'completed',
   'needs_attention',
+  'needs_approval',
   'unknown',
   'failed',
   'canceled',
@@ -28,11 +29,14 @@ export const TERMINAL_STATUSES: readonly TransferStatus[] = ['completed', 'faile
 /** Which status may follow which; anything else is a bug and is refused. */
 const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   created: ['funds_held', 'failed', 'canceled', 'needs_attention'],
-  funds_held: ['fx_locked', 'submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
+  funds_held: ['fx_locked', 'submitted', 'failed', 'canceled', 'needs_attention', 'needs_approval', 'unknown'],
+  // Funds held, waiting for a second person (SPEC §5): approval resumes, denial cancels.
+  needs_approval: ['funds_held', 'canceled', 'needs_attention'],
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   // canceled: the bank confirmed a recall (camt.029 CNCL) before settlement.
   submitted: ['settled', 'failed', 'canceled', 'needs_attention', 'unknown'],
-  unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
+  // canceled: the bank's inquiry answer says it canceled the payment (nothing will be paid).
+  unknown: ['submitted', 'settled', 'failed', 'canceled', 'needs_attention'],
   // created: a retry of a failed hold; returned: a late return an operator accepted.
   needs_attention: ['created', 'funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
   settled: ['completed', 'returned', 'needs_attention'],
