@@ -244,7 +244,7 @@ describe('payout machine: properties', () => {
           // The state is plain data: a continue-as-new carries all of it.
           assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
         }),
-        { numRuns: 400 },
+        { numRuns: 1_000 },
       );
     });
   }

@@ -60,7 +60,8 @@ export function bankHasIt(p: Payout, settled: boolean, nowMs: number, how: strin
 /** The bank paid and the statement shows it (or its deadline passed): post the hold, then `then`. */
 function book(p: Payout, steps: BookingStep[], then: Phase): void {
   const a = liveAttempt(p)!;
-  if (p.status === 'needs_attention') writeStatus(p, 'submitted', 'the bank settled the payment');
+  // The settle step moves the row from submitted: a payout the bank paid before we recorded it as submitted is recorded so first.
+  if (p.status === 'funds_held' || p.status === 'fx_locked') writeStatus(p, 'submitted', `the bank settled ${a.railReference}`);
   p.phase = { kind: 'booking', steps: a.recorded ? steps : ['confirm', ...steps], then };
 }
 
@@ -187,7 +188,7 @@ export function onBankStep(p: Payout, event: StepEvent, nowMs: number, out: Outc
       a!.state = 'settled';
       // The bank paid: the hold is posted whatever the statement says, then an operator looks.
       const parkedPhase: Phase = { kind: 'parked', parked: { step: 'reconciliation', reason, retry: { kind: 'reconciling', resume: ph.resume }, resumeStatus: 'settled', cancel: { refused: sentToBank(p) } } };
-      p.phase = { kind: 'booking', steps: a!.recorded ? ['settle'] : ['confirm', 'settle'], then: parkedPhase };
+      book(p, ['settle'], parkedPhase);
       return;
     }
     case 'booking': {
