@@ -55,7 +55,8 @@ export function startPayout(input: TransferWorkflowInput): Payout {
 
 /** Applies one event. Never mutates `p`. Throws only on a bug (an event the workflow should not have fed). */
 export function apply(p: Payout, event: PayoutEvent, nowMs: number): Outcome {
-  const next = structuredClone(p);
+  // The payout is plain JSON data (it crosses continue-as-new as a payload): a JSON copy is exact.
+  const next = JSON.parse(JSON.stringify(p)) as Payout;
   next.moves = [];
   const out: Outcome = { payout: next, answers: [] };
   switch (event.type) {
