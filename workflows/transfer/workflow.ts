@@ -363,15 +363,16 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
         if (dueMs !== undefined && Date.now() >= dueMs) commit(apply(p, { type: 'deadline' }, Date.now()));
       }
     }
-  });
 
-  holdOutcome ??= { held: false, status: p.status, failureCode: p.failureCode ?? undefined };
-  answerAwaiting();
-  // Commands that arrived as the payout ended are answered with its end.
-  for (const c of commands.splice(0)) answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `refused: the transfer ended ${p.status}` });
-  upsertStatus();
-  // Updates still answering are finished before the workflow closes.
-  await condition(allHandlersFinished);
+    holdOutcome ??= { held: false, status: p.status, failureCode: p.failureCode ?? undefined };
+    answerAwaiting();
+    // Commands that arrived as the payout ended are answered with its end.
+    for (const c of commands.splice(0)) answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `refused: the transfer ended ${p.status}` });
+    upsertStatus();
+    // Updates still answering are finished before the workflow closes.
+    await condition(allHandlersFinished);
+  });
+  // A cancellation request was a command like any other: the workflow completes with the transfer's end.
   return view(p);
 }
 
