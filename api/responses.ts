@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors';
 import { OPERATOR_ACTIONS } from '../core/operator';
 import { RAILS, TRANSFER_STATUSES } from '../core/transfer';
+import { RECONCILIATION_BREAK_KINDS } from '../db/schema';
 
 const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 UTC timestamp' });
 const minor = z.int().meta({ description: 'integer amount in the currency’s minor unit' });
@@ -182,7 +183,7 @@ export const reconciliationBreakResponse = z
   .strictObject({
     id: z.string(),
     object: z.literal('reconciliation_break'),
-    kind: z.enum(['amount_mismatch', 'unknown_reference', 'missing_from_statement', 'balance_mismatch']),
+    kind: z.enum(RECONCILIATION_BREAK_KINDS),
     status: z.enum(['open', 'resolved']),
     rail: z.string().nullable(),
     currency,

@@ -21,6 +21,9 @@ import { buildCamt029, parseCamt056 } from '../rails/iso20022/recall';
 import { settlementAtMs, type RailTime, type SettlementClock } from './settlement';
 import { isValidIBAN } from 'ibantools';
 import { buildCamt053, type AccountStatement, type StatementEntry } from '../rails/iso20022/camt053';
+import { FILE_REJECTED_CODE } from '../rails/ach/acknowledgment';
+import { createOutbox } from './outbox';
+import { createBankMessages, railAccountId, type AchOrigin } from './bank-messages';
 
 export const SIM_BEHAVIORS = ['accept', 'reject', 'unavailable', 'rate_limited', 'timeout_before_accept', 'timeout_after_accept', 'return_after_settlement', 'hold', 'reject_file'] as const;
 export type SimBehavior = (typeof SIM_BEHAVIORS)[number];
@@ -107,6 +110,8 @@ export interface BankSimOptions {
   nowMs?: () => number;
   /** SWIFT charges on every payment without a rule saying otherwise, in basis points of its amount (rounded down). */
   swiftChargeBps?: number;
+  /** How often at most the bank sends a grown statement of the same day to its outbox (default 1 s). */
+  statementIntervalMs?: number;
 }
 
 /**
@@ -142,19 +147,50 @@ export function createBankSim(options: BankSimOptions) {
   /** Statement entries the bank booked that match no payment of ours, and differences in its opening balances. */
   const extraEntries: z.infer<typeof entrySchema>[] = [];
   const balanceAdjustments = new Map<string, number>();
+  /** Where each ACH entry came from (its file's ODFI and company), for the return and COR files the bank sends back. */
+  const achOrigins = new Map<string, AchOrigin>();
+  const outbox = createOutbox();
+  const SUB_FAMILY: Record<string, string> = { ach: 'ACDT', sepa: 'ESCT', sepa_instant: 'SDCT', rtp: 'RDCT', swift: 'XBCT' };
+  const messages = createBankMessages({
+    outbox,
+    now,
+    uetrOf: (reference) => uetrs.get(reference),
+    achOriginOf: (reference) => achOrigins.get(reference),
+    debitEntryOf: (p) => debitEntry(p, false),
+    statementsOn: (date) => statementsOn(date),
+    statementIntervalMs: options.statementIntervalMs ?? 1_000,
+  });
 
+  /** Moves a payment along the clock; each settlement and return is sent to the outbox as it happens. */
   function advance(p: SimPayment): SimPayment {
     const t = now();
     if (p.status === 'pending' && p.settleAtMs !== null && t >= p.settleAtMs) {
       p.status = 'settled';
       p.settledAtMs = p.settleAtMs;
+      messages.settled(p);
     }
     if (p.status === 'settled' && p.returnAtMs !== null && t >= p.returnAtMs) {
       p.status = 'returned';
       p.code = p.returnCode;
       p.returnedAtMs = p.returnAtMs;
+      messages.returned(p);
     }
     return p;
+  }
+
+  /** How the bank books a payment's settlement on Railyard's account; `asStated`: as its statement (mis)reports it. */
+  function debitEntry(p: SimPayment, asStated: boolean): Omit<StatementEntry, 'bookingDate'> {
+    const ours = p.chargeBearer === 'OUR';
+    const charges = p.chargesMinor > 0 ? { amountMinor: p.chargesMinor, bearer: ({ OUR: 'DEBT', SHA: 'SHAR', BEN: 'CRED' } as const)[p.chargeBearer!], included: ours } : undefined;
+    return {
+      endToEndId: p.reference,
+      uetr: uetrs.get(p.reference),
+      amountMinor: (asStated ? p.statementAmountMinor : null) ?? p.amountMinor + (ours ? p.chargesMinor : 0),
+      direction: 'DBIT',
+      subFamily: SUB_FAMILY[p.rail] ?? 'OTHR',
+      accountServicerRef: `SIM-DBIT-${p.reference}`.slice(0, 35),
+      ...(charges ? { charges } : {}),
+    };
   }
 
   function pickBehavior(candidate: { accountNumber: string; iban: string | null; amountMinor: number; rail: string }) {
@@ -276,6 +312,9 @@ export function createBankSim(options: BankSimOptions) {
     for (let n = 2; payments.has(key); n++) key = `${c.reference}#${n}`;
     payments.set(key, payment);
     submission(c, payment.status, false, raw, receivedAt);
+    messages.received(payment);
+    // An instant payment settles now; an ACH entry waits for its file's acknowledgment to go out first.
+    if (c.rail !== 'ach') advance(payment);
     return { reference: c.reference, status: payment.status === 'rejected' ? 'rejected' : 'accepted', code: payment.code, duplicate: false, hang: behavior === 'timeout_after_accept' };
   }
 
@@ -357,15 +396,29 @@ export function createBankSim(options: BankSimOptions) {
     }
     // `reject_file` (ACH only): the bank refuses the whole file, as it would a malformed one; nothing is booked.
     const refuse = candidates.map((c) => pickBehavior(c)).find((r) => r?.behavior === 'reject_file');
+    const fileOf = { immediateOrigin: h.immediateOrigin.trim(), creationDate: h.fileCreationDate, creationTime: h.fileCreationTime, idModifier: h.fileIdModifier };
+    const totalCreditMinor = candidates.reduce((sum, c) => sum + c.amountMinor, 0);
     if (refuse) {
       consume(refuse as SimRule);
       for (const c of candidates) submission(c, 'file_rejected', false, raw, receivedAt);
+      messages.achFileAnswered({ file: fileOf, status: 'rejected', entryCount: candidates.length, totalCreditMinor, entries: candidates.map((c) => ({ traceNumber: c.reference, status: 'rejected', code: FILE_REJECTED_CODE })) });
       res.status(400).json({ error: { code: 'file_rejected', message: `file refused: entry for account ${candidates.find((c) => pickBehavior(c) === refuse)?.accountNumber ?? '?'} fails the bank's edits` } });
       return;
+    }
+    for (const b of file.batches) {
+      const origin = { odfiRouting: h.immediateOrigin.trim(), companyName: b.header.fields.companyName.trim(), companyId: b.header.fields.companyIdentification.trim() };
+      for (const e of b.entries) achOrigins.set(e.record.fields.traceNumber, origin);
     }
     const results = candidates.map((c) => receive(c, raw, receivedAt, false));
     const answer = { fileId: randomUUID(), entries: results.map(({ hang: _hang, ...r }) => r) };
     achFiles.set(fileKey, { raw, answer });
+    messages.achFileAnswered({
+      file: fileOf,
+      status: 'accepted',
+      entryCount: candidates.length,
+      totalCreditMinor,
+      entries: results.map((r) => ({ traceNumber: r.reference, status: r.status === 'rejected' ? 'rejected' : 'accepted', code: r.code })),
+    });
     if (results.some((r) => r.hang)) return hangUp(req);
     res.status(202).json(answer);
   });
@@ -623,6 +676,7 @@ export function createBankSim(options: BankSimOptions) {
       ...(reasonText ? { reasonText } : {}),
     });
     recalls.set(request.cancellationId, { reference, xml });
+    messages.recallAnswered(xml);
     record(confirmation === 'CNCL' ? 'recall_accepted' : 'recall_refused', false);
     res.type('application/xml').send(xml);
   });
@@ -679,12 +733,7 @@ export function createBankSim(options: BankSimOptions) {
    * top, itemised) and credited for every return; balances run from zero at the simulator's start,
    * shifted by any planted balance adjustment. Rules may make it misreport a payment.
    */
-  app.get('/sim/statements', (req, res) => {
-    const date = typeof req.query.date === 'string' ? req.query.date : '';
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) {
-      res.status(400).json({ error: { code: 'invalid_date', message: 'date must be YYYY-MM-DD' } });
-      return;
-    }
+  function statementsOn(date: string): AccountStatement[] {
     const day = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().slice(0, 10));
     const books = new Map<string, { rail: string; currency: string; opening: number; entries: StatementEntry[] }>();
     const bookOf = (rail: string, currency: string) => {
@@ -699,23 +748,10 @@ export function createBankSim(options: BankSimOptions) {
       if (on < date) b.opening += entry.direction === 'CRDT' ? entry.amountMinor : -entry.amountMinor;
       else if (on === date) b.entries.push({ ...entry, bookingDate: on });
     };
-    const SUB_FAMILY: Record<string, string> = { ach: 'ACDT', sepa: 'ESCT', sepa_instant: 'SDCT', rtp: 'RDCT', swift: 'XBCT' };
     for (const p of payments.values()) {
       advance(p);
       bookOf(p.rail, p.currency);
-      const ours = p.chargeBearer === 'OUR';
-      const charges = p.chargesMinor > 0 ? { amountMinor: p.chargesMinor, bearer: ({ OUR: 'DEBT', SHA: 'SHAR', BEN: 'CRED' } as const)[p.chargeBearer!], included: ours } : undefined;
-      if (!p.omitFromStatement) {
-        book(p.rail, p.currency, day(p.settledAtMs), {
-          endToEndId: p.reference,
-          uetr: uetrs.get(p.reference),
-          amountMinor: p.statementAmountMinor ?? p.amountMinor + (ours ? p.chargesMinor : 0),
-          direction: 'DBIT',
-          subFamily: SUB_FAMILY[p.rail] ?? 'OTHR',
-          accountServicerRef: `SIM-DBIT-${p.reference}`.slice(0, 35),
-          ...(charges ? { charges } : {}),
-        });
-      }
+      if (!p.omitFromStatement) book(p.rail, p.currency, day(p.settledAtMs), debitEntry(p, true));
       book(p.rail, p.currency, day(p.returnedAtMs), { endToEndId: p.reference, uetr: uetrs.get(p.reference), amountMinor: p.amountMinor, direction: 'CRDT', subFamily: 'RRTN', accountServicerRef: `SIM-CRDT-${p.reference}`.slice(0, 35) });
     }
     for (const [i, e] of extraEntries.entries()) {
@@ -724,14 +760,31 @@ export function createBankSim(options: BankSimOptions) {
     for (const key of balanceAdjustments.keys()) bookOf(...(key.split('|') as [string, string]));
     // An account with no activity still gets its statement.
     if (books.size === 0) bookOf('ach', 'USD');
-    const statements: AccountStatement[] = [...books.values()]
+    return [...books.values()]
       .sort((a, b) => (`${a.rail}|${a.currency}` < `${b.rail}|${b.currency}` ? -1 : 1))
       .map((b) => {
         const account = `${b.rail.toUpperCase()}-${b.currency}`;
-        return { id: `STMT-${date}-${account}`, accountId: `RAILYARD-${account}`, currency: b.currency, date, openingMinor: b.opening, entries: b.entries };
+        return { id: `STMT-${date}-${account}`, accountId: railAccountId(b.rail, b.currency), currency: b.currency, date, openingMinor: b.opening, entries: b.entries };
       });
-    res.type('application/xml').send(buildCamt053(`SIM-STMT-${date}`, new Date(now()), statements));
+  }
+
+  app.get('/sim/statements', (req, res) => {
+    const date = typeof req.query.date === 'string' ? req.query.date : '';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) {
+      res.status(400).json({ error: { code: 'invalid_date', message: 'date must be YYYY-MM-DD' } });
+      return;
+    }
+    res.type('application/xml').send(buildCamt053(`SIM-STMT-${date}`, new Date(now()), statementsOn(date)));
   });
+
+  /** The bank's outbox: what it sent on its own, in order (banksim/outbox.ts). Reading it brings the books up to now. */
+  app.get(
+    '/sim/outbox',
+    outbox.route(() => {
+      for (const p of payments.values()) advance(p);
+      messages.statementsDue();
+    }),
+  );
 
   /** Plants an entry the bank booked that Railyard never sent (dated today unless `date` is given). */
   app.post('/sim/statement-entries', express.json(), (req, res) => {
@@ -819,5 +872,5 @@ export function createBankSim(options: BankSimOptions) {
     res.json({ data, counts, duplicateCount: data.filter((s) => s.duplicate && !s.status.startsWith('recall_')).length });
   });
 
-  return { app, payments, submissions, rules };
+  return { app, payments, submissions, rules, outbox };
 }

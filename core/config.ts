@@ -87,6 +87,8 @@ const schema = z.object({
   ACH_FILE_MODE: z.enum(['per_window'], { error: 'per_payout was removed: ACH payouts go out in one NACHA file per cut-off window (per_window, the default)' }).default('per_window'),
   /** Under RAIL_TIME=demo, how often an ACH file window closes. */
   ACH_DEMO_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(2_000),
+  /** How often each rail's bank inbox reads the bank's outbox (services/bank-inbox.ts); a bank that does not answer backs off from it. */
+  BANK_INBOX_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(1_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -253,25 +253,35 @@ async function ledgerBankBalance(em: EntityManager, rail: string, currency: stri
   return balance;
 }
 
-/**
- * The daily run for one statement day: every entry matched or made a break, settled attempts
- * absent beyond the match window made breaks, every rail account's closing balance compared with
- * the ledger (a balance that agrees again resolves that day's balance break).
- */
-export async function reconcileDay(orm: MikroORM, statements: StatementSource, input: { date: string; matchWindowMs: number }, nowMs = Date.now()): Promise<DailyReconciliation> {
-  const em = orm.em.fork();
-  const result: DailyReconciliation = { date: input.date, entries: 0, matched: 0, breaks: [], balances: [] };
-  const noteBreak = (b: ReconciliationBreakRow) => result.breaks.push({ id: b.id, kind: b.kind, dedupeKey: b.dedupeKey });
-  const parsed = await statements.fetch(input.date);
+/** Attempt statuses under which the bank may have paid: a statement debit for one is a match, not a break. */
+const MAYBE_PAID = new Set(['pending', 'submitted', 'unknown']);
 
+export interface StatementMatch {
+  statement: ParsedStatement;
+  /** The entry's position in its statement. */
+  entryIndex: number;
+  entry: Entry;
+  attempt: AttemptRow;
+}
+
+/**
+ * Statement lines in bulk against our attempts: each debit line matched (the match recorded, as
+ * below) or made a break (another amount; a debit for an attempt we recorded as rejected; a
+ * reference Railyard never sent). `includeUnsettled` also matches attempts not yet settled with us
+ * (the bank inbox, which reads the statement as it arrives); the daily run leaves those to the
+ * payout workflow.
+ */
+export async function reconcileStatementEntries(orm: MikroORM, parsed: ParsedStatement[], options: { includeUnsettled: boolean }): Promise<{ entries: number; matched: StatementMatch[]; breaks: ReconciliationBreakRow[] }> {
+  const em = orm.em.fork();
+  const out: { entries: number; matched: StatementMatch[]; breaks: ReconciliationBreakRow[] } = { entries: 0, matched: [], breaks: [] };
   for (const statement of parsed) {
     const account = railAccountOf(statement.accountId);
-    for (const entry of statement.entries) {
-      if (++result.entries > ENTRIES_PER_RUN_MAX) throw new Error(`more than ${ENTRIES_PER_RUN_MAX} statement entries on ${input.date}: split the run`);
+    for (const [entryIndex, entry] of statement.entries.entries()) {
+      if (++out.entries > ENTRIES_PER_RUN_MAX) throw new Error(`more than ${ENTRIES_PER_RUN_MAX} statement entries in one run: split it`);
       // The newest attempt under the reference: an ACH trace number comes round after ten million entries.
       const attempt = entry.endToEndId && account ? await em.findOne(Attempt, { railReference: entry.endToEndId, rail: account.rail }, { orderBy: { createdAt: 'desc' } }) : null;
       if (!attempt) {
-        noteBreak(
+        out.breaks.push(
           await inTransaction(orm.em, (tx) =>
             recordBreak(tx, {
               dedupeKey: keys.unknown(statement.id, entry),
@@ -294,7 +304,7 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
       const transfer = await em.findOneOrFail(Transfer, { id: attempt.transferId });
       if (attempt.status === 'rejected') {
         // We recorded this attempt as refused (and may have given the client its money back), yet the bank paid it.
-        noteBreak(
+        out.breaks.push(
           await inTransaction(orm.em, (tx) =>
             recordBreak(tx, {
               ...amountBreak(transfer, attempt, statement, entry, judgeEntry(0, entry)),
@@ -305,17 +315,36 @@ export async function reconcileDay(orm: MikroORM, statements: StatementSource, i
         );
         continue;
       }
-      // Pending, submitted or unknown with us: the payout workflow matches it once it has settled.
-      if (attempt.status !== 'settled') continue;
+      // Pending, submitted or unknown with us: the daily run leaves it to the payout workflow once it
+      // has settled; the bank inbox matches it now (the bank's debit is its word that it paid).
+      if (attempt.status !== 'settled' && !(options.includeUnsettled && MAYBE_PAID.has(attempt.status))) continue;
       const j = judgeEntry(transfer.targetAmountMinor, entry);
       if (j.matches) {
         await inTransaction(orm.em, (tx) => recordMatch(tx, transfer, attempt, statement, entry, j));
-        result.matched++;
+        out.matched.push({ statement, entryIndex, entry, attempt });
       } else {
-        noteBreak(await inTransaction(orm.em, (tx) => recordBreak(tx, amountBreak(transfer, attempt, statement, entry, j))));
+        out.breaks.push(await inTransaction(orm.em, (tx) => recordBreak(tx, amountBreak(transfer, attempt, statement, entry, j))));
       }
     }
   }
+
+  return out;
+}
+
+/**
+ * The daily run for one statement day: every entry matched or made a break, settled attempts
+ * absent beyond the match window made breaks, every rail account's closing balance compared with
+ * the ledger (a balance that agrees again resolves that day's balance break).
+ */
+export async function reconcileDay(orm: MikroORM, statements: StatementSource, input: { date: string; matchWindowMs: number }, nowMs = Date.now()): Promise<DailyReconciliation> {
+  const em = orm.em.fork();
+  const result: DailyReconciliation = { date: input.date, entries: 0, matched: 0, breaks: [], balances: [] };
+  const noteBreak = (b: ReconciliationBreakRow) => result.breaks.push({ id: b.id, kind: b.kind, dedupeKey: b.dedupeKey });
+  const parsed = await statements.fetch(input.date);
+  const bulk = await reconcileStatementEntries(orm, parsed, { includeUnsettled: false });
+  result.entries = bulk.entries;
+  result.matched = bulk.matched.length;
+  for (const b of bulk.breaks) noteBreak(b);
 
   // Settled with us, never on a statement, and the window to show up has passed.
   const windowEndMs = nowMs - input.matchWindowMs;

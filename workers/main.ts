@@ -13,6 +13,8 @@ import { buildActivities } from './deps';
 import { createWorker } from './worker';
 import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
 import { auditSinks } from './audit-sink';
+import { startBankInboxes } from '../services/bank-inbox';
+import { BANK_MESSAGE_SIGNAL } from '../core/bank-message';
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
@@ -31,8 +33,8 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const activities = buildActivities(orm, config);
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  await ensureReconciliationSchedule(new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }), { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
-  await clientConnection.close();
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  await ensureReconciliationSchedule(client, { taskQueue: TASK_QUEUE_TRANSFERS, railTime: config.RAIL_TIME });
   const workers = await Promise.all(
     taskQueues(config).map((taskQueue) =>
       createWorker({
@@ -49,6 +51,14 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
     ),
   );
   const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);
+  // One collector per rail reads the bank's outbox and signals the transfers its messages name.
+  const inboxes = startBankInboxes({
+    orm,
+    bankUrl: config.BANK_SIM_URL,
+    pollMs: config.BANK_INBOX_POLL_MS,
+    logger,
+    signal: (workflowId, message) => client.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message),
+  });
   signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   // Health for orchestrators: 200 while every worker is running.
   const health = http.createServer((req, res) => {
@@ -67,6 +77,8 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
   } finally {
     health.close();
     await dispatcher.stop();
+    await inboxes.stop();
+    await clientConnection.close();
     metricsServer.close();
     await connection.close();
     await orm.close();

@@ -11,6 +11,7 @@ describe('config', () => {
     assert.equal(config.BANK_SIM_URL, 'http://127.0.0.1:4100');
     assert.equal(config.RAIL_TIME, 'demo');
     assert.equal(config.ACH_FILE_MODE, 'per_window');
+    assert.equal(config.BANK_INBOX_POLL_MS, 1_000);
   });
 
   it('stops on a bad value with a message naming the variable', () => {
@@ -22,6 +23,8 @@ describe('config', () => {
       [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS: must be host:port/],
       [{ OPS_API_KEY: 'short' }, /OPS_API_KEY: must be at least 16 characters/],
       [{ BANK_SIM_URL: 'not a url' }, /BANK_SIM_URL/],
+      [{ BANK_INBOX_POLL_MS: '10' }, /BANK_INBOX_POLL_MS/],
+      [{ BANK_INBOX_POLL_MS: 'often' }, /BANK_INBOX_POLL_MS/],
       [{ CODEC_LOCAL_UI_DECODE: 'yes' }, /CODEC_LOCAL_UI_DECODE/],
       [{ CODEC_LOCAL_UI_DECODE: 'true', HOST: '0.0.0.0' }, /CODEC_LOCAL_UI_DECODE=true needs HOST to be a loopback address/],
       // The one-file-per-payout mode is gone: a deployment asking for it is told, not silently batched.

@@ -1,0 +1,72 @@
+/**
+ * What one bank message says about payments, read with the rails' parsers: a list of facts in the
+ * words of core/bank-message.ts (kind, the payment's end-to-end reference or trace number, the
+ * rail's code, what the bank booked). Only codes, references and amounts come out; account numbers,
+ * names and the bank's free text stay in the raw message. A camt.053 statement is read in bulk by
+ * the reconciliation instead (services/reconciliation.ts). Pure.
+ *
+ * A status that moves nothing (pending, PDNG; a pain.002 CANC, whose camt.029 says it) is no fact.
+ */
+import type { BankMessageKind } from '../core/bank-message';
+import { parseAchAck } from '../rails/ach/acknowledgment';
+import { parseReturnFile } from '../rails/ach/return-file';
+import { parsePacs002 } from '../rails/iso20022/messages';
+import { parsePain002 } from '../rails/iso20022/pain';
+import { parsePacs004 } from '../rails/iso20022/pacs004';
+import { parseCamt054 } from '../rails/iso20022/camt054';
+import { parseCamt029 } from '../rails/iso20022/recall';
+
+export interface Fact {
+  kind: BankMessageKind;
+  railReference: string;
+  code?: string;
+  amountMinor?: number;
+  currency?: string;
+  /** ISO 8601: when the bank booked it. */
+  bookedAt?: string;
+}
+
+/** The payment statuses of pacs.002 and pain.002 that move a transfer, and what they say. */
+const STATUS_KINDS: Record<string, BankMessageKind> = { ACTC: 'accepted', ACSP: 'accepted', ACCC: 'settled', ACSC: 'settled', RJCT: 'rejected' };
+
+const dateTime = (date: string) => (/^\d{4}-\d{2}-\d{2}$/.test(date) ? `${date}T00:00:00.000Z` : undefined);
+
+/** The facts of one message of `type`; throws (the parser's error) when it cannot be read. */
+export function readFacts(type: string, raw: string): Fact[] {
+  switch (type) {
+    case 'ach.file_ack':
+      return parseAchAck(raw).entries.map((e) => (e.status === 'accepted' ? { kind: 'accepted', railReference: e.traceNumber } : { kind: 'rejected', railReference: e.traceNumber, ...(e.code ? { code: e.code } : {}) }));
+    case 'nacha.return':
+      return parseReturnFile(raw).map((r) =>
+        r.kind === 'return' ? { kind: 'returned', railReference: r.originalTraceNumber, code: r.code, amountMinor: r.amountMinor, currency: 'USD' } : { kind: 'correction', railReference: r.originalTraceNumber, code: r.code },
+      );
+    case 'pacs.002':
+    case 'pain.002': {
+      const report = type === 'pacs.002' ? parsePacs002(raw) : parsePain002(raw);
+      const kind = STATUS_KINDS[report.status];
+      if (!kind) return [];
+      return [{ kind, railReference: report.endToEndId, ...(kind === 'rejected' && report.reasonCode ? { code: report.reasonCode } : {}) }];
+    }
+    case 'pacs.004': {
+      const r = parsePacs004(raw);
+      const bookedAt = dateTime(r.settlementDate);
+      return [{ kind: 'returned', railReference: r.endToEndId, code: r.reasonCode, amountMinor: r.returnedAmountMinor, currency: r.currency, ...(bookedAt ? { bookedAt } : {}) }];
+    }
+    case 'camt.054':
+      // Debits of our rail account are our payments settling; credits (returns) come as pacs.004 or return files.
+      return parseCamt054(raw).flatMap((n) =>
+        n.entries
+          .filter((e) => e.direction === 'DBIT' && e.endToEndId)
+          .map((e): Fact => {
+            const bookedAt = dateTime(e.bookingDate);
+            return { kind: 'settled', railReference: e.endToEndId!, amountMinor: e.amountMinor, currency: n.currency, ...(bookedAt ? { bookedAt } : {}) };
+          }),
+      );
+    case 'camt.029': {
+      const r = parseCamt029(raw);
+      return [r.confirmation === 'CNCL' ? { kind: 'recall_confirmed', railReference: r.originalEndToEndId } : { kind: 'recall_refused', railReference: r.originalEndToEndId, ...(r.reasonCode ? { code: r.reasonCode } : {}) }];
+    }
+    default:
+      throw new Error(`no reader for bank message type ${type}`);
+  }
+}
