@@ -98,7 +98,12 @@ const FUNDS_HELD_WAIT = '30 seconds';
 /** How long an Update waits for its action to take effect before answering with where things stand. */
 const OPERATOR_RESULT_WAIT = '15 minutes';
 
-const local = (options: ActivityOptions): LocalActivityOptions => ({ startToCloseTimeout: options.startToCloseTimeout, scheduleToCloseTimeout: options.scheduleToCloseTimeout, retry: options.retry });
+/**
+ * The remote option sets, as local activities. Retries waiting longer than a second go through a
+ * workflow timer rather than a sleep in the worker: a failing step costs actions only while it
+ * fails, and a server that skips time (tests) skips them too.
+ */
+const local = (options: ActivityOptions): LocalActivityOptions => ({ startToCloseTimeout: options.startToCloseTimeout, scheduleToCloseTimeout: options.scheduleToCloseTimeout, retry: options.retry, localRetryThreshold: '1 second' });
 const ledger = proxyLocalActivities<Activities>(local(LEDGER_STEP));
 const ledgerUndo = proxyLocalActivities<Activities>(local(LEDGER_COMPENSATION));
 const submit = proxyLocalActivities<Activities>(local(BANK_SUBMIT));
