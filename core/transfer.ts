@@ -2,6 +2,7 @@
  * Transfer lifecycle shared by the API, the activities and the workflow (pure: no I/O).
  *
  *   created → funds_held → [fx_locked] → submitted → settled → completed
+ *   funds_held → needs_approval (four eyes, core/approval.ts) → funds_held | canceled
  *   any non-terminal → needs_attention | unknown → (back into the flow) | failed | canceled
  *   (submitted → canceled only on the bank's confirmation of a recall)
  *   completed → returned; completed → needs_attention (a late return) → returned | completed
@@ -15,8 +16,8 @@ export const TRANSFER_STATUSES = [
   'submitted',
   'settled',
   'completed',
-  'needs_attention',
   'needs_approval',
+  'needs_attention',
   'unknown',
   'failed',
   'canceled',
@@ -29,8 +30,8 @@ export const TERMINAL_STATUSES: readonly TransferStatus[] = ['completed', 'faile
 /** Which status may follow which; anything else is a bug and is refused. */
 const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   created: ['funds_held', 'failed', 'canceled', 'needs_attention'],
-  funds_held: ['fx_locked', 'submitted', 'failed', 'canceled', 'needs_attention', 'needs_approval', 'unknown'],
-  // Funds held, waiting for a second person (SPEC §5): approval resumes, denial cancels.
+  funds_held: ['fx_locked', 'submitted', 'failed', 'canceled', 'needs_attention', 'unknown', 'needs_approval'],
+  // Approved: back to funds_held and on; denied or canceled: the hold voided, canceled.
   needs_approval: ['funds_held', 'canceled', 'needs_attention'],
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   // canceled: the bank confirmed a recall (camt.029 CNCL) before settlement.
@@ -38,7 +39,7 @@ const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   // canceled: the bank's inquiry answer says it canceled the payment (nothing will be paid).
   unknown: ['submitted', 'settled', 'failed', 'canceled', 'needs_attention'],
   // created: a retry of a failed hold; returned: a late return an operator accepted.
-  needs_attention: ['created', 'funds_held', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
+  needs_attention: ['created', 'funds_held', 'needs_approval', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
   settled: ['completed', 'returned', 'needs_attention'],
   completed: ['returned', 'needs_attention'],
   failed: [],
