@@ -50,8 +50,12 @@ export type SubmitOutcome =
 export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'canceled' | 'not_found';
 
 const holdKey = (transferId: string) => `${transferId}:hold`;
-/** The recall's cancellation ID (camt.056 CxlId, at most 35 characters): one per transfer. */
-export const recallId = (transferId: string) => `${transferId}:rcl`;
+/**
+ * The recall's cancellation ID (camt.056 CxlId, at most 35 characters): one per recall request
+ * (`recallNo`), so a bank's refusal of one recall is never the answer to a later one; the same on
+ * every retry of that request. Without a number: the one recall of a transfer recorded before.
+ */
+export const recallId = (transferId: string, recallNo?: number) => (recallNo === undefined ? `${transferId}:rcl` : `${transferId}:r${recallNo}`);
 
 /** Inside a transaction: one single-phase posting between two system or client accounts by key. */
 async function move(
@@ -352,7 +356,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * still pay; the transfer carries on). Retryable: bank unavailable. Final: a rail without
      * recall (`rail_cannot_recall`).
      */
-    async recallPayout(input: { transferId: string; attemptId: string; reason: string }): Promise<{ outcome: 'canceled' } | { outcome: 'refused'; code: string; message: string }> {
+    async recallPayout(input: { transferId: string; attemptId: string; reason: string; recallNo?: number }): Promise<{ outcome: 'canceled' } | { outcome: 'refused'; code: string; message: string }> {
       const { transfer, attempt } = await inTransaction(em(), async (tx) => ({
         transfer: await tx.findOneOrFail(Transfer, { id: input.transferId }),
         attempt: await tx.findOneOrFail(Attempt, { id: input.attemptId }),
@@ -361,7 +365,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
       if (!rail.recall) throw ApplicationFailure.nonRetryable(`rail ${attempt.rail} cannot recall a payment`, 'rail_cannot_recall');
       try {
         const answer = await rail.recall({
-          recallId: recallId(transfer.id),
+          recallId: recallId(transfer.id, input.recallNo),
           reference: attempt.railReference,
           amountMinor: transfer.targetAmountMinor,
           currency: transfer.targetCurrency,
@@ -438,7 +442,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * the bank refused. Refuses while the client's money is still held or out (a compensation
      * missing), so a transfer never reads `failed` with its money unaccounted for.
      */
-    async endTransfer(input: { transferId: string; status: 'failed' | 'canceled'; code: string; message: string; attemptId?: string }): Promise<void> {
+    async endTransfer(input: { transferId: string; status: 'failed' | 'canceled'; code: string; message: string; attemptId?: string; attemptStatus?: 'rejected' | 'recalled' | 'canceled' }): Promise<void> {
       await inTransaction(em(), async (tx) => {
         const hold = await tx.findOne(Posting, { externalId: holdKey(input.transferId) });
         const resolution = hold ? await tx.findOne(Posting, { pendingId: hold.id }) : null;
@@ -449,7 +453,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         if (input.attemptId) {
           const attempt = await tx.findOneOrFail(Attempt, { id: input.attemptId });
           // A payment the bank canceled on our recall is `recalled`; one it refused, `rejected`.
-          const ended = input.status === 'canceled' ? 'recalled' : 'rejected';
+          const ended = input.attemptStatus ?? (input.status === 'canceled' ? 'recalled' : 'rejected');
           if (attempt.status !== ended) {
             attempt.status = ended;
             attempt.failureCode = input.code;

@@ -36,7 +36,8 @@ const NEXT: Record<TransferStatus, readonly TransferStatus[]> = {
   fx_locked: ['submitted', 'failed', 'canceled', 'needs_attention', 'unknown'],
   // canceled: the bank confirmed a recall (camt.029 CNCL) before settlement.
   submitted: ['settled', 'failed', 'canceled', 'needs_attention', 'unknown'],
-  unknown: ['submitted', 'settled', 'failed', 'needs_attention'],
+  // canceled: the bank's inquiry answer says it canceled the payment (nothing will be paid).
+  unknown: ['submitted', 'settled', 'failed', 'canceled', 'needs_attention'],
   // created: a retry of a failed hold; returned: a late return an operator accepted.
   needs_attention: ['created', 'funds_held', 'needs_approval', 'fx_locked', 'submitted', 'settled', 'completed', 'failed', 'canceled', 'unknown', 'returned'],
   settled: ['completed', 'returned', 'needs_attention'],

@@ -1,0 +1,413 @@
+/**
+ * Payout workflow: one per transfer, ID `transfer-<transferId>`. It holds no logic of its own: the
+ * payout is one value (model.ts) moved by the pure machine (machine.ts and the phase modules), and
+ * this loop only
+ *   1. applies operator commands between steps (audited first: an action the log cannot record is
+ *      not taken),
+ *   2. runs the one step `work(p)` names — database steps and the submission as local activities
+ *      (their keys are business IDs, so a retry or a Reset finds its own work), bank inquiries,
+ *      recalls and statement reads as activities — and feeds its result back,
+ *   3. otherwise waits, without polling, for a signal (`bankMessage`, `achFileAnswer`,
+ *      `approvalDecision`, a command) or the phase's one deadline, and feeds that back.
+ *
+ * Cost (SPEC §8): the status search attribute is upserted once per workflow task, only when it
+ * changed, and only for statuses someone searches for (the waits and the ends: see UPSERTED); a
+ * happy path runs its local steps in two workflow tasks; one timer serves consecutive waits while it
+ * bounds them within DEADLINE_SLACK_MS.
+ *
+ * Temporal's controls (SPEC §6): the loop runs non-cancellable, and a cancellation request
+ * (`temporal workflow cancel`, the UI's Request Cancellation) becomes a `cancel` command from
+ * `temporal`: taken before funds may have left, refused after, and the payout goes on. Reset re-runs
+ * the same steps with the same keys (a status write to the status the row has is a no-op, never a
+ * move backwards). A long wait continues as new, carrying the payout, before the history grows large.
+ *
+ * Determinism: test/workflows/replay.test.ts replays test/histories/*.json against this code; a
+ * change to the commands it issues goes behind `patched()`.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  proxySinks,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { auditDetail, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult } from '../../core/operator';
+import type { BankMessage, BankMessageKind } from '../../core/bank-message';
+import { SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../../core/transfer';
+import { ACH_ENTRY_STEP, AUDIT_RECORD, BANK_INQUIRY, BANK_RECALL, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from '../activity-options';
+import { achFileAnswerSignal } from '../ach-batch';
+import {
+  approvalDecisionSignal,
+  bankMessageSignal,
+  cancelSignal,
+  cancelUpdate,
+  fundsHeldUpdate,
+  retrySignal,
+  retryUpdate,
+  returnDecisionSignal,
+  returnDecisionUpdate,
+  statusQuery,
+  type AuditSinks,
+  type TransferState,
+} from './definitions';
+import type { CommandEnvelope, Outcome, Payout, PayoutEvent, StepName, Work } from './model';
+import { apply, deadlineOf, liveAttempt, startPayout, work } from './machine';
+import { refusal } from './commands';
+
+/** What a continued run carries: the payout as it stood. */
+export interface TransferWorkflowArgs extends TransferWorkflowInput {
+  resume?: { payout: Payout };
+}
+
+/**
+ * Statuses written to the TransferStatus search attribute: those an operator searches for (stuck,
+ * ambiguous, waiting for a person) and the ends. The in-flight ones (funds_held, fx_locked,
+ * submitted, settled) are in the `status` query, the UI's current details and the database; an
+ * upsert each would cost four actions a payout.
+ */
+const UPSERTED: readonly TransferStatus[] = ['needs_attention', 'needs_approval', 'unknown', 'completed', 'failed', 'canceled', 'returned'];
+
+/**
+ * One running timer serves the next wait too when it fires at most this long after that wait's
+ * deadline (the deadline then fires late by that much; one firing early re-arms for the rest).
+ * Three hours is nothing against real settlement and return windows (days), and lets one timer
+ * bound the whole happy path under RAIL_TIME=demo.
+ */
+const DEADLINE_SLACK_MS = 3 * 3_600_000;
+
+/** Continue as new past this many events even if the server has not suggested it yet. */
+const HISTORY_EVENTS_MAX = 5_000;
+/** How long the API's start (the fundsHeld update) waits for the hold: one transaction, unless the ledger is in trouble. */
+const FUNDS_HELD_WAIT = '30 seconds';
+/** How long an Update waits for its action to take effect before answering with where things stand. */
+const OPERATOR_RESULT_WAIT = '15 minutes';
+
+/**
+ * The remote option sets, as local activities. Retries waiting longer than a second go through a
+ * workflow timer rather than a sleep in the worker: a failing step costs actions only while it
+ * fails, and a server that skips time (tests) skips them too.
+ */
+const local = (options: ActivityOptions): LocalActivityOptions => ({ startToCloseTimeout: options.startToCloseTimeout, scheduleToCloseTimeout: options.scheduleToCloseTimeout, retry: options.retry, localRetryThreshold: '1 second' });
+const ledger = proxyLocalActivities<Activities>(local(LEDGER_STEP));
+const ledgerUndo = proxyLocalActivities<Activities>(local(LEDGER_COMPENSATION));
+const submit = proxyLocalActivities<Activities>(local(BANK_SUBMIT));
+const auditLog = proxyLocalActivities<Activities>(local(AUDIT_RECORD));
+const inquiry = proxyActivities<Activities>(BANK_INQUIRY);
+const recall = proxyActivities<Activities>(BANK_RECALL);
+const statements = proxyActivities<Activities>(STATEMENT_READ);
+const achEntries = proxyActivities<Activities>(ACH_ENTRY_STEP);
+const sinks = proxySinks<AuditSinks>();
+
+/** Which proxy runs each step: local for the database and the submission, remote for what may wait on the bank. */
+function runStep(w: Work): Promise<unknown> {
+  const i = w.input as never;
+  const step: StepName = w.step;
+  switch (step) {
+    case 'holdFunds':
+      return ledger.holdFunds(i);
+    case 'convertFunds':
+      return ledger.convertFunds(i);
+    case 'markStatus':
+      return ledger.resumeStatus(i);
+    case 'submitPayout':
+      return submit.submitPayout(i);
+    case 'switchRail':
+      return ledger.switchRail(i);
+    case 'confirmAttempt':
+      return ledger.confirmAttempt(i);
+    case 'settlePayout':
+      return ledger.settlePayout(i);
+    case 'completeTransfer':
+      return ledger.completeTransfer(i);
+    case 'assessReturn':
+      return ledger.assessReturn(i);
+    case 'recordReturn':
+      return ledger.recordReturn(i);
+    case 'dishonorReturn':
+      return ledger.dishonorReturn(i);
+    case 'recordCorrection':
+      return ledger.recordCorrection(i);
+    case 'unwindFx':
+      return ledgerUndo.unwindFx(i);
+    case 'voidHold':
+      return ledgerUndo.voidHold(i);
+    case 'endTransfer':
+      return ledgerUndo.endTransfer(i);
+    case 'checkPayout':
+      return inquiry.checkPayout.executeWithOptions({ ...BANK_INQUIRY, summary: w.summary }, [i]);
+    case 'recallPayout':
+      return recall.recallPayout.executeWithOptions({ ...BANK_RECALL, summary: w.summary }, [i]);
+    case 'reconcileAttempt':
+      return statements.reconcileAttempt.executeWithOptions({ ...STATEMENT_READ, summary: w.summary }, [i]);
+    case 'withdrawAchEntry':
+      return achEntries.withdrawAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: w.summary }, [i]);
+    case 'achEntryState':
+      return achEntries.achEntryState.executeWithOptions({ ...ACH_ENTRY_STEP, summary: w.summary }, [i]);
+    case 'requeueAchEntry':
+      return achEntries.requeueAchEntry.executeWithOptions({ ...ACH_ENTRY_STEP, summary: w.summary }, [i]);
+  }
+}
+
+const REMOTE_STEPS: readonly StepName[] = ['checkPayout', 'recallPayout', 'reconcileAttempt', 'withdrawAchEntry', 'achEntryState', 'requeueAchEntry'];
+
+/**
+ * An activity failure short enough for a status reason: the cause's message, its middle cut when
+ * long (a failed SQL statement is quoted first and the database's error comes last).
+ */
+function failureText(err: ActivityFailure): string {
+  const text = err.cause?.message ?? err.message;
+  return text.length > 200 ? `${text.slice(0, 60)} … ${text.slice(-130)}` : text;
+}
+
+export async function transferWorkflow(input: TransferWorkflowArgs): Promise<TransferState> {
+  let p: Payout = input.resume?.payout ?? startPayout(input);
+  /** Bank messages, file answers and approvals: applied while the payout waits, in arrival order. */
+  const inbox: PayoutEvent[] = [];
+  /** Operator commands: applied between steps, in arrival order. */
+  const commands: CommandEnvelope[] = [];
+  const kinds = new Map<string, OperatorActionKind>();
+  const answers = new Map<string, OperatorResult>();
+  let holdOutcome: HoldOutcome | undefined = p.hold === 'pending' || p.hold === 'posted' || p.hold === 'voided' ? { held: true, status: 'funds_held' } : undefined;
+  let upserted: TransferStatus = input.resume ? p.status : 'created';
+  let upsertedRail = input.rail;
+  let timer: { atMs: number; fired: boolean } | undefined;
+
+  setHandler(statusQuery, () => view(p));
+  setHandler(bankMessageSignal, (m) => {
+    if (!isBankMessage(m)) {
+      log.error('bankMessage ignored: not a bank message', { transferId: p.transferId });
+      return;
+    }
+    inbox.push({ type: 'bank', message: m });
+  });
+  setHandler(achFileAnswerSignal, (a) => void inbox.push({ type: 'ach_answer', answer: a }));
+  setHandler(approvalDecisionSignal, (d) => void inbox.push({ type: 'approval', decision: d }));
+  setHandler(fundsHeldUpdate, () =>
+    CancellationScope.nonCancellable(async () => {
+      if (!(await condition(() => holdOutcome !== undefined, FUNDS_HELD_WAIT))) {
+        throw ApplicationFailure.nonRetryable(`the hold for ${p.transferId} is not placed yet (the transfer is ${p.status}); ask again later`, 'hold_pending');
+      }
+      return holdOutcome!;
+    }),
+  );
+
+  const updates = { retry: retryUpdate, cancel: cancelUpdate, returnDecision: returnDecisionUpdate };
+  const signals = { retry: retrySignal, cancel: cancelSignal, returnDecision: returnDecisionSignal };
+  for (const kind of ['retry', 'cancel', 'returnDecision'] as const) {
+    setHandler(
+      updates[kind] as typeof retryUpdate,
+      (command) =>
+        CancellationScope.nonCancellable(async () => {
+          const id = currentUpdateInfo()!.id;
+          kinds.set(id, kind);
+          commands.push({ id, kind, command, via: 'update' });
+          if (!(await condition(() => answers.has(id), OPERATOR_RESULT_WAIT))) {
+            return { action: kind, accepted: true, status: p.status, message: `accepted; still being applied, the transfer is ${p.status}` };
+          }
+          return answers.get(id)!;
+        }),
+      {
+        validator: (command) => {
+          const problem = refusal(p, kind, command, Date.now());
+          if (!problem) return;
+          sinks.audit.refused(record({ id: currentUpdateInfo()!.id, kind, command, via: 'update' }, 'refused', problem));
+          throw ApplicationFailure.create({ type: 'invalid_state', message: problem, nonRetryable: true });
+        },
+      },
+    );
+    // A signal has no ID of its own; the workflow's deterministic UUID names it in the audit log.
+    setHandler(signals[kind] as typeof retrySignal, (command) => {
+      const id = `signal-${uuid4()}`;
+      kinds.set(id, kind);
+      commands.push({ id, kind, command, via: 'signal' });
+    });
+  }
+  // Temporal's cancellation request is a cancel: the loop below never lets it cancel a step.
+  CancellationScope.current().cancelRequested.catch((err) => {
+    if (!isCancellation(err)) throw err;
+    const id = `cancellation-${uuid4()}`;
+    kinds.set(id, 'cancel');
+    commands.push({ id, kind: 'cancel', command: { operator: 'temporal', reason: 'cancellation requested through Temporal' }, via: 'cancellation' });
+  });
+
+  function record(c: Pick<CommandEnvelope, 'id' | 'kind' | 'command' | 'via'>, outcome: 'accepted' | 'refused', detail: string): OperatorActionRecord {
+    return {
+      id: c.id,
+      transferId: p.transferId,
+      action: c.kind,
+      operator: String(c.command?.operator ?? ''),
+      reason: String(c.command?.reason ?? ''),
+      channel: c.command?.channel === 'api' ? 'api' : 'temporal',
+      via: c.via === 'update' ? 'update' : 'signal',
+      outcome,
+      detail: auditDetail(c.kind, c.command, detail),
+      statusBefore: p.status,
+      at: new Date().toISOString(),
+    };
+  }
+
+  function commit(out: Outcome): void {
+    p = out.payout;
+    for (const a of out.answers) answers.set(a.id, { action: kinds.get(a.id) ?? 'cancel', accepted: a.accepted, status: p.status, message: a.message });
+    describe();
+  }
+
+  function describe(): void {
+    const s = view(p);
+    const lines = [`**${s.status}**${s.reason ? ` — ${s.reason}` : ''}`, `rail ${p.rail}${s.railReference ? `, reference ${s.railReference}` : ''}; phase ${s.phase}`];
+    const w = s.waitingFor;
+    if (w?.accept && w.dishonor) lines.push(`waiting for an operator's returnDecision: accept ${w.accept}; dishonor ${w.dishonor}; retry and cancel are refused`);
+    else if (w) lines.push(`waiting for an operator: retry ${w.retry}; cancel ${w.cancel}`);
+    if (s.failureCode) lines.push(`failure code ${s.failureCode}`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  /** Once per workflow task, and only when it changed: the search attributes someone looks for. */
+  function upsertStatus(): void {
+    const changes = [];
+    if (p.status !== upserted && UPSERTED.includes(p.status)) changes.push({ key: SEARCH_ATTRIBUTES.status, value: p.status });
+    if (p.rail !== upsertedRail) changes.push({ key: SEARCH_ATTRIBUTES.rail, value: p.rail });
+    if (changes.length === 0) return;
+    upsertSearchAttributes(changes);
+    if (UPSERTED.includes(p.status)) upserted = p.status;
+    upsertedRail = p.rail;
+  }
+
+  /** Every applied command waiting for its outcome is answered with where the payout now stands. */
+  function answerAwaiting(): void {
+    for (const id of p.awaiting) answers.set(id, { action: kinds.get(id) ?? 'cancel', accepted: true, status: p.status, message: p.reason ? `${p.status}: ${p.reason}` : p.status });
+    if (p.awaiting.length > 0) p = { ...p, awaiting: [] };
+  }
+
+  async function applyCommand(c: CommandEnvelope): Promise<void> {
+    const out = apply(p, { type: 'command', command: c }, Date.now());
+    if (out.audit) {
+      try {
+        await auditLog.recordOperatorAction(record(c, out.audit.outcome, out.audit.detail));
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // Nothing is done that the audit log cannot show.
+        answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `the audit log could not record this ${c.kind}, so nothing was done: ${failureText(err)}` });
+        return;
+      }
+    }
+    commit(out);
+  }
+
+  async function step(w: Work): Promise<void> {
+    commit(apply(p, { type: 'step_started', step: w.step }, Date.now()));
+    if (REMOTE_STEPS.includes(w.step)) upsertStatus();
+    let event: PayoutEvent;
+    try {
+      event = { type: 'step_done', step: w.step, result: await runStep(w) };
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause as ApplicationFailure | undefined;
+      event = { type: 'step_failed', step: w.step, message: failureText(err), errorType: cause?.type ?? undefined };
+    }
+    if (w.step === 'holdFunds' && event.type === 'step_done') holdOutcome = event.result as HoldOutcome;
+    commit(apply(p, event, Date.now()));
+  }
+
+  function armTimer(dueMs: number): void {
+    const t = { atMs: dueMs, fired: false };
+    timer = t;
+    void sleep(Math.max(1, dueMs - Date.now())).then(() => {
+      t.fired = true;
+    });
+  }
+
+  describe();
+  await CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      const c = commands.shift();
+      if (c) {
+        await applyCommand(c);
+        continue;
+      }
+      const w = work(p);
+      if (w) {
+        await step(w);
+        continue;
+      }
+      if (p.phase.kind === 'done') break;
+      const event = inbox.shift();
+      if (event) {
+        commit(apply(p, event, Date.now()));
+        continue;
+      }
+      // The payout waits: answer what was asked, show the status, and sleep until something happens.
+      answerAwaiting();
+      upsertStatus();
+      const info = workflowInfo();
+      if ((info.continueAsNewSuggested || info.historyLength > HISTORY_EVENTS_MAX) && allHandlersFinished()) {
+        await continueAsNew<typeof transferWorkflow>({ ...input, rail: p.rail, resume: { payout: p } });
+      }
+      const dueMs = deadlineOf(p);
+      if (dueMs !== undefined && (!timer || timer.fired || timer.atMs > dueMs + DEADLINE_SLACK_MS)) armTimer(dueMs);
+      const waiting = timer;
+      await condition(() => commands.length > 0 || inbox.length > 0 || waiting?.fired === true);
+      if (waiting?.fired && timer === waiting) {
+        timer = undefined;
+        if (dueMs !== undefined && Date.now() >= dueMs) commit(apply(p, { type: 'deadline' }, Date.now()));
+      }
+    }
+
+    holdOutcome ??= { held: false, status: p.status, failureCode: p.failureCode ?? undefined };
+    answerAwaiting();
+    // Commands that arrived as the payout ended are answered with its end.
+    for (const c of commands.splice(0)) answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `refused: the transfer ended ${p.status}` });
+    upsertStatus();
+    // Updates still answering are finished before the workflow closes.
+    await condition(allHandlersFinished);
+  });
+  // A cancellation request was a command like any other: the workflow completes with the transfer's end.
+  return view(p);
+}
+
+const BANK_MESSAGE_KINDS: readonly BankMessageKind[] = ['accepted', 'rejected', 'settled', 'statement_matched', 'returned', 'correction', 'recall_confirmed', 'recall_refused'];
+
+function isBankMessage(m: unknown): m is BankMessage {
+  const x = m as Partial<BankMessage> | null;
+  return !!x && typeof x.messageId === 'string' && typeof x.railReference === 'string' && BANK_MESSAGE_KINDS.includes(x.kind as BankMessageKind);
+}
+
+/** What the `status` query shows. */
+export function view(p: Payout): TransferState {
+  const ph = p.phase;
+  let waitingFor: TransferState['waitingFor'] = null;
+  if (ph.kind === 'parked') {
+    const c = ph.parked.cancel;
+    waitingFor = {
+      step: ph.parked.step,
+      retry: `runs ${ph.parked.step} again`,
+      cancel: c === 'compensate' ? 'undoes what was done and ends the transfer canceled' : c === 'inquire' ? 'asks the bank first; undoes what was done only if the bank has no record of the payment' : `refused: ${c.refused}`,
+    };
+  } else if (ph.kind === 'return_question') {
+    waitingFor = {
+      step: 'return decision',
+      retry: `refused: there is no step to run again; the return ${ph.code} needs a returnDecision`,
+      cancel: 'refused: the payment was paid out; the return needs a returnDecision',
+      accept: `takes the return ${ph.code}: credits the client back with new postings and ends the transfer returned`,
+      dishonor: `refuses the return ${ph.code}: the payout stays completed, the client is not credited, and the dishonor is recorded (an untimely return is answered to the RDFI with R68)`,
+    };
+  }
+  const a = liveAttempt(p) ?? p.attempts.at(-1);
+  return { transferId: p.transferId, status: p.status, reason: p.reason, railReference: a?.railReference ?? null, failureCode: p.failureCode, waitingFor, phase: ph.kind };
+}
