@@ -48,12 +48,12 @@ export async function startApiServer(deps: { orm: MikroORM; temporal: Client; co
   return {
     server,
     url: `http://${deps.config.HOST}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(sweep);
-        recovery.stop();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      clearInterval(sweep);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      // The sweep's pass in flight ends before the caller may close the Temporal connection under it.
+      await Promise.all([closed, recovery.stop()]);
+    },
   };
 }

@@ -108,18 +108,30 @@ async function recoverOne(deps: RecoveryDeps, transfer: TransferRow): Promise<bo
 
 /**
  * Runs a pass now and every RECOVERY_INTERVAL_MS until stopped, each followed by the orphan sweep
- * (services/orphaned-transfers.ts); a failed pass is logged and retried at the next.
+ * (services/orphaned-transfers.ts); a failed pass is logged and retried at the next. Passes never
+ * overlap (one still running when the next is due skips it), and `stop` resolves once the pass in
+ * flight has ended, so the caller may close the Temporal connection: a call still retrying on a
+ * closed connection throws from a timer, where nothing can catch it.
  */
-export function startRecoverySweep(deps: RecoveryDeps, logger?: Logger, options: RecoveryOptions = RECOVERY_DEFAULTS): { stop(): void } {
-  const pass = () =>
-    recoverStalledTransfers(deps, options)
+export function startRecoverySweep(deps: RecoveryDeps, logger?: Logger, options: RecoveryOptions = RECOVERY_DEFAULTS): { stop(): Promise<void> } {
+  let running: Promise<unknown> | undefined;
+  const pass = () => {
+    if (running) return;
+    running = recoverStalledTransfers(deps, options)
       .then((ids) => ids.length > 0 && logger?.warn({ transferIds: ids }, 'started the workflows of stalled transfers'))
       .catch((err) => logger?.error({ err }, 'transfer recovery sweep failed'))
       .then(() => flagOrphanedTransfers(deps))
       .then((orphans) => orphans.length > 0 && logger?.warn({ orphans }, 'live transfers whose workflow is gone: set to needs_attention'))
-      .catch((err) => logger?.error({ err }, 'orphaned transfer sweep failed'));
-  void pass();
+      .catch((err) => logger?.error({ err }, 'orphaned transfer sweep failed'))
+      .finally(() => (running = undefined));
+  };
+  pass();
   const timer = setInterval(pass, RECOVERY_INTERVAL_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -24,7 +24,9 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
   let alice: ApiOperator;
   let bob: ApiOperator;
   let admin: ApiOperator;
+  /** Account numbers of this run's own: the simulator is shared with other suites, whose files must not match them. */
   let seq = 0;
+  const runTag = String(Date.now() % 1_000_000).padStart(6, '0');
 
   before(async () => {
     stack = await apiStack();
@@ -196,7 +198,7 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
   it('a payout over its threshold denied: canceled, the hold voided, nothing sent to the bank', async () => {
     const client = await apiClient(stack, 'Denied Co', 9_000);
     await call(stack.url, 'PATCH', `/v1/ops/clients/${client.id}`, { key: admin.key, body: { approvalThresholdMinor: { USD: 0 } } });
-    const accountNumber = `81${String(++seq).padStart(7, '0')}`;
+    const accountNumber = `81${runTag}${String(++seq).padStart(4, '0')}`;
     const id = await payout(client, 7_000, accountNumber);
     await statusOf(client, id, 'needs_approval');
     const approval = (await get('/v1/ops/approvals?status=pending&limit=100', bob)).body.data.find((a: { transferId: string }) => a.transferId === id);
@@ -218,7 +220,7 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
   /** A payout the bank's statement shows for `statementMinor` instead: it settles, then waits in needs_attention on the amount_mismatch break. */
   async function mismatched(sentMinor: number, statementMinor: number): Promise<{ client: ApiClient; transferId: string; breakId: string }> {
     const client = await apiClient(stack, 'Mismatch Co', 10_000);
-    const accountNumber = `82${String(++seq).padStart(7, '0')}`;
+    const accountNumber = `82${runTag}${String(++seq).padStart(4, '0')}`;
     await rule({ match: { accountNumber }, behavior: 'accept', statement: { amountMinor: statementMinor } });
     const transferId = await payout(client, sentMinor, accountNumber);
     const parked = await statusOf(client, transferId, 'needs_attention');
