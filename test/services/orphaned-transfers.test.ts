@@ -33,6 +33,9 @@ describe('orphan sweep: live transfers whose workflow is gone', () => {
     const orphanId = await heldAtBank(4_321);
     const aliveId = await heldAtBank(4_322);
     await stack.temporal.workflow.getHandle(workflowIdFor(orphanId)).terminate('operator pressed Terminate');
+    // Visibility follows a close a moment later (the sweep is bound to "within minutes", not at once).
+    const closed = `WorkflowId = '${workflowIdFor(orphanId)}' AND ExecutionStatus = 'Terminated'`;
+    await until('the terminated workflow in visibility', () => stack.temporal.workflow.count(closed), (c) => c.count === 1, 30_000);
     const postingsBefore = await stack.orm.em.fork().count(Posting, { transferId: orphanId });
 
     const flagged = await flagOrphanedTransfers({ orm: stack.orm, temporal: stack.temporal });
