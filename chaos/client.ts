@@ -18,7 +18,6 @@ export interface SendOptions {
   key: string;
   body?: unknown;
   idempotencyKey?: string;
-  operator?: string;
 }
 
 /** The first resend waits this long, doubling up to RETRY_MAX_DELAY_MS; the whole request gives up after RETRY_BUDGET_MS. */
@@ -56,7 +55,6 @@ export class RailyardClient {
     const headers: Record<string, string> = { authorization: `Bearer ${options.key}` };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-    if (options.operator) headers['x-operator'] = options.operator;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const deadline = Date.now() + RETRY_BUDGET_MS;
     let delayMs = RETRY_FIRST_DELAY_MS;

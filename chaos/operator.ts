@@ -11,7 +11,6 @@ import { TASK_QUEUE_TRANSFERS, TERMINAL_STATUSES } from '../core/transfer';
 import type { Bank } from './bank';
 import type { RailyardClient } from './client';
 
-export const OPERATOR = 'chaos-operator';
 /** A transfer acted on is left alone this long before the operator looks at it again. */
 const ACT_AGAIN_AFTER_MS = 8_000;
 /** `unknown` this long: the inquiries have had their chance; the operator asks the bank. */
@@ -73,7 +72,7 @@ export async function resolveEverything(deps: { client: RailyardClient; bank: Ba
   const lastActed = new Map<string, number>();
   const parkedSeen = new Set<string>();
   const act = async (id: string, action: 'retry' | 'cancel', reason: string) => {
-    const res = await client.post(`/v1/ops/transfers/${id}/${action}`, { key: opsKey, operator: OPERATOR, body: { reason } });
+    const res = await client.post(`/v1/ops/transfers/${id}/${action}`, { key: opsKey, body: { reason } });
     const name = `${action}:${res.status}`;
     report.actions[name] = (report.actions[name] ?? 0) + 1;
     return res.status;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Bank } from './bank';
 import { RailyardClient } from './client';
 import { audit, type AuditResult, type ChaosClient, type PayoutOutcome } from './auditor';
-import { OPERATOR, reconcileNow, resolveEverything } from './operator';
+import { reconcileNow, resolveEverything } from './operator';
 import { buildSchedule, faultCounts, formatSchedule, type ChaosEvent, type PayoutPlan, type Schedule } from './schedule';
 import { startTopology, type Topology } from './topology';
 
@@ -97,10 +97,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 async function createClients(client: RailyardClient, opsKey: string, schedule: Schedule): Promise<ChaosClient[]> {
   const clients: ChaosClient[] = [];
   for (const plan of schedule.clients) {
-    const created = await client.post('/v1/ops/clients', { key: opsKey, operator: OPERATOR, body: { name: plan.name } });
+    const created = await client.post('/v1/ops/clients', { key: opsKey, body: { name: plan.name } });
     if (created.status !== 201) throw new Error(`creating client ${plan.name}: ${created.status} ${JSON.stringify(created.body)}`);
     for (const [currency, amountMinor] of Object.entries(plan.depositsMinor)) {
-      const res = await client.post(`/v1/ops/clients/${created.body.id}/deposits`, { key: opsKey, operator: OPERATOR, body: { currency, amountMinor, reference: `chaos-${schedule.seed}-${currency}` } });
+      const res = await client.post(`/v1/ops/clients/${created.body.id}/deposits`, { key: opsKey, body: { currency, amountMinor, reference: `chaos-${schedule.seed}-${currency}` } });
       if (res.status !== 201) throw new Error(`deposit for ${plan.name}: ${res.status} ${JSON.stringify(res.body)}`);
     }
     clients.push({ id: created.body.id, apiKey: created.body.apiKey, depositsMinor: plan.depositsMinor });
@@ -199,7 +199,7 @@ async function payout(plan: PayoutPlan, client: RailyardClient, bank: Bank, owne
     if (ms === null) continue;
     later(ms, async () => {
       const sentAt = new Date().toISOString();
-      const res = await client.post(`/v1/ops/transfers/${id}/${action}`, { key: opsKey, operator: OPERATOR, body: { reason: `chaos: operator ${action}` } });
+      const res = await client.post(`/v1/ops/transfers/${id}/${action}`, { key: opsKey, body: { reason: `chaos: operator ${action}` } });
       outcome.actions.push({ who: 'operator', action, transferId: id, sentAt, status: res.status, code: res.body?.error?.code, accepted: res.status === 200 && res.body?.accepted === true });
     });
   }

@@ -132,7 +132,7 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
   if (released !== held.length) ctx.failures.push(`cost: released ${released} of ${held.length} held payments`);
   await clearSimRules(ctx.stack);
   for (const id of parked) {
-    const res = await call(`${ctx.stack.apiUrl}/v1/ops/transfers/${id}/cancel`, 'POST', ctx.stack.opsKey, { reason: 'the refused file is not sent again', operator: 'bench' });
+    const res = await call(`${ctx.stack.apiUrl}/v1/ops/transfers/${id}/cancel`, 'POST', ctx.stack.opsKey, { reason: 'the refused file is not sent again' });
     if (res.status !== 200) ctx.failures.push(`cost: the operator cancel of parked ${id} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 200)}`);
   }
 
