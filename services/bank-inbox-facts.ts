@@ -7,7 +7,7 @@
  *
  * A status that moves nothing (pending, PDNG; a pain.002 CANC, whose camt.029 says it) is no fact.
  */
-import type { BankMessageKind } from '../core/bank-message';
+import type { BankMessage, BankMessageKind } from '../core/bank-message';
 import { parseAchAck } from '../rails/ach/acknowledgment';
 import { parseReturnFile } from '../rails/ach/return-file';
 import { parsePacs002 } from '../rails/iso20022/messages';
@@ -16,15 +16,8 @@ import { parsePacs004 } from '../rails/iso20022/pacs004';
 import { parseCamt054 } from '../rails/iso20022/camt054';
 import { parseCamt029 } from '../rails/iso20022/recall';
 
-export interface Fact {
-  kind: BankMessageKind;
-  railReference: string;
-  code?: string;
-  amountMinor?: number;
-  currency?: string;
-  /** ISO 8601: when the bank booked it. */
-  bookedAt?: string;
-}
+/** One thing a bank message says about one payment: the signal's payload before it is addressed. */
+export type Fact = Omit<BankMessage, 'messageId' | 'rail'>;
 
 /** The payment statuses of pacs.002 and pain.002 that move a transfer, and what they say. */
 const STATUS_KINDS: Record<string, BankMessageKind> = { ACTC: 'accepted', ACSP: 'accepted', ACCC: 'settled', ACSC: 'settled', RJCT: 'rejected' };

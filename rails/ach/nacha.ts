@@ -453,26 +453,45 @@ export function entryProblem(e: CreditEntryInput): string | null {
   return null;
 }
 
+/** What a file header (record 1) names: who sends to whom, when, and the file ID modifier. */
+export interface FileHeaderInput {
+  destinationRouting: string;
+  originRouting: string;
+  destinationName: string;
+  originName: string;
+  createdAt: Date;
+  fileIdModifier: string;
+}
+
+/** The file header record, the same for every file this project writes (payout files, the bank's return/COR files). */
+export function fileHeaderRecord(input: FileHeaderInput): NachaRecord {
+  return {
+    type: '1',
+    line: 0,
+    fields: {
+      recordTypeCode: '1',
+      priorityCode: '01',
+      immediateDestination: ` ${numeric(input.destinationRouting, 9)}`,
+      immediateOrigin: ` ${numeric(input.originRouting, 9)}`,
+      fileCreationDate: yymmdd(input.createdAt),
+      fileCreationTime: input.createdAt.toISOString().slice(11, 16).replace(':', ''),
+      fileIdModifier: alpha(input.fileIdModifier, 1),
+      recordSize: '094',
+      blockingFactor: '10',
+      formatCode: '1',
+      immediateDestinationName: alpha(input.destinationName, 23),
+      immediateOriginName: alpha(input.originName, 23),
+      referenceCode: alpha('', 8),
+    },
+  };
+}
+
 /** One credits-only (220) batch: the shape of a payout file. */
 export function buildCreditFile(input: CreditFileInput): NachaFile {
   if (input.entries.length === 0) throw new RangeError('a file needs at least one entry');
   const odfi = input.originRouting.slice(0, 8);
   const rec = (type: RecordType, fields: Fields, line = 0): NachaRecord => ({ type, fields, line });
-  const header = rec('1', {
-    recordTypeCode: '1',
-    priorityCode: '01',
-    immediateDestination: ` ${numeric(input.destinationRouting, 9)}`,
-    immediateOrigin: ` ${numeric(input.originRouting, 9)}`,
-    fileCreationDate: yymmdd(input.createdAt),
-    fileCreationTime: input.createdAt.toISOString().slice(11, 16).replace(':', ''),
-    fileIdModifier: alpha(input.fileIdModifier, 1),
-    recordSize: '094',
-    blockingFactor: '10',
-    formatCode: '1',
-    immediateDestinationName: alpha(input.destinationName, 23),
-    immediateOriginName: alpha(input.originName, 23),
-    referenceCode: alpha('', 8),
-  });
+  const header = fileHeaderRecord(input);
   const batchHeader = rec('5', {
     recordTypeCode: '5',
     serviceClassCode: '220',

@@ -12,7 +12,7 @@
  * standard entry class is COR. Built on the NACHA record layouts of ./nacha, so a written file is
  * read back by parseNacha (with every control total checked). Pure.
  */
-import { abaCheckDigit, alpha, BLOCKING_FACTOR, emitNacha, NachaError, numeric, parseNacha, type Fields, type NachaEntry, type NachaRecord, type RecordType } from './nacha';
+import { abaCheckDigit, alpha, BLOCKING_FACTOR, emitNacha, fileHeaderRecord, NachaError, numeric, parseNacha, type Fields, type NachaEntry, type NachaRecord, type RecordType } from './nacha';
 
 export interface ReturnedEntry {
   kind: 'return' | 'correction';
@@ -119,21 +119,7 @@ export function buildReturnFile(input: ReturnFileInput): string {
   });
   const recordCount = 2 + batches.reduce((n, b) => n + 2 + b.entries.length * 2, 0);
   const blocks = Math.ceil(recordCount / BLOCKING_FACTOR);
-  const header = rec('1', {
-    recordTypeCode: '1',
-    priorityCode: '01',
-    immediateDestination: ` ${numeric(input.odfiRouting, 9)}`,
-    immediateOrigin: ` ${numeric(input.rdfiRouting, 9)}`,
-    fileCreationDate: yymmdd(input.createdAt),
-    fileCreationTime: input.createdAt.toISOString().slice(11, 16).replace(':', ''),
-    fileIdModifier: alpha(input.fileIdModifier, 1),
-    recordSize: '094',
-    blockingFactor: '10',
-    formatCode: '1',
-    immediateDestinationName: alpha('ODFI', 23),
-    immediateOriginName: alpha('RDFI', 23),
-    referenceCode: alpha('', 8),
-  });
+  const header = fileHeaderRecord({ destinationRouting: input.odfiRouting, originRouting: input.rdfiRouting, destinationName: 'ODFI', originName: 'RDFI', createdAt: input.createdAt, fileIdModifier: input.fileIdModifier });
   const hash = batches.reduce((n, b) => n + b.hash, 0);
   const credits = batches.reduce((n, b) => n + b.credits, 0);
   const control = rec('9', {
