@@ -23,7 +23,7 @@
  * the statement deadline passes, since either way the bank paid.
  */
 import type { BankMessage } from '../../core/bank-message';
-import type { PayoutState } from '../../activities/transfers';
+import type { PayoutInquiry } from '../../activities/transfers';
 import type { AttemptReconciliation } from '../../services/reconciliation';
 import type { BookingStep, Outcome, Payout, PayoutEvent, Phase } from './model';
 import { attemptFor, following, liveAttempt, moveTo, park, writeStatus } from './machine';
@@ -255,7 +255,11 @@ function onInquiry(p: Payout, ph: Extract<Phase, { kind: 'inquiring' }>, event: 
     park(p, { step: 'inquiry', retry: { ...ph, by: undefined }, resumeStatus: null, cancel: ph.why === 'cancel' ? 'inquire' : { refused: sentToBank(p) } }, `checkPayout failed after its retries: ${event.message}`);
     return;
   }
-  const r = event.result as { state: PayoutState; code: string | null };
+  const r = event.result as PayoutInquiry;
+  if (r.attempt && a.railReference === null) {
+    a.attemptId = r.attempt.attemptId;
+    a.railReference = r.attempt.railReference;
+  }
   const refuseCancel = (why: string) => {
     if (!ph.by) return;
     out.answers.push({ id: ph.by.id, accepted: false, message: why });
