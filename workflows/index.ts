@@ -1,3 +1,4 @@
-export * from './transfer/index';
+export * from './transfer';
 export * from './reconciliation';
+export { returnDecisionSignal, returnDecisionUpdate, type ReturnDecision } from './return-watch';
 export { achBatchWorkflow } from './ach-batch';

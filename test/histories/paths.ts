@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { railTiming, type TransferTiming, type TransferWorkflowInput } from '../../core/transfer';
 import { Transfer } from '../../db/schema';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
-import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/transfer';
+import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
 import { APPROVAL_DECISION_SIGNAL } from '../../core/approval';
 import { BENEFICIARY, IBAN_BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
 import type { TransferRunner } from '../support/workflow-runner';

@@ -14,7 +14,7 @@ import { addBankingDays, eastern, easternInstant } from '../../core/calendar';
 import { OperatorAction, Transfer, TransferEvent } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer';
-import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/transfer';
+import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, IBAN_BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../support/fixtures';

@@ -127,7 +127,7 @@ export function onBankMessage(p: Payout, m: BankMessage, nowMs: number, out: Out
       return;
     }
     case 'correction':
-      if (m.code) p.corrections.push({ code: m.code });
+      if (m.code) p.corrections.push({ code: m.code, correctedData: m.correctedData ?? '' });
       return;
     case 'recall_confirmed':
       if (a.state === 'settled' || !followsAttempt(p)) return;
@@ -260,6 +260,8 @@ function onInquiry(p: Payout, ph: Extract<Phase, { kind: 'inquiring' }>, event: 
     a.attemptId = r.attempt.attemptId;
     a.railReference = r.attempt.railReference;
   }
+  // An ACH inquiry answers a notification of change with the payment's state: recorded like a COR file's.
+  if (r.correction && !p.corrections.some((c) => c.code === r.correction!.code)) p.corrections.push({ code: r.correction.code, correctedData: r.correction.correctedData });
   const refuseCancel = (why: string) => {
     if (!ph.by) return;
     out.answers.push({ id: ph.by.id, accepted: false, message: why });

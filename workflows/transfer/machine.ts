@@ -169,7 +169,7 @@ export function work(p: Payout): Work | undefined {
     case 'watching':
     case 'return_question':
       if (p.corrections.length > 0 && a?.railReference) {
-        return { step: 'recordCorrection', input: { transferId: id, traceNumber: a.railReference, code: p.corrections[0].code, correctedData: '' }, summary: `notification of change ${p.corrections[0].code}` };
+        return { step: 'recordCorrection', input: { transferId: id, traceNumber: a.railReference, code: p.corrections[0].code, correctedData: p.corrections[0].correctedData }, summary: `notification of change ${p.corrections[0].code}` };
       }
       return undefined;
     case 'approval':
