@@ -49,6 +49,14 @@ export type SubmitOutcome =
 /** `canceled`: the bank canceled the payment on our recall (camt.029 CNCL); nothing was paid. */
 export type PayoutState = 'pending' | 'settled' | 'rejected' | 'returned' | 'canceled' | 'not_found';
 
+/** The bank's answer about one payment; `attempt` names the attempt when the inquiry had to look its reference up. */
+export interface PayoutInquiry {
+  state: PayoutState;
+  code: string | null;
+  correction?: { code: string; correctedData: string };
+  attempt?: { attemptId: string; railReference: string };
+}
+
 const holdKey = (transferId: string) => `${transferId}:hold`;
 /**
  * The recall's cancellation ID (camt.056 CxlId, at most 35 characters): one per recall request
@@ -336,12 +344,23 @@ export function createTransferActivities(deps: TransferActivityDeps) {
     },
 
     /** Asks the bank where a submitted payment stands. Read-only; retryable when the bank is down. */
-    async checkPayout(input: { railReference: string; rail: string }): Promise<{ state: PayoutState; code: string | null; correction?: { code: string; correctedData: string } }> {
+    async checkPayout(input: { railReference: string | null; rail: string; transferId?: string; attemptNo?: number }): Promise<PayoutInquiry> {
+      let railReference = input.railReference;
+      let found: PayoutInquiry['attempt'];
+      if (railReference === null) {
+        // The submit step ended without answering (its retries ran out): its reference is the attempt row's.
+        if (!input.transferId || !input.attemptNo) throw ApplicationFailure.nonRetryable('checkPayout needs a railReference, or the transferId and attemptNo of the attempt', 'bad_input');
+        const row = await em().findOne(Attempt, { transferId: input.transferId, attemptNo: input.attemptNo });
+        // The row is written before the bank hears of the payment: no row, no submission.
+        if (!row) return { state: 'not_found', code: null };
+        railReference = row.railReference;
+        found = { attemptId: row.id, railReference: row.railReference };
+      }
       try {
-        const answer = await railFor(input.rail).inquire(input.railReference);
+        const answer = await railFor(input.rail).inquire(railReference);
         const state: PayoutState = answer.status === 'held' ? 'pending' : answer.status;
-        Context.current().log.debug('payout inquiry', { railReference: input.railReference, state });
-        return answer.correction ? { state, code: answer.code, correction: answer.correction } : { state, code: answer.code };
+        Context.current().log.debug('payout inquiry', { railReference, state });
+        return { state, code: answer.code, ...(answer.correction ? { correction: answer.correction } : {}), ...(found ? { attempt: found } : {}) };
       } catch (err) {
         if (err instanceof BankUnavailableError) throw unavailable(err);
         throw err;

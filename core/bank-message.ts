@@ -48,4 +48,6 @@ export interface BankMessage {
   currency?: string;
   /** When the bank booked it (settlement, return or statement date), ISO 8601. */
   bookedAt?: string;
+  /** A correction's new details, as the COR's addenda carries them (personal data: the payload codec encrypts it). */
+  correctedData?: string;
 }

@@ -31,7 +31,7 @@ export function readFacts(type: string, raw: string): Fact[] {
       return parseAchAck(raw).entries.map((e) => (e.status === 'accepted' ? { kind: 'accepted', railReference: e.traceNumber } : { kind: 'rejected', railReference: e.traceNumber, ...(e.code ? { code: e.code } : {}) }));
     case 'nacha.return':
       return parseReturnFile(raw).map((r) =>
-        r.kind === 'return' ? { kind: 'returned', railReference: r.originalTraceNumber, code: r.code, amountMinor: r.amountMinor, currency: 'USD' } : { kind: 'correction', railReference: r.originalTraceNumber, code: r.code },
+        r.kind === 'return' ? { kind: 'returned', railReference: r.originalTraceNumber, code: r.code, amountMinor: r.amountMinor, currency: 'USD' } : { kind: 'correction', railReference: r.originalTraceNumber, code: r.code, correctedData: r.correctedData ?? '' },
       );
     case 'pacs.002':
     case 'pain.002': {

@@ -23,7 +23,7 @@
  * the statement deadline passes, since either way the bank paid.
  */
 import type { BankMessage } from '../../core/bank-message';
-import type { PayoutState } from '../../activities/transfers';
+import type { PayoutInquiry } from '../../activities/transfers';
 import type { AttemptReconciliation } from '../../services/reconciliation';
 import type { BookingStep, Outcome, Payout, PayoutEvent, Phase } from './model';
 import { attemptFor, following, liveAttempt, moveTo, park, writeStatus } from './machine';
@@ -127,7 +127,7 @@ export function onBankMessage(p: Payout, m: BankMessage, nowMs: number, out: Out
       return;
     }
     case 'correction':
-      if (m.code) p.corrections.push({ code: m.code });
+      if (m.code) p.corrections.push({ code: m.code, correctedData: m.correctedData ?? '' });
       return;
     case 'recall_confirmed':
       if (a.state === 'settled' || !followsAttempt(p)) return;
@@ -255,7 +255,13 @@ function onInquiry(p: Payout, ph: Extract<Phase, { kind: 'inquiring' }>, event: 
     park(p, { step: 'inquiry', retry: { ...ph, by: undefined }, resumeStatus: null, cancel: ph.why === 'cancel' ? 'inquire' : { refused: sentToBank(p) } }, `checkPayout failed after its retries: ${event.message}`);
     return;
   }
-  const r = event.result as { state: PayoutState; code: string | null };
+  const r = event.result as PayoutInquiry;
+  if (r.attempt && a.railReference === null) {
+    a.attemptId = r.attempt.attemptId;
+    a.railReference = r.attempt.railReference;
+  }
+  // An ACH inquiry answers a notification of change with the payment's state: recorded like a COR file's.
+  if (r.correction && !p.corrections.some((c) => c.code === r.correction!.code)) p.corrections.push({ code: r.correction.code, correctedData: r.correction.correctedData });
   const refuseCancel = (why: string) => {
     if (!ph.by) return;
     out.answers.push({ id: ph.by.id, accepted: false, message: why });

@@ -140,7 +140,7 @@ export function work(p: Payout): Work | undefined {
     case 'requeueing':
       return { step: 'requeueAchEntry', input: { traceNumber: a!.railReference }, summary: `re-queue trace ${a!.railReference}` };
     case 'inquiring':
-      return { step: 'checkPayout', input: { railReference: a!.railReference, rail: a!.rail }, summary: `ask the bank about ${a!.railReference}` };
+      return { step: 'checkPayout', input: { railReference: a!.railReference, rail: a!.rail, transferId: id, attemptNo: a!.no }, summary: `ask the bank about ${a!.railReference ?? `attempt ${a!.no}`}` };
     case 'recalling':
       return { step: 'recallPayout', input: { transferId: id, attemptId: a!.attemptId, reason: ph.by.command.reason, recallNo: ph.recallNo }, summary: `recall ${a!.railReference} (camt.056)` };
     case 'reconciling':
@@ -169,7 +169,7 @@ export function work(p: Payout): Work | undefined {
     case 'watching':
     case 'return_question':
       if (p.corrections.length > 0 && a?.railReference) {
-        return { step: 'recordCorrection', input: { transferId: id, traceNumber: a.railReference, code: p.corrections[0].code, correctedData: '' }, summary: `notification of change ${p.corrections[0].code}` };
+        return { step: 'recordCorrection', input: { transferId: id, traceNumber: a.railReference, code: p.corrections[0].code, correctedData: p.corrections[0].correctedData }, summary: `notification of change ${p.corrections[0].code}` };
       }
       return undefined;
     case 'approval':

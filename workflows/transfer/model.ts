@@ -134,7 +134,7 @@ export interface Payout {
   /** When the bank settled the payment, on the workflow's clock: ACH return timeliness counts from here. */
   settledAtMs: number | null;
   /** A notification of change waiting to be recorded. */
-  corrections: { code: string }[];
+  corrections: { code: string; correctedData: string }[];
   /** Resends under the same reference after an unknown outcome (at most MAX_RESENDS before an operator). */
   resendsAfterUnknown: number;
   /** Recalls asked so far: each gets its own cancellation ID. */

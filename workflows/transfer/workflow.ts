@@ -167,12 +167,17 @@ function runStep(w: Work): Promise<unknown> {
 const REMOTE_STEPS: readonly StepName[] = ['checkPayout', 'recallPayout', 'reconcileAttempt', 'withdrawAchEntry', 'achEntryState', 'requeueAchEntry'];
 
 /**
- * An activity failure short enough for a status reason: the cause's message, its middle cut when
- * long (a failed SQL statement is quoted first and the database's error comes last).
+ * A step's failure, or undefined for anything else (a bug, which fails the workflow task). A remote
+ * activity fails as an ActivityFailure wrapping its cause; a local activity whose retries ran out
+ * through workflow timers fails with its cause itself.
  */
-function failureText(err: ActivityFailure): string {
-  const text = err.cause?.message ?? err.message;
-  return text.length > 200 ? `${text.slice(0, 60)} … ${text.slice(-130)}` : text;
+function stepFailure(err: unknown): { message: string; errorType?: string } | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err instanceof ApplicationFailure ? err : undefined;
+  if (!cause && !(err instanceof ActivityFailure)) return undefined;
+  const text = cause?.message ?? (err as ActivityFailure).message;
+  // Short enough for a status reason: a failed SQL statement is quoted first and the database's error comes last.
+  const message = text.length > 200 ? `${text.slice(0, 60)} … ${text.slice(-130)}` : text;
+  return { message, errorType: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined };
 }
 
 export async function transferWorkflow(input: TransferWorkflowArgs): Promise<TransferState> {
@@ -301,9 +306,10 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
       try {
         await auditLog.recordOperatorAction(record(c, out.audit.outcome, out.audit.detail));
       } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
+        const failure = stepFailure(err);
+        if (!failure) throw err;
         // Nothing is done that the audit log cannot show.
-        answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `the audit log could not record this ${c.kind}, so nothing was done: ${failureText(err)}` });
+        answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `the audit log could not record this ${c.kind}, so nothing was done: ${failure.message}` });
         return;
       }
     }
@@ -317,9 +323,9 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
     try {
       event = { type: 'step_done', step: w.step, result: await runStep(w) };
     } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      const cause = err.cause as ApplicationFailure | undefined;
-      event = { type: 'step_failed', step: w.step, message: failureText(err), errorType: cause?.type ?? undefined };
+      const failure = stepFailure(err);
+      if (!failure) throw err;
+      event = { type: 'step_failed', step: w.step, ...failure };
     }
     if (w.step === 'holdFunds' && event.type === 'step_done') holdOutcome = event.result as HoldOutcome;
     commit(apply(p, event, Date.now()));
