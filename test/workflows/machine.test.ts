@@ -244,7 +244,7 @@ describe('payout machine: properties', () => {
           // The state is plain data: a continue-as-new carries all of it.
           assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
         }),
-        { numRuns: 1_000 },
+        { numRuns: Number(process.env.MACHINE_RUNS ?? 1_000) },
       );
     });
   }
@@ -310,6 +310,24 @@ describe('payout machine: the defects of the old workflow', () => {
     // Had the bank had no record of it, the cancel would have compensated.
     const none = feed(p, [done('checkPayout', { state: 'not_found', code: null })]).p;
     assert.equal(work(none)?.step, 'voidHold');
+  });
+
+  it('a cancel whose inquiry could not reach the bank is answered refused, and a later retry inquires without acting on that cancel', () => {
+    let { p } = feed(startPayout(inputFor('rtp')), [
+      done('holdFunds', { held: true, status: 'funds_held' }),
+      { type: 'step_started', step: 'submitPayout' },
+      { type: 'step_failed', step: 'submitPayout', message: 'bank answered 503', errorType: 'BankUnavailable' },
+      done('markStatus'),
+    ]);
+    const asked = feed(p, [cmd('c1', 'cancel'), { type: 'step_failed', step: 'checkPayout', message: 'retries exhausted', errorType: 'BankUnavailable' }]);
+    assert.equal(asked.outs[1].answers[0].accepted, false);
+    p = feed(asked.p, [done('markStatus')]).p;
+    assert.equal(p.phase.kind, 'parked');
+    p = feed(p, [cmd('r1', 'retry')]).p;
+    assert.equal(work(p)?.step, 'checkPayout');
+    p = feed(p, [done('checkPayout', { state: 'not_found', code: null })]).p;
+    assert.notEqual(work(p)?.step, 'voidHold', 'the refused cancel does not come back as a compensation');
+    assert.equal(p.hold, 'pending');
   });
 
   it('retries of a long-pending settlement leave a state of bounded size, carried whole across continue-as-new', () => {

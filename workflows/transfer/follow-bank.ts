@@ -252,7 +252,9 @@ function onInquiry(p: Payout, ph: Extract<Phase, { kind: 'inquiring' }>, event: 
       out.answers.push({ id: ph.by.id, accepted: false, message: `the bank could not be asked about ${a.railReference} (${event.message}); nothing was compensated` });
       p.awaiting = p.awaiting.filter((id) => id !== ph.by!.id);
     }
-    park(p, { step: 'inquiry', retry: { ...ph, by: undefined }, resumeStatus: null, cancel: ph.why === 'cancel' ? 'inquire' : { refused: sentToBank(p) } }, `checkPayout failed after its retries: ${event.message}`);
+    // The cancel that asked was answered above; retrying asks the bank again as for any unknown outcome.
+    const retry: Phase = ph.why === 'cancel' ? { kind: 'inquiring', why: 'unknown', notFound: 0, resends: 0 } : { ...ph, by: undefined };
+    park(p, { step: 'inquiry', retry, resumeStatus: null, cancel: ph.why === 'cancel' ? 'inquire' : { refused: sentToBank(p) } }, `checkPayout failed after its retries: ${event.message}`);
     return;
   }
   const r = event.result as PayoutInquiry;
