@@ -201,8 +201,9 @@ export function createWindowedAchRail(deps: AchWindowDeps): PayoutRail {
   const direct = { inquire: (reference: string) => inquireAchEntry(deps.baseUrl, reference, deps.requestTimeoutMs) };
   return {
     async submit(p): Promise<SubmitAnswer> {
-      // The server's clock, not this machine's: on a test server that skips time, windows follow it.
-      const atMs = Context.current().info.currentAttemptScheduledTimestampMs;
+      // The payout's clock, not this machine's: on a test server that skips time, windows follow it
+      // (the workflow's time when it submits as a local step; the server's, for a remote one).
+      const atMs = p.atMs ?? Context.current().info.currentAttemptScheduledTimestampMs;
       const window = await inTransaction(deps.orm.em.fork(), (tx) => queueEntry(tx, deps, p.reference, atMs));
       await ensureBatch(window);
       return { kind: 'queued', windowId: window.windowId, cutoffAtMs: window.cutoffAtMs, label: window.label };

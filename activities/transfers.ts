@@ -255,7 +255,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
      * (ACH) the answer is `queued`: the entry waits in its window and the file's answer reaches the
      * workflow from the window's batch workflow (workflows/ach-batch.ts).
      */
-    async submitPayout(input: { transferId: string; attemptNo: number }): Promise<SubmitOutcome> {
+    async submitPayout(input: { transferId: string; attemptNo: number; atMs?: number }): Promise<SubmitOutcome> {
       const { transfer, attempt } = await inTransaction(em(), async (tx) => {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         let attempt = await tx.findOne(Attempt, { transferId: transfer.id, attemptNo: input.attemptNo });
@@ -298,6 +298,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           beneficiary: transfer.beneficiary,
           remittance: transfer.reference,
           createdAt: new Date(),
+          atMs: input.atMs,
           ...(transfer.chargeBearer ? { chargeBearer: transfer.chargeBearer as 'OUR' | 'SHA' | 'BEN' } : {}),
         });
       } catch (err) {

@@ -88,6 +88,8 @@ export interface PayoutInstruction {
   beneficiary: Record<string, string>;
   remittance: string | null;
   createdAt: Date;
+  /** The payout's own clock at submission (its workflow time): an ACH entry joins the first window open then. */
+  atMs?: number;
   /** SWIFT: who bears the charges; the rail's default when absent. */
   chargeBearer?: 'OUR' | 'SHA' | 'BEN';
 }

@@ -5,10 +5,12 @@
  * names and the bank's free text stay in the raw message. A camt.053 statement is read in bulk by
  * the reconciliation instead (services/reconciliation.ts). Pure.
  *
- * A status that moves nothing (pending, PDNG; a pain.002 CANC, whose camt.029 says it) is no fact.
+ * A status that moves nothing (pending, PDNG; a pain.002 CANC, whose camt.029 says it) is no fact,
+ * and neither is an ACH entry refused with its whole file: that is no verdict on the payment (it
+ * goes again in a later file), and the window's batch brings the refusal to each payout it carried.
  */
 import type { BankMessage, BankMessageKind } from '../core/bank-message';
-import { parseAchAck } from '../rails/ach/acknowledgment';
+import { FILE_REJECTED_CODE, parseAchAck } from '../rails/ach/acknowledgment';
 import { parseReturnFile } from '../rails/ach/return-file';
 import { parsePacs002 } from '../rails/iso20022/messages';
 import { parsePain002 } from '../rails/iso20022/pain';
@@ -28,7 +30,9 @@ const dateTime = (date: string) => (/^\d{4}-\d{2}-\d{2}$/.test(date) ? `${date}T
 export function readFacts(type: string, raw: string): Fact[] {
   switch (type) {
     case 'ach.file_ack':
-      return parseAchAck(raw).entries.map((e) => (e.status === 'accepted' ? { kind: 'accepted', railReference: e.traceNumber } : { kind: 'rejected', railReference: e.traceNumber, ...(e.code ? { code: e.code } : {}) }));
+      return parseAchAck(raw)
+        .entries.filter((e) => e.code !== FILE_REJECTED_CODE)
+        .map((e) => (e.status === 'accepted' ? { kind: 'accepted', railReference: e.traceNumber } : { kind: 'rejected', railReference: e.traceNumber, ...(e.code ? { code: e.code } : {}) }));
     case 'nacha.return':
       return parseReturnFile(raw).map((r) =>
         r.kind === 'return' ? { kind: 'returned', railReference: r.originalTraceNumber, code: r.code, amountMinor: r.amountMinor, currency: 'USD' } : { kind: 'correction', railReference: r.originalTraceNumber, code: r.code, correctedData: r.correctedData ?? '' },
@@ -62,4 +66,11 @@ export function readFacts(type: string, raw: string): Fact[] {
     default:
       throw new Error(`no reader for bank message type ${type}`);
   }
+}
+
+/** An ACH acknowledgment of a file refused whole that lists the entries it carried: it names payments, though it states no fact about them. */
+export function refusesAFileOfEntries(type: string, raw: string): boolean {
+  if (type !== 'ach.file_ack') return false;
+  const ack = parseAchAck(raw);
+  return ack.status === 'rejected' && ack.entries.length > 0 && ack.entries.every((e) => e.code === FILE_REJECTED_CODE);
 }

@@ -37,7 +37,7 @@ import { Attempt, BankInboxCursor, BankInboxFact, BankInboxMessage, type Attempt
 import { inTransaction } from '../ledger/ledger';
 import { bankFetch } from '../rails/bank-http';
 import { parseCamt053 } from '../rails/iso20022/camt053';
-import { readFacts, type Fact } from './bank-inbox-facts';
+import { readFacts, refusesAFileOfEntries, type Fact } from './bank-inbox-facts';
 import { reconcileStatementEntries, recordBreak } from './reconciliation';
 
 export const OUTBOX_PAGE = 100;
@@ -149,7 +149,7 @@ export function createBankInbox(options: BankInboxOptions) {
       return;
     }
     await inTransaction(orm.em, async (tx) => {
-      if (facts.length === 0 && ALWAYS_NAMES_A_PAYMENT.has(message.type)) {
+      if (facts.length === 0 && ALWAYS_NAMES_A_PAYMENT.has(message.type) && !refusesAFileOfEntries(message.type, message.raw)) {
         await unroutedBreak(tx, message, null, `${message.type} message ${message.bankMessageId} on ${rail} names no payment`);
       }
       const now = new Date();

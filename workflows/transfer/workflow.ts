@@ -126,7 +126,8 @@ function runStep(w: Work): Promise<unknown> {
     case 'markStatus':
       return ledger.resumeStatus(i);
     case 'submitPayout':
-      return submit.submitPayout(i);
+      // A local step runs on the worker's clock; an ACH entry's window follows the payout's own.
+      return submit.submitPayout({ ...(w.input as { transferId: string; attemptNo: number }), atMs: Date.now() });
     case 'switchRail':
       return ledger.switchRail(i);
     case 'confirmAttempt':
