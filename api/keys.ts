@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 /** API keys are random, shown once, and stored only as their SHA-256. */
 export function newApiKey(kind: 'client' | 'ops'): string {
@@ -7,10 +7,4 @@ export function newApiKey(kind: 'client' | 'ops'): string {
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-export function sameKey(a: string, b: string): boolean {
-  const ha = Buffer.from(hashApiKey(a), 'hex');
-  const hb = Buffer.from(hashApiKey(b), 'hex');
-  return timingSafeEqual(ha, hb);
 }

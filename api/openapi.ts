@@ -38,10 +38,6 @@ export function documentRoute(doc: RouteDoc): void {
   cached = undefined;
 }
 
-export function documentedRoutes(): RouteDoc[] {
-  return [...routes.values()];
-}
-
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: `param` names the field, query parameter or header at fault',
   401: 'Missing, unknown or revoked API key',

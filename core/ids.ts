@@ -27,7 +27,3 @@ export function newId(prefix: IdPrefix, nowMs: number = Date.now()): string {
   if (!Number.isSafeInteger(nowMs) || nowMs < 0) throw new Error(`newId: bad time ${nowMs}`);
   return `${prefix}_${encodeTime(nowMs)}${encodeRandom(16)}`;
 }
-
-export function hasPrefix(id: string, prefix: IdPrefix): boolean {
-  return new RegExp(`^${prefix}_[0-9a-z]{26}$`).test(id);
-}

@@ -44,10 +44,6 @@ export function clientRate(midRate: string, spreadBps: number): string {
   return formatRate(new D(midRate).mul(new D(10_000 - spreadBps).div(10_000)));
 }
 
-export function invertRate(rate: string): string {
-  return formatRate(new D(1).div(rate));
-}
-
 export function multiplyRates(a: string, b: string): string {
   return formatRate(new D(a).mul(b));
 }
