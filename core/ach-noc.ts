@@ -3,6 +3,7 @@
  * entry but says part of the instruction was wrong and gives the corrected data, which the
  * originator must use from the next entry on (within six banking days). Pure.
  */
+import { maskAccount } from './masking';
 
 export interface ChangeCode {
   code: string;
@@ -54,8 +55,9 @@ export function readCorrectedData(code: string, correctedData: string): Record<s
 /** One line for the transfer's history: what changed and what to send next time. */
 export function describeChange(code: string, correctedData: string): string {
   const change = achChangeCode(code);
+  // The event is the client's to read: a corrected account number shows its last four digits (the full one stays in ach_corrections).
   const fields = Object.entries(readCorrectedData(code, correctedData))
-    .map(([k, v]) => `${k} ${v}`)
+    .map(([k, v]) => `${k} ${k === 'accountNumber' ? maskAccount(v) : v}`)
     .join(', ');
   return `notification of change ${code} (${change?.title ?? 'unknown change code'}): corrected ${fields}; use it for the next payout to this beneficiary`;
 }

@@ -8,6 +8,7 @@ import { canMove, type TransferStatus } from '../core/transfer';
 import { Attempt, Transfer, TransferEvent, type AttemptRow, type TransferEventRow, type TransferRow } from '../db/schema';
 import { emitTransferUpdated } from '../webhooks/outbox';
 import { inTransaction } from '../ledger/ledger';
+import { maskAccount } from '../core/masking';
 
 export class InvalidTransitionError extends Error {
   constructor(readonly from: string, readonly to: string, transferId: string) {
@@ -68,10 +69,6 @@ export async function endUnstartedTransfer(
     if (err instanceof OptimisticLockError) return false;
     throw err;
   }
-}
-
-export function maskAccount(value: string): string {
-  return value.length <= 4 ? '****' : `${'*'.repeat(Math.min(value.length - 4, 8))}${value.slice(-4)}`;
 }
 
 export function maskBeneficiary(b: Record<string, string>): Record<string, string> {
