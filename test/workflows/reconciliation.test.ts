@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { MikroORM } from '@mikro-orm/core';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { TerminatedFailure } from '@temporalio/common';
 import { railTiming } from '../../core/transfer';
 import { ReconciliationBreak, ReconciliationMatch, TransferEvent } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
@@ -30,6 +31,9 @@ describe('reconciliation before completion (time-skipping server)', () => {
     const res = await fetch(`${bank.url}/sim/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 201, await res.text());
   }
+
+  /** The run ended because the test terminated it, not because an assertion inside it failed. */
+  const endedByTheTest = (err: unknown) => err instanceof WorkflowFailedError && err.cause instanceof TerminatedFailure;
 
   async function statusReached(handle: WorkflowHandle<typeof transferWorkflow>, status: string, timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
@@ -80,6 +84,7 @@ describe('reconciliation before completion (time-skipping server)', () => {
         assert.equal(brk.railReference, state.railReference);
         await handle.terminate('test over');
       }),
+      endedByTheTest,
     );
     const row = await transferRow(orm, input.transferId);
     assert.equal(row.status, 'needs_attention');
@@ -108,6 +113,7 @@ describe('reconciliation before completion (time-skipping server)', () => {
         assert.deepEqual((await breaksOf(input.transferId)).map((b) => b.id), [breaks[0].id], 'found again: the same break, not a second one');
         await handle.terminate('test over');
       }),
+      endedByTheTest,
     );
     assert.deepEqual((await events(input.transferId)).slice(-4), ['settled', 'needs_attention', 'settled', 'needs_attention']);
   });
