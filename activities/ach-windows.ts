@@ -504,6 +504,12 @@ async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted
   });
 }
 
+/**
+ * What every payout in a refused file is told. The bank's own words stay on the file row
+ * (ach_files.refusal, for operators): they may speak of other clients' entries in the same file.
+ */
+const fileRefused = (fileId: string | null) => `the bank refused file ${fileId} whole (its reason is recorded on the file, for operators)`;
+
 /** Each entry's result in the window, as recorded. */
 async function windowResults(deps: AchWindowDeps, windowId: string): Promise<AchWindowResult> {
   const em = deps.orm.em.fork();
@@ -516,11 +522,10 @@ async function windowResults(deps: AchWindowDeps, windowId: string): Promise<Ach
     if (e.status === 'accepted') return { ...base, status: 'accepted', outcome: 'accepted', code: null, message: `accepted by the bank in file ${fileId}` };
     if (e.status === 'rejected') return { ...base, status: 'rejected', outcome: 'rejected', code: e.code, message: `rejected by the bank with ${e.code}` };
     if (e.status === 'refused') return { ...base, fileId: null, status: 'rejected', outcome: 'rejected', code: UNWRITABLE, message: `not sent: the entry cannot be written into a NACHA file (${e.refusal})` };
-    const refusal = (fileId && files.get(fileId)?.refusal) ?? `the bank refused file ${fileId}`;
-    return { ...base, status: 'rejected', outcome: 'file_rejected', code: null, message: refusal };
+    return { ...base, status: 'rejected', outcome: 'file_rejected', code: null, message: fileRefused(fileId) };
   });
   const rejected = results.filter((r) => r.status === 'rejected').length;
   const sentFiles = [...files.values()];
-  const fileRejected = sentFiles.length > 0 && sentFiles.every((f) => f.status === 'refused') ? sentFiles[0].refusal ?? `the bank refused file ${w.fileId}` : null;
+  const fileRejected = sentFiles.length > 0 && sentFiles.every((f) => f.status === 'refused') ? fileRefused(sentFiles[0].id) : null;
   return { fileId: w.fileId, entries: results.length, accepted: results.length - rejected, rejected, fileRejected, results };
 }

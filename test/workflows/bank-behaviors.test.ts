@@ -19,7 +19,7 @@ import { cancelSignal, cancelUpdate, retrySignal, retryUpdate, statusQuery, type
 import { duplicatePayments, type RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, transferRow } from '../support/fixtures';
-import { AchEntry, Attempt, TransferEvent } from '../../db/schema';
+import { AchEntry, AchFile, Attempt, TransferEvent } from '../../db/schema';
 import { assertValidAgainstXsd } from '../support/xsd';
 
 describe('bank behaviors drive payouts to their end states (time-skipping server)', () => {
@@ -192,8 +192,12 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     const state = await run(input, async (handle) => {
       await statusReached(handle, 'needs_attention');
       const parked = await handle.query(statusQuery);
-      assert.match(parked.reason ?? '', /the bank refused file ach-demo-\d+-\w: .*; trace \d{15} was in file ach-demo-\d+-\w of the .* window \(ach-demo-\d+\)/);
+      assert.match(parked.reason ?? '', /the bank refused file ach-demo-\d+-\w whole \(its reason is recorded on the file, for operators\); trace \d{15} was in file ach-demo-\d+-\w of the .* window \(ach-demo-\d+\)/);
       assert.match(parked.waitingFor?.cancel ?? '', /undoes what was done/, 'nothing was taken, so cancel is offered');
+      // The bank's own words are on the file, for operators; the client's events never carry them.
+      const [file] = await orm.em.fork().find(AchFile, { id: /file (ach-demo-\d+-\w) whole/.exec(parked.reason ?? '')![1] });
+      const bankWords = file.refusal!.replace(/^the bank refused file \S+: /, '');
+      assert.ok(bankWords.length > 0 && !(await reasons(input.transferId)).some((r) => r.includes(bankWords)), `the events do not quote the bank: ${bankWords}`);
       assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 4_000, heldMinor: 1_000 }, 'the hold stands while it waits');
       await handle.executeUpdate(retryUpdate, { args: [{ reason: 'bank fixed its edits', operator: 'carol' }] });
     });
