@@ -5,28 +5,48 @@
  *
  * Key: (transfer, trace number, change code), unique in `ach_corrections`: a correction seen again on a
  * later look is recorded once. Not retryable only when the transfer is missing (a bug).
+ *
+ * The corrected details come from the stored COR file when the bank's inbox brought the correction
+ * (`factId`: the signal carries no account number), or with the input from an inquiry's answer.
  */
 import type { MikroORM } from '@mikro-orm/core';
 import { describeChange } from '../core/ach-noc';
 import { newId } from '../core/ids';
-import { AchCorrection, Transfer, TransferEvent } from '../db/schema';
+import { AchCorrection, BankInboxFact, BankInboxMessage, Transfer, TransferEvent } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
+import { readFacts } from '../services/bank-inbox-facts';
+
+export type CorrectionInput = { transferId: string; traceNumber: string; code: string } & ({ factId: string } | { correctedData: string });
 
 export function createCorrectionActivities(deps: { orm: MikroORM }) {
   return {
-    async recordCorrection(input: { transferId: string; traceNumber: string; code: string; correctedData: string }): Promise<{ recorded: boolean }> {
-      if (!/^C\d{2}$/.test(input.code) || input.correctedData.length > 29) {
-        throw new RangeError(`not a notification of change: ${input.code} ${JSON.stringify(input.correctedData)}`);
+    async recordCorrection(input: CorrectionInput): Promise<{ recorded: boolean }> {
+      const correctedData = 'factId' in input ? await storedCorrectedData(deps.orm, input) : input.correctedData;
+      if (!/^C\d{2}$/.test(input.code) || correctedData.length > 29) {
+        throw new RangeError(`not a notification of change: ${input.code} (${correctedData.length} characters of corrected data)`);
       }
       return inTransaction(deps.orm.em.fork(), async (tx) => {
         if (await tx.findOne(AchCorrection, { transferId: input.transferId, traceNumber: input.traceNumber, code: input.code })) return { recorded: false };
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         const now = new Date();
-        await tx.insert(AchCorrection, { id: newId('noc'), transferId: transfer.id, traceNumber: input.traceNumber, code: input.code, correctedData: input.correctedData, receivedAt: now });
-        tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: transfer.status, reason: describeChange(input.code, input.correctedData), at: now }));
+        await tx.insert(AchCorrection, { id: newId('noc'), transferId: transfer.id, traceNumber: input.traceNumber, code: input.code, correctedData, receivedAt: now });
+        tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: transfer.status, reason: describeChange(input.code, correctedData), at: now }));
         transfer.updatedAt = now;
         return { recorded: true };
       });
     },
   };
+}
+
+/** The corrected details of fact `<message>:<n>`, read again from the stored COR file; throws when that fact is no such correction. */
+async function storedCorrectedData(orm: MikroORM, input: { factId: string; traceNumber: string; code: string }): Promise<string> {
+  const em = orm.em.fork();
+  const fact = await em.findOneOrFail(BankInboxFact, { id: input.factId });
+  const message = await em.findOneOrFail(BankInboxMessage, { id: fact.messageId });
+  const n = Number(input.factId.slice(fact.messageId.length + 1));
+  const read = readFacts(message.type, message.raw)[n];
+  if (read?.kind !== 'correction' || read.railReference !== input.traceNumber || read.code !== input.code) {
+    throw new RangeError(`bank fact ${input.factId} is not the correction ${input.code} for ${input.traceNumber}`);
+  }
+  return read.correctedData ?? '';
 }

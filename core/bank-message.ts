@@ -48,6 +48,6 @@ export interface BankMessage {
   currency?: string;
   /** When the bank booked it (settlement, return or statement date), ISO 8601. */
   bookedAt?: string;
-  /** A correction's new details, as the COR's addenda carries them (personal data: the payload codec encrypts it). */
-  correctedData?: string;
+  // A correction's new details (an account or routing number) are not here: they stay in the
+  // stored COR file, which the step recording the correction reads by `messageId`.
 }

@@ -18,8 +18,11 @@ import { parsePacs004 } from '../rails/iso20022/pacs004';
 import { parseCamt054 } from '../rails/iso20022/camt054';
 import { parseCamt029 } from '../rails/iso20022/recall';
 
-/** One thing a bank message says about one payment: the signal's payload before it is addressed. */
-export type Fact = Omit<BankMessage, 'messageId' | 'rail'>;
+/**
+ * One thing a bank message says about one payment: the signal's payload before it is addressed,
+ * and, for a correction, its new details (which stay here, out of the signal).
+ */
+export type Fact = Omit<BankMessage, 'messageId' | 'rail'> & { correctedData?: string };
 
 /** The payment statuses of pacs.002 and pain.002 that move a transfer, and what they say. */
 const STATUS_KINDS: Record<string, BankMessageKind> = { ACTC: 'accepted', ACSP: 'accepted', ACCC: 'settled', ACSC: 'settled', RJCT: 'rejected' };

@@ -127,7 +127,7 @@ export function onBankMessage(p: Payout, m: BankMessage, nowMs: number, out: Out
       return;
     }
     case 'correction':
-      if (m.code) p.corrections.push({ code: m.code, correctedData: m.correctedData ?? '' });
+      if (m.code) p.corrections.push({ code: m.code, factId: m.messageId });
       return;
     case 'recall_confirmed':
       if (a.state === 'settled' || !followsAttempt(p)) return;

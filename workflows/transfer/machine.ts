@@ -169,7 +169,8 @@ export function work(p: Payout): Work | undefined {
     case 'watching':
     case 'return_question':
       if (p.corrections.length > 0 && a?.railReference) {
-        return { step: 'recordCorrection', input: { transferId: id, traceNumber: a.railReference, code: p.corrections[0].code, correctedData: p.corrections[0].correctedData }, summary: `notification of change ${p.corrections[0].code}` };
+        const c = p.corrections[0];
+        return { step: 'recordCorrection', input: { transferId: id, traceNumber: a.railReference, ...c }, summary: `notification of change ${c.code}` };
       }
       return undefined;
     case 'approval':

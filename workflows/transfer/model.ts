@@ -133,8 +133,12 @@ export interface Payout {
   seen: string[];
   /** When the bank settled the payment, on the workflow's clock: ACH return timeliness counts from here. */
   settledAtMs: number | null;
-  /** A notification of change waiting to be recorded. */
-  corrections: { code: string; correctedData: string }[];
+  /**
+   * A notification of change waiting to be recorded: from the bank's COR file, by the fact's ID
+   * (the corrected account stays in the stored file, out of the signal); from an inquiry's answer,
+   * with its data.
+   */
+  corrections: ({ code: string; factId: string } | { code: string; correctedData: string })[];
   /** Resends under the same reference after an unknown outcome (at most MAX_RESENDS before an operator). */
   resendsAfterUnknown: number;
   /** Recalls asked so far: each gets its own cancellation ID. */
