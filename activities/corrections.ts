@@ -12,9 +12,9 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { describeChange } from '../core/ach-noc';
 import { newId } from '../core/ids';
-import { AchCorrection, BankInboxFact, BankInboxMessage, Transfer, TransferEvent } from '../db/schema';
+import { AchCorrection, BankInboxMessage, Transfer, TransferEvent } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
-import { readFacts } from '../services/bank-inbox-facts';
+import { readFacts, splitFactId } from '../services/bank-inbox-facts';
 
 export type CorrectionInput = { transferId: string; traceNumber: string; code: string } & ({ factId: string } | { correctedData: string });
 
@@ -40,10 +40,8 @@ export function createCorrectionActivities(deps: { orm: MikroORM }) {
 
 /** The corrected details of fact `<message>:<n>`, read again from the stored COR file; throws when that fact is no such correction. */
 async function storedCorrectedData(orm: MikroORM, input: { factId: string; traceNumber: string; code: string }): Promise<string> {
-  const em = orm.em.fork();
-  const fact = await em.findOneOrFail(BankInboxFact, { id: input.factId });
-  const message = await em.findOneOrFail(BankInboxMessage, { id: fact.messageId });
-  const n = Number(input.factId.slice(fact.messageId.length + 1));
+  const { messageId, n } = splitFactId(input.factId);
+  const message = await orm.em.fork().findOneOrFail(BankInboxMessage, { id: messageId });
   const read = readFacts(message.type, message.raw)[n];
   if (read?.kind !== 'correction' || read.railReference !== input.traceNumber || read.code !== input.code) {
     throw new RangeError(`bank fact ${input.factId} is not the correction ${input.code} for ${input.traceNumber}`);

@@ -10,7 +10,7 @@
  * goes again in a later file), and the window's batch brings the refusal to each payout it carried.
  */
 import type { BankMessage, BankMessageKind } from '../core/bank-message';
-import { FILE_REJECTED_CODE, parseAchAck } from '../rails/ach/acknowledgment';
+import { FILE_REJECTED_CODE, parseAchAck, type AchFileAck } from '../rails/ach/acknowledgment';
 import { parseReturnFile } from '../rails/ach/return-file';
 import { parsePacs002 } from '../rails/iso20022/messages';
 import { parsePain002 } from '../rails/iso20022/pain';
@@ -29,13 +29,42 @@ const STATUS_KINDS: Record<string, BankMessageKind> = { ACTC: 'accepted', ACSP: 
 
 const dateTime = (date: string) => (/^\d{4}-\d{2}-\d{2}$/.test(date) ? `${date}T00:00:00.000Z` : undefined);
 
+/** Messages that exist to say something about payments: one that names none (a refused file's empty acknowledgment) is a break. */
+const ALWAYS_NAMES_A_PAYMENT = new Set(['ach.file_ack', 'nacha.return', 'camt.054', 'pacs.004', 'camt.029']);
+
+/** A fact's ID: its stored message's ID and its place among that message's facts. */
+export const factId = (messageId: string, n: number): string => `${messageId}:${n}`;
+export function splitFactId(id: string): { messageId: string; n: number } {
+  const colon = id.lastIndexOf(':');
+  return { messageId: id.slice(0, colon), n: Number(id.slice(colon + 1)) };
+}
+
+/**
+ * One message of `type` read once: its facts, and whether it is a message about payments that
+ * names none (a break). An acknowledgment of a file refused whole lists the entries it carried: it
+ * names payments, though it states no fact about them. Throws (the parser's error) when unreadable.
+ */
+export function readMessage(type: string, raw: string): { facts: Fact[]; namesNoPayment: boolean } {
+  if (type === 'ach.file_ack') {
+    const ack = parseAchAck(raw);
+    const facts = ackFacts(ack);
+    return { facts, namesNoPayment: facts.length === 0 && !(ack.status === 'rejected' && ack.entries.length > 0) };
+  }
+  const facts = readFacts(type, raw);
+  return { facts, namesNoPayment: facts.length === 0 && ALWAYS_NAMES_A_PAYMENT.has(type) };
+}
+
+function ackFacts(ack: AchFileAck): Fact[] {
+  return ack.entries
+    .filter((e) => e.code !== FILE_REJECTED_CODE)
+    .map((e) => (e.status === 'accepted' ? { kind: 'accepted', railReference: e.traceNumber } : { kind: 'rejected', railReference: e.traceNumber, ...(e.code ? { code: e.code } : {}) }));
+}
+
 /** The facts of one message of `type`; throws (the parser's error) when it cannot be read. */
 export function readFacts(type: string, raw: string): Fact[] {
   switch (type) {
     case 'ach.file_ack':
-      return parseAchAck(raw)
-        .entries.filter((e) => e.code !== FILE_REJECTED_CODE)
-        .map((e) => (e.status === 'accepted' ? { kind: 'accepted', railReference: e.traceNumber } : { kind: 'rejected', railReference: e.traceNumber, ...(e.code ? { code: e.code } : {}) }));
+      return ackFacts(parseAchAck(raw));
     case 'nacha.return':
       return parseReturnFile(raw).map((r) =>
         r.kind === 'return' ? { kind: 'returned', railReference: r.originalTraceNumber, code: r.code, amountMinor: r.amountMinor, currency: 'USD' } : { kind: 'correction', railReference: r.originalTraceNumber, code: r.code, correctedData: r.correctedData ?? '' },
@@ -69,11 +98,4 @@ export function readFacts(type: string, raw: string): Fact[] {
     default:
       throw new Error(`no reader for bank message type ${type}`);
   }
-}
-
-/** An ACH acknowledgment of a file refused whole that lists the entries it carried: it names payments, though it states no fact about them. */
-export function refusesAFileOfEntries(type: string, raw: string): boolean {
-  if (type !== 'ach.file_ack') return false;
-  const ack = parseAchAck(raw);
-  return ack.status === 'rejected' && ack.entries.length > 0 && ack.entries.every((e) => e.code === FILE_REJECTED_CODE);
 }

@@ -37,7 +37,7 @@ import { Attempt, BankInboxCursor, BankInboxFact, BankInboxMessage, type Attempt
 import { inTransaction } from '../ledger/ledger';
 import { bankFetch } from '../rails/bank-http';
 import { parseCamt053 } from '../rails/iso20022/camt053';
-import { readFacts, refusesAFileOfEntries, type Fact } from './bank-inbox-facts';
+import { factId, readMessage, splitFactId, type Fact } from './bank-inbox-facts';
 import { reconcileStatementEntries, recordBreak } from './reconciliation';
 
 export const OUTBOX_PAGE = 100;
@@ -75,9 +75,6 @@ const ALREADY_KNOWN: Partial<Record<BankMessageKind, ReadonlySet<string>>> = {
   rejected: new Set(['rejected']),
   returned: new Set(['returned']),
 };
-
-/** Messages that exist to say something about payments: one that names none (a refused file's empty acknowledgment) is a break. */
-const ALWAYS_NAMES_A_PAYMENT = new Set(['ach.file_ack', 'nacha.return', 'camt.054', 'pacs.004', 'camt.029']);
 
 export interface RoundResult {
   leased: boolean;
@@ -137,8 +134,9 @@ export function createBankInbox(options: BankInboxOptions) {
   /** Reads one stored message into its facts (or breaks), then marks it read. Safe to run again. */
   async function read(message: BankInboxMessageRow): Promise<void> {
     let facts: Fact[];
+    let namesNoPayment: boolean;
     try {
-      facts = message.type === 'camt.053' ? await readStatement(message) : readFacts(message.type, message.raw);
+      ({ facts, namesNoPayment } = message.type === 'camt.053' ? { facts: await readStatement(message), namesNoPayment: false } : readMessage(message.type, message.raw));
     } catch (err) {
       // The parser's message may quote the bank's text: it goes to neither the log nor the break.
       logger.warn({ rail, bankMessageId: message.bankMessageId, type: message.type, error: (err as Error).name }, 'bank message unreadable');
@@ -149,12 +147,12 @@ export function createBankInbox(options: BankInboxOptions) {
       return;
     }
     await inTransaction(orm.em, async (tx) => {
-      if (facts.length === 0 && ALWAYS_NAMES_A_PAYMENT.has(message.type) && !refusesAFileOfEntries(message.type, message.raw)) {
+      if (namesNoPayment) {
         await unroutedBreak(tx, message, null, `${message.type} message ${message.bankMessageId} on ${rail} names no payment`);
       }
       const now = new Date();
       for (const [n, f] of facts.entries()) {
-        const id = `${message.id}:${n}`;
+        const id = factId(message.id, n);
         if (await tx.findOne(BankInboxFact, { id })) continue;
         const row: BankInboxFactRow = {
           id,
@@ -274,8 +272,8 @@ export function createBankInbox(options: BankInboxOptions) {
     for (const message of await em.find(BankInboxMessage, { rail, status: 'stored' }, { orderBy: { id: 'asc' }, limit: PAGES_PER_ROUND * pageSize })) await read(message);
     let signalled = 0;
     const pending = await em.find(BankInboxFact, { rail, status: 'pending' }, { orderBy: { messageId: 'asc', createdAt: 'asc' }, limit: FACTS_PER_ROUND });
-    // `<message id>:<n>`: a message's facts in the order it stated them.
-    pending.sort((a, b) => (a.messageId === b.messageId ? Number(a.id.split(':')[1]) - Number(b.id.split(':')[1]) : a.messageId < b.messageId ? -1 : 1));
+    // A message's facts in the order it stated them.
+    pending.sort((a, b) => (a.messageId === b.messageId ? splitFactId(a.id).n - splitFactId(b.id).n : a.messageId < b.messageId ? -1 : 1));
     for (const fact of pending) {
       const outcome = await route(fact);
       if (outcome === 'signalled') signalled++;

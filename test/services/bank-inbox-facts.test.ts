@@ -1,7 +1,7 @@
 /** What the facts reader takes from an ACH file acknowledgment (services/bank-inbox-facts.ts). */
 import assert from 'node:assert/strict';
 import { buildAchAck, FILE_REJECTED_CODE } from '../../rails/ach/acknowledgment';
-import { readFacts, refusesAFileOfEntries } from '../../services/bank-inbox-facts';
+import { readFacts, readMessage } from '../../services/bank-inbox-facts';
 
 const ack = (status: 'accepted' | 'rejected', entries: { traceNumber: string; status: 'accepted' | 'rejected'; code: string | null }[]) =>
   buildAchAck({
@@ -24,7 +24,7 @@ describe('bank message facts: ACH file acknowledgments', () => {
       { kind: 'accepted', railReference: '123456780000001' },
       { kind: 'rejected', railReference: '123456780000002', code: 'R03' },
     ]);
-    assert.equal(refusesAFileOfEntries('ach.file_ack', raw), false);
+    assert.equal(readMessage('ach.file_ack', raw).namesNoPayment, false);
   });
 
   it('entries of a file refused whole are no verdict on their payments: no fact, and the message still names payments (no break)', () => {
@@ -33,7 +33,7 @@ describe('bank message facts: ACH file acknowledgments', () => {
       { traceNumber: '123456780000004', status: 'rejected', code: FILE_REJECTED_CODE },
     ]);
     assert.deepEqual(readFacts('ach.file_ack', raw), []);
-    assert.equal(refusesAFileOfEntries('ach.file_ack', raw), true);
-    assert.equal(refusesAFileOfEntries('ach.file_ack', ack('rejected', [])), false, 'a refusal listing nothing names no payment');
+    assert.equal(readMessage('ach.file_ack', raw).namesNoPayment, false);
+    assert.equal(readMessage('ach.file_ack', ack('rejected', [])).namesNoPayment, true, 'a refusal listing nothing names no payment');
   });
 });
