@@ -13,7 +13,8 @@ import { createBankSim } from '../../banksim/sim';
 import { BANK_MESSAGE_SIGNAL, type BankMessage } from '../../core/bank-message';
 import { newId } from '../../core/ids';
 import { workflowIdFor, type Rail } from '../../core/transfer';
-import { Attempt, BankInboxCursor, BankInboxFact, BankInboxMessage, ReconciliationBreak, ReconciliationMatch, Transfer } from '../../db/schema';
+import { createCorrectionActivities } from '../../activities/corrections';
+import { AchCorrection, Attempt, BankInboxCursor, BankInboxFact, BankInboxMessage, ReconciliationBreak, ReconciliationMatch, Transfer } from '../../db/schema';
 import { createBankInbox, type SignalTransfer } from '../../services/bank-inbox';
 import { devServer, mariadbOrm, onTeardown, testDataConverter } from '../support/global';
 import { bankMessageRecorder, receivedQuery } from '../support/bank-message-recorder';
@@ -228,6 +229,20 @@ describe('bank inbox collector', function () {
     assert.deepEqual(messages.map((m) => [m.kind, m.code ?? null]), [['accepted', null], ['settled', null], ['correction', 'C01'], ['returned', 'R01']]);
     assert.equal(messages[3].amountMinor, 8_000);
     assert.ok(!JSON.stringify(messages).includes('000666666669'), 'the corrected account number stays in the raw file');
+  });
+
+  it('ACH: a correction signalled without its data is recorded by its fact ID from the stored COR file', async () => {
+    const { traces } = await payAch(bankUrl, [{ accountNumber: '000666666668', amountMinor: 8_100 }]);
+    const t = await transfer('ach', traces[0], { amountMinor: 8_100, status: 'pending' });
+    await inbox('ach').collectOnce();
+    const messages = await receivedAfter(t.handle, 3);
+    const correction = messages.find((m) => m.kind === 'correction')!;
+    const { recordCorrection } = createCorrectionActivities({ orm });
+    assert.deepEqual(await recordCorrection({ transferId: t.id, traceNumber: traces[0], code: 'C01', factId: correction.messageId }), { recorded: true });
+    const rows = await orm.em.fork().find(AchCorrection, { transferId: t.id });
+    assert.deepEqual(rows.map((r) => [r.code, r.correctedData]), [['C01', '000666666669']]);
+    // A fact ID that is not that correction (another code) is refused, naming the fact.
+    await assert.rejects(recordCorrection({ transferId: t.id, traceNumber: traces[0], code: 'C02', factId: correction.messageId }), new RegExp(`bank fact ${correction.messageId} is not the correction C02`));
   });
 
   describe('statements in bulk', () => {
