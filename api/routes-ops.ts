@@ -29,7 +29,7 @@ import { endUnstartedTransfer, transferViews } from '../services/transfers';
 import { approvalView, requestApproval } from '../services/approvals';
 import { inTransaction } from '../ledger/ledger';
 import { cancelUpdate, retryUpdate, statusQuery } from '../workflows/transfer';
-import { returnDecisionUpdate } from '../workflows/return-watch';
+import { returnDecisionUpdate } from '../workflows/transfer';
 import { opsScope, withIdempotency } from './idempotency';
 import { pageOf } from './lists';
 import { documentRoute } from './openapi';

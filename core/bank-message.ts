@@ -25,6 +25,8 @@ export type BankMessageKind =
   | 'settled'
   /** The day's statement (camt.053) booked this payment with `amountMinor`. */
   | 'statement_matched'
+  /** The day's statement booked this payment with another amount: a break is open. `code` is the break's kind. */
+  | 'statement_break'
   /** Funds came back after settlement (pacs.004, an ACH return entry). `code` is the return reason. */
   | 'returned'
   /** An ACH notification of change (COR): the payment went through, details must change. `code` is Cxx. */

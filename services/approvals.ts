@@ -25,7 +25,7 @@ import { workflowIdFor, type TransferStatus } from '../core/transfer';
 import { Approval, OperatorAction, ReconciliationBreak, Transfer, type ApprovalAction, type ApprovalKind, type ApprovalRow } from '../db/schema';
 import { writeOperatorAction } from '../activities/operator';
 import { cancelUpdate, retryUpdate } from '../workflows/transfer';
-import { returnDecisionUpdate } from '../workflows/return-watch';
+import { returnDecisionUpdate } from '../workflows/transfer';
 import { resolveBreakWithPostings } from './reconciliation';
 
 export interface ApprovalDeps {

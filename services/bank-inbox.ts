@@ -179,18 +179,22 @@ export function createBankInbox(options: BankInboxOptions) {
 
   /**
    * A statement, matched in bulk against our attempts (services/reconciliation.ts records matches
-   * and breaks); each matched line becomes one `statement_matched` fact with the amount as booked.
+   * and breaks); each matched line becomes one `statement_matched` fact with the amount as booked,
+   * each line of a live payment booked with another amount one `statement_break` fact naming its
+   * break's kind.
    */
   async function readStatement(message: BankInboxMessageRow): Promise<Fact[]> {
     const statements = parseCamt053(message.raw);
-    const { matched } = await reconcileStatementEntries(orm, statements, { includeUnsettled: true });
-    return matched.map(({ statement, entry }) => ({
+    const { matched, mismatched } = await reconcileStatementEntries(orm, statements, { includeUnsettled: true });
+    const matches: Fact[] = matched.map(({ statement, entry }) => ({
       kind: 'statement_matched',
       railReference: entry.endToEndId!,
       amountMinor: entry.amountMinor,
       currency: statement.currency,
       bookedAt: `${entry.bookingDate}T00:00:00.000Z`,
     }));
+    const mismatches: Fact[] = mismatched.flatMap((b) => (b.railReference ? [{ kind: 'statement_break' as const, railReference: b.railReference, code: b.kind, amountMinor: b.actualMinor ?? undefined, currency: b.currency }] : []));
+    return [...matches, ...mismatches];
   }
 
   async function unroutedBreak(tx: SqlEntityManager, message: BankInboxMessageRow, fact: BankInboxFactRow | null, detail: string): Promise<void> {

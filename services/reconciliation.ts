@@ -273,9 +273,14 @@ export interface StatementMatch {
  * (the bank inbox, which reads the statement as it arrives); the daily run leaves those to the
  * payout workflow.
  */
-export async function reconcileStatementEntries(orm: MikroORM, parsed: ParsedStatement[], options: { includeUnsettled: boolean }): Promise<{ entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[] }> {
+export async function reconcileStatementEntries(
+  orm: MikroORM,
+  parsed: ParsedStatement[],
+  options: { includeUnsettled: boolean },
+): Promise<{ entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[]; mismatched: ReconciliationBreakRow[] }> {
   const em = orm.em.fork();
-  const out: { entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[] } = { entries: 0, matched: [], alreadyMatched: 0, breaks: [] };
+  // `mismatched`: the breaks of payments still live with us that the bank booked for another amount (also in `breaks`).
+  const out: { entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[]; mismatched: ReconciliationBreakRow[] } = { entries: 0, matched: [], alreadyMatched: 0, breaks: [], mismatched: [] };
   for (const statement of parsed) {
     const account = railAccountOf(statement.accountId);
     for (const [entryIndex, entry] of statement.entries.entries()) {
@@ -330,7 +335,9 @@ export async function reconcileStatementEntries(orm: MikroORM, parsed: ParsedSta
         await inTransaction(orm.em, (tx) => recordMatch(tx, transfer, attempt, statement, entry, j));
         out.matched.push({ statement, entryIndex, entry, attempt });
       } else {
-        out.breaks.push(await inTransaction(orm.em, (tx) => recordBreak(tx, amountBreak(transfer, attempt, statement, entry, j))));
+        const row = await inTransaction(orm.em, (tx) => recordBreak(tx, amountBreak(transfer, attempt, statement, entry, j)));
+        out.breaks.push(row);
+        out.mismatched.push(row);
       }
     }
   }

@@ -1,4 +1,3 @@
-export * from './transfer';
+export * from './transfer/index';
 export * from './reconciliation';
-export { returnDecisionSignal, returnDecisionUpdate, type ReturnDecision } from './return-watch';
 export { achBatchWorkflow } from './ach-batch';

@@ -182,7 +182,7 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
     assert.deepEqual([approved.body.status, approved.body.decidedBy, approved.body.outcome], ['approved', alice.name, 'done: the payout goes on']);
     const done = await statusOf(client, big, 'completed');
     assert.deepEqual(done.body.events.map((e: { status: string }) => e.status).slice(0, 4), ['created', 'funds_held', 'needs_approval', 'funds_held']);
-    assert.match(done.body.events[3].reason, new RegExp(`approved by ${alice.name} \\(approval ${approval.id}\\)`));
+    assert.match(done.body.events[3].reason, new RegExp(`approval ${approval.id} given by ${alice.name}: `));
     const second = await post(`/v1/ops/approvals/${approval.id}/deny`, bob, { reason: 'too late' });
     assert.equal(second.status, 409);
     assert.equal(second.body.error.code, 'invalid_state');
@@ -207,7 +207,7 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
     assert.deepEqual([denied.body.status, denied.body.decidedBy], ['denied', bob.name]);
     const end = await statusOf(client, id, 'canceled');
     assert.equal(end.body.failure.code, 'approval_denied');
-    assert.match(end.body.events.at(-1).reason, new RegExp(`denied by ${bob.name} \\(approval ${approval.id}\\): the client did not mean this beneficiary`));
+    assert.match(end.body.events.at(-1).reason, new RegExp(`approval ${approval.id} denied by ${bob.name}: the client did not mean this beneficiary`));
     assert.deepEqual(await balance(client), { currency: 'USD', availableMinor: 9_000, heldMinor: 0 });
     assert.equal(stack.bank.sim.submissions.filter((s) => s.raw.includes(accountNumber)).length, 0);
     assert.deepEqual((await auditOf(`approvalId=${approval.id}`)).map((e) => [e.action, e.operator]).sort(), [

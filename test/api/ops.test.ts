@@ -66,8 +66,7 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, undefined, 'rtp');
     await rule({ match: { accountNumber }, behavior: 'unavailable' });
     const handle = await stack.start(input);
-    await statusReached(handle, 'funds_held');
-    await stack.env.sleep('30 minutes');
+    await stack.env.sleep('30 minutes'); // through the submission's retry budget
     await statusReached(handle, 'needs_attention');
     return { clientId, key, transferId: input.transferId, handle, accountNumber };
   }
@@ -82,7 +81,7 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     await stack.env.sleep('10 days');
     const res = await fetch(`${stack.bank.url}/sim/payments/${(await handle.query(statusQuery)).railReference}/return`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":"R02"}' });
     assert.equal(res.status, 200, await res.text());
-    await stack.env.sleep('1 day'); // the next daily look sees it
+    await stack.env.sleep('1 day'); // the return file reaches it through the ACH inbox meanwhile
     await statusReached(handle, 'needs_attention');
     return { clientId, transferId: input.transferId, handle };
   }

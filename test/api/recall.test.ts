@@ -110,7 +110,7 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     await assertValidAgainstXsd(recall.raw, 'camt.056.001.09');
     const request = parseCamt056(recall.raw);
     assert.equal(request.originalEndToEndId, reference);
-    assert.equal(request.cancellationId, `${transferId}:rcl`);
+    assert.equal(request.cancellationId, `${transferId}:r1`, 'the first recall of the transfer');
     assert.equal(request.amountMinor, amount);
     assert.equal(request.reason, 'CUST');
 

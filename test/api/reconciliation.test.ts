@@ -1,5 +1,5 @@
 /**
- * The daily reconciliation Schedule on the Temporal dev server, with a worker, MariaDB (a database
+ * The daily reconciliation Schedule on the Temporal dev server, with a worker and the bank inboxes, MariaDB (a database
  * of this suite's own, so whole-account balances can be compared with a fresh bank simulator), the
  * simulator's camt.053 statements, and the ops route over real HTTP.
  */
@@ -23,6 +23,7 @@ import { reconciliationWorkflow } from '../../workflows/reconciliation';
 import { statusQuery, transferWorkflow } from '../../workflows/transfer';
 import { devServer, startSim, testDataConverter, workflowBundle, type RunningSim } from '../support/global';
 import { scratchMariadbOrm } from '../support/scratch-db';
+import { testInboxes } from '../support/inboxes';
 import { BENEFICIARY, JP_BENEFICIARY, createdTransfer, fundedClient } from '../support/fixtures';
 import { call, until } from '../support/api-stack';
 
@@ -41,6 +42,7 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
   const scheduleId = `${RECONCILIATION_SCHEDULE_ID}-${randomUUID()}`;
   /** Transfer workflows still running at the end (waiting for an operator or watching for returns). */
   const stuck: WorkflowHandle<typeof transferWorkflow>[] = [];
+  let inboxes: { stop(): Promise<void> };
 
   before(async () => {
     const dev = await devServer();
@@ -51,6 +53,7 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     workerConnection = await NativeConnection.connect({ address: dev.address });
     worker = await Worker.create({ connection: workerConnection, dataConverter: testDataConverter, taskQueue, workflowBundle: await workflowBundle(), activities: buildActivities(orm, config) });
     workerRun = worker.run();
+    inboxes = testInboxes(orm, bank.url, temporal);
     api = await startApiServer({ orm, temporal, config, opsApiKey: opsKey });
   });
 
@@ -58,6 +61,7 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
     for (const handle of stuck) await handle.terminate('test over').catch(() => undefined);
     await temporal.schedule.getHandle(scheduleId).delete().catch(() => undefined);
     await api.close();
+    await inboxes.stop();
     worker.shutdown();
     await workerRun;
     await workerConnection.close();
@@ -183,6 +187,8 @@ describe('daily reconciliation Schedule, breaks and the ops route (dev server)',
   });
 
   it('lists breaks to ops, newest first, by status, in cursor pages', async () => {
+    // The inboxes read every statement the bank sends: stopped, nothing but this test writes breaks while the pages are read.
+    await inboxes.stop();
     const all = await call(api.url, 'GET', '/v1/ops/reconciliation/breaks?limit=100', { key: opsKey });
     assert.equal(all.status, 200);
     assert.equal(all.body.object, 'list');

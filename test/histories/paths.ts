@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { railTiming, type TransferTiming, type TransferWorkflowInput } from '../../core/transfer';
 import { Transfer } from '../../db/schema';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
-import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
+import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/transfer';
 import { APPROVAL_DECISION_SIGNAL } from '../../core/approval';
 import { BENEFICIARY, IBAN_BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
 import type { TransferRunner } from '../support/workflow-runner';
@@ -46,7 +46,7 @@ async function payout(runner: TransferRunner, accountNumber: string, behavior: R
   return { input, state };
 }
 
-/** RAIL_TIME=real's return watch (a look a day), so the recorder can skip to a late return. */
+/** A real-length return window, so the recorder can skip to a late return. */
 const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 };
 
 /** A payout whose R02 return comes nine days late, then `decide` (an operator's returnDecision). */
@@ -67,9 +67,8 @@ async function lateReturn(runner: TransferRunner, accountNumber: string, decide:
 }
 
 /**
- * A SEPA payout the bank holds pending, then `during` (a cancel that recalls it). The workflow
- * asks the bank every ten minutes, so (time not skipping while `during` runs) it does not look
- * between the test's steps.
+ * A SEPA payout the bank holds pending, then `during` (a cancel that recalls it). Its deadlines
+ * are long, so (time not skipping while `during` runs) none passes between the test's steps.
  */
 async function sepaHeld(runner: TransferRunner, amountMinor: number, during: (handle: Handle, reference: string) => Promise<void>) {
   const clientId = await fundedClient(runner.orm, 10_000, 'EUR');

@@ -262,7 +262,8 @@ describe('bank inbox collector', function () {
       const matched = await receivedAfter(m.handle, 2);
       assert.deepEqual(matched.map((x) => [x.kind, x.amountMinor ?? null]), [['settled', null], ['statement_matched', 2_500]]);
       assert.ok(await orm.em.fork().findOne(ReconciliationMatch, { transferId: m.id }), 'the match is recorded');
-      assert.deepEqual((await receivedAfter(w.handle, 1)).map((x) => x.kind), ['settled'], 'a mismatch is not a match');
+      // A mismatch is not a match: its transfer hears of the break, and looks at the statement itself.
+      assert.deepEqual((await receivedAfter(w.handle, 2)).map((x) => [x.kind, x.code ?? null, x.amountMinor ?? null]), [['settled', null, null], ['statement_break', 'amount_mismatch', 3_400]]);
       const mismatch = await orm.em.fork().findOneOrFail(ReconciliationBreak, { kind: 'amount_mismatch', railReference: wrongRef });
       assert.deepEqual([mismatch.expectedMinor, mismatch.actualMinor, mismatch.transferId], [3_500, 3_400, w.id]);
       assert.ok(await orm.em.fork().findOne(ReconciliationBreak, { kind: 'unknown_reference', railReference: strangerRef }));

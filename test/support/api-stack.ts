@@ -1,6 +1,6 @@
 /**
- * The API over real HTTP on an ephemeral port, with a worker on the Temporal dev server,
- * MariaDB and the bank simulator: everything real, in one process for the tests.
+ * The API over real HTTP on an ephemeral port, with a worker on the Temporal dev server, the bank
+ * inboxes, a MariaDB database of its own and the bank simulator: everything real, in one process for the tests.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -13,7 +13,9 @@ import { buildActivities } from '../../workers/deps';
 import { createWorker } from '../../workers/worker';
 import { assertReplyDocumented } from './openapi-check';
 import { auditSinks } from '../../workers/audit-sink';
-import { TEST_OPS_KEY, devServer, mariadbOrm, memo, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from './global';
+import { testInboxes } from './inboxes';
+import { scratchMariadbOrm } from './scratch-db';
+import { TEST_OPS_KEY, devServer, memo, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from './global';
 
 export interface ApiStack {
   url: string;
@@ -32,7 +34,7 @@ export const apiStack = memo(async (): Promise<ApiStack> => {
 });
 
 async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
-  const [dev, orm, bank, bundle] = await Promise.all([devServer(), mariadbOrm(), startSim(settlementDelayMs), workflowBundle()]);
+  const [dev, orm, bank, bundle] = await Promise.all([devServer(), scratchMariadbOrm(), startSim(settlementDelayMs), workflowBundle()]);
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', BANK_SIM_URL: bank.url, TEMPORAL_ADDRESS: dev.address, RAIL_TIME: 'demo' });
   const connection = await Connection.connect({ address: dev.address });
   const temporal = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
@@ -47,6 +49,7 @@ async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
     workflowBundle: bundle,
   });
   const workerRun = worker.run();
+  const inboxes = testInboxes(orm, bank.url, temporal);
   const opsKey = TEST_OPS_KEY;
   const api: ApiServer = await startApiServer({ orm, temporal, config, opsApiKey: opsKey });
   return {
@@ -57,6 +60,7 @@ async function startApiStack(settlementDelayMs: number): Promise<ApiStack> {
     bank,
     async close() {
       await api.close();
+      await inboxes.stop();
       worker.shutdown();
       await workerRun;
       await workerConnection.close();

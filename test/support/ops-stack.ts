@@ -1,6 +1,6 @@
 /**
  * The API over real HTTP on the time-skipping Temporal test server, with a worker on its own task
- * queue, MariaDB and the bank simulator: the stack for operator tests, where a transfer must get
+ * queue, the bank inboxes, a MariaDB database of its own and the bank simulator: the stack for operator tests, where a transfer must get
  * stuck (a bank outage through a ten-minute retry budget) in a second of wall-clock time.
  *
  * Transfers are written as the API writes them and their workflows started here; the routes under
@@ -19,7 +19,9 @@ import { auditSinks } from '../../workers/audit-sink';
 import { buildActivities } from '../../workers/deps';
 import { transferWorkflow } from '../../workflows/transfer';
 import { PRICING } from './fixtures';
-import { TEST_OPS_KEY, mariadbOrm, memo, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
+import { testInboxes } from './inboxes';
+import { scratchMariadbOrm } from './scratch-db';
+import { TEST_OPS_KEY, memo, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
 export interface OpsStack {
   url: string;
@@ -32,7 +34,7 @@ export interface OpsStack {
 }
 
 export const opsStack = memo(async (): Promise<OpsStack> => {
-  const [env, orm, bank, bundle] = await Promise.all([timeSkippingEnv(), mariadbOrm(), startSim(0), workflowBundle()]);
+  const [env, orm, bank, bundle] = await Promise.all([timeSkippingEnv(), scratchMariadbOrm(), startSim(0), workflowBundle()]);
   const taskQueue = `ops-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -43,6 +45,7 @@ export const opsStack = memo(async (): Promise<OpsStack> => {
     sinks: auditSinks(orm),
   });
   const workerRun = worker.run();
+  const inboxes = testInboxes(orm, bank.url, env.client);
   const opsKey = TEST_OPS_KEY;
   const app = createApp({ orm, temporal: env.client, opsApiKey: opsKey, taskQueue, timing: railTiming('demo'), rates: createRatesSource(), pricing: PRICING, rateLimit: { ratePerSecond: 1_000, burst: 1_000 }, codecCorsOrigins: [] });
   const server = await new Promise<Server>((resolve) => {
@@ -51,6 +54,7 @@ export const opsStack = memo(async (): Promise<OpsStack> => {
   onTeardown(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await inboxes.stop();
     worker.shutdown();
     await workerRun;
   });

@@ -1,6 +1,8 @@
 /**
  * Runs transfer workflows on the time-skipping server with the real activities (MariaDB and the
- * bank simulator over HTTP), each on its own task queue.
+ * bank simulator over HTTP), each on its own task queue, with the bank inboxes that bring the
+ * bank's messages to them. A runner has a database of its own (the inboxes' cursors are positions
+ * in its simulator's outbox); `alongside` shares another runner's database and bank.
  */
 import { randomUUID } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
@@ -13,7 +15,9 @@ import { auditSinks } from '../../workers/audit-sink';
 import { transferWorkflow, type TransferState } from '../../workflows/transfer';
 import { AchEntry, TransferEvent } from '../../db/schema';
 import { achBatchWorkflowId } from '../../activities/ach-windows';
-import { mariadbOrm, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
+import { scratchMariadbOrm } from './scratch-db';
+import { testInboxes } from './inboxes';
+import { startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from './global';
 
 export interface TransferRunner {
   env: TestWorkflowEnvironment;
@@ -24,9 +28,15 @@ export interface TransferRunner {
   clearRules(): Promise<void>;
 }
 
-/** `achDemoWindowMs`: how often an ACH file window closes (the default 2 s; longer where a test steers a queued payout in real time). */
-export async function transferRunner(options: { achDemoWindowMs?: number } = {}): Promise<TransferRunner> {
-  const [env, orm, bank] = await Promise.all([timeSkippingEnv(), mariadbOrm(), startSim(0)]);
+/**
+ * `achDemoWindowMs`: how often an ACH file window closes (the default 2 s; longer where a test
+ * steers a queued payout in real time). `bankInboxes: false` holds the bank's own messages back
+ * (nothing collects them), for a test of what a payout does when the bank stays silent.
+ */
+export async function transferRunner(options: { achDemoWindowMs?: number; alongside?: TransferRunner; bankInboxes?: boolean } = {}): Promise<TransferRunner> {
+  const [env, orm, bank] = options.alongside
+    ? [options.alongside.env, options.alongside.orm, options.alongside.bank]
+    : await Promise.all([timeSkippingEnv(), scratchMariadbOrm(), startSim(0)]);
   return {
     env,
     orm,
@@ -41,6 +51,7 @@ export async function transferRunner(options: { achDemoWindowMs?: number } = {})
         activities: buildActivities(orm, { BANK_SIM_URL: bank.url, ACH_DEMO_WINDOW_MS: options.achDemoWindowMs }),
         sinks: auditSinks(orm),
       });
+      const inboxes = options.bankInboxes === false ? { stop: async () => undefined } : testInboxes(orm, bank.url, env.client);
       return worker.runUntil(async () => {
         const handle = await env.client.workflow.start(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [input] });
         try {
@@ -54,10 +65,10 @@ export async function transferRunner(options: { achDemoWindowMs?: number } = {})
         // The ACH windows this payout was queued in have batch workflows on this task queue: each
         // finishes before the worker goes, or it would stall the test server's clock for every later test.
         const entries = await orm.em.fork().find(AchEntry, { transferId: input.transferId });
-        const windows = new Set([...entries.map((e) => e.windowId), ...(await windowsOf(input.transferId))]);
+        const windows = new Set([...entries.map((e) => e.windowId), ...(await windowsOf(orm, input.transferId))]);
         for (const windowId of windows) await env.client.workflow.getHandle(achBatchWorkflowId(windowId)).result().catch(() => undefined);
         return state;
-      });
+      }).finally(() => inboxes.stop());
     },
     async clearRules() {
       await fetch(`${bank.url}/sim/rules`, { method: 'DELETE' });
@@ -66,8 +77,7 @@ export async function transferRunner(options: { achDemoWindowMs?: number } = {})
 }
 
 /** Every window a payout was queued in, from its events (a re-queued entry's row names only the last). */
-async function windowsOf(transferId: string): Promise<string[]> {
-  const orm = await mariadbOrm();
+async function windowsOf(orm: MikroORM, transferId: string): Promise<string[]> {
   const events = await orm.em.fork().find(TransferEvent, { transferId });
   return events.flatMap((e) => [...(e.reason ?? '').matchAll(/\((ach-[^)\s]+)\)/g)].map((m) => m[1]));
 }

@@ -110,7 +110,7 @@ describe('worker process: metrics and request IDs in logs', function () {
     const sdkText = await until(
       'the Temporal SDK exporter',
       () => fetch(`http://127.0.0.1:${ports.sdk}/metrics`).then((r) => r.text()),
-      (text) => /^temporal_activity_execution_failed_total\{/m.test(text),
+      (text) => /^temporal_local_activity_execution_failed_total\{/m.test(text), // holdFunds is a local activity
       30_000,
       explain,
     );

@@ -2,7 +2,7 @@
  * ACH file windows: payouts queued in one cut-off window go out as exactly one NACHA file
  * with all their entries, sent once, each entry answered and settled (or rejected) on its own.
  * On the Temporal dev server in real time (demo windows of a few seconds), with the real
- * activities, MariaDB and the simulator over HTTP.
+ * activities, the bank inboxes, a MariaDB database of its own and the simulator over HTTP.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -14,9 +14,12 @@ import { AchEntry, AchWindow } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { parseNacha } from '../../rails/ach/nacha';
 import { buildActivities } from '../../workers/deps';
-import { transferWorkflow, type TransferState } from '../../workflows/transfer';
-import { devServer, duplicatePayments, mariadbOrm, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from '../support/global';
+import { statusQuery, transferWorkflow, type TransferState } from '../../workflows/transfer';
+import { until } from '../support/api-stack';
+import { devServer, duplicatePayments, onTeardown, startSim, testDataConverter, workflowBundle, type RunningSim } from '../support/global';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../support/fixtures';
+import { testInboxes } from '../support/inboxes';
+import { scratchMariadbOrm } from '../support/scratch-db';
 
 const WINDOW_MS = 4_000;
 /** Demo pace with a short return watch, so that each payout ends soon after its file. */
@@ -29,7 +32,7 @@ describe('ACH files per cut-off window (dev server)', () => {
   let address: string;
 
   before(async () => {
-    const [dev, db, sim] = await Promise.all([devServer(), mariadbOrm(), startSim(0)]);
+    const [dev, db, sim] = await Promise.all([devServer(), scratchMariadbOrm(), startSim(0)]);
     [orm, bank, address] = [db, sim, dev.address];
     const connection = await Connection.connect({ address });
     client = new Client({ connection, namespace: 'default', dataConverter: testDataConverter });
@@ -52,11 +55,20 @@ describe('ACH files per cut-off window (dev server)', () => {
         workflowBundle: await workflowBundle(),
         activities: buildActivities(orm, { BANK_SIM_URL: bank.url, RAIL_TIME: 'demo', ACH_DEMO_WINDOW_MS: WINDOW_MS }),
       });
+      const inboxes = testInboxes(orm, bank.url, client);
       return await worker.runUntil(async () => {
         await new Promise((r) => setTimeout(r, WINDOW_MS - (Date.now() % WINDOW_MS) + 100));
         const handles = await Promise.all(inputs.map((input) => client.workflow.start(transferWorkflow, { workflowId: workflowIdFor(input.transferId), taskQueue, args: [input] })));
-        return Promise.all(handles.map((h) => h.result()));
-      });
+        // Each payout to its end state; its workflow then waits out the return window (under demo
+        // timing on one timer that fires hours later: workflows/transfer/workflow.ts), so the test ends it.
+        return Promise.all(
+          handles.map(async (h) => {
+            const state = await until(`${h.workflowId} completed or failed`, () => h.query(statusQuery), (s) => s.status === 'completed' || s.status === 'failed', 90_000);
+            await h.terminate('the test has seen its end').catch(() => undefined);
+            return state;
+          }),
+        );
+      }).finally(() => inboxes.stop());
     } finally {
       await connection.close();
     }

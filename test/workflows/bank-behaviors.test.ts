@@ -32,7 +32,7 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
 
   before(async () => {
     runner = await transferRunner();
-    slow = await transferRunner({ achDemoWindowMs: 600_000 });
+    slow = await transferRunner({ achDemoWindowMs: 600_000, alongside: runner });
     ({ env, orm, bank } = runner);
   });
 

@@ -21,8 +21,7 @@ import { Attempt, OperatorAction, Transfer } from '../../db/schema';
 import { buildActivities } from '../../workers/deps';
 import { auditSinks } from '../../workers/audit-sink';
 import { bankMessageSignal, fundsHeldUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer/index';
-import { devServer, mariadbOrm, onTeardown, startSim, testDataConverter, timeSkippingEnv, type RunningSim } from '../support/global';
-import { engineBundle } from '../support/engine-bundle';
+import { devServer, mariadbOrm, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
 import { BENEFICIARY, IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdTransfer, fundedClient, postingsOf, transferRow } from '../support/fixtures';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
@@ -102,7 +101,7 @@ describe('payout engine (workflows/transfer/) on the time-skipping server', () =
         connection: env.nativeConnection,
         dataConverter: testDataConverter,
         taskQueue,
-        workflowBundle: await engineBundle(),
+        workflowBundle: await workflowBundle(),
         activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
         sinks: auditSinks(orm),
       });
@@ -147,7 +146,7 @@ describe('payout engine: Temporal cancellation requests (real dev server)', () =
       connection: nativeConnection,
       dataConverter: testDataConverter,
       taskQueue,
-      workflowBundle: await engineBundle(),
+      workflowBundle: await workflowBundle(),
       activities: buildActivities(orm, { BANK_SIM_URL: bank.url }),
       sinks: auditSinks(orm),
     });

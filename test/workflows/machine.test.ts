@@ -95,7 +95,7 @@ function stepResult(p: Payout, w: Work, n: number, world: World): PayoutEvent {
   }
 }
 
-const KINDS: BankMessageKind[] = ['accepted', 'rejected', 'settled', 'statement_matched', 'returned', 'correction', 'recall_confirmed', 'recall_refused'];
+const KINDS: BankMessageKind[] = ['accepted', 'rejected', 'settled', 'statement_matched', 'statement_break', 'returned', 'correction', 'recall_confirmed', 'recall_refused'];
 
 /** Something from outside while the payout waits (or a command between steps), picked by `n`. */
 function outsideEvent(p: Payout, n: number, world: World): PayoutEvent | undefined {

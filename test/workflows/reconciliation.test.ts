@@ -7,11 +7,12 @@ import type { MikroORM } from '@mikro-orm/core';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TerminatedFailure } from '@temporalio/common';
 import { railTiming } from '../../core/transfer';
-import { ReconciliationBreak, ReconciliationMatch, TransferEvent } from '../../db/schema';
+import { BankInboxFact, ReconciliationBreak, ReconciliationMatch, TransferEvent } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { retrySignal, statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
+import { until } from '../support/api-stack';
 import { BENEFICIARY, createdTransfer, fundedClient, postingsOf, transferRow } from '../support/fixtures';
 import { assertValidAgainstXsd } from '../support/xsd';
 
@@ -100,15 +101,18 @@ describe('reconciliation before completion (time-skipping server)', () => {
     await rule({ match: { accountNumber: '710000003' }, behavior: 'accept', statement: { omit: true } });
     await assert.rejects(
       runner.run(input, async (handle) => {
-        await statusReached(handle, 'settled');
+        // The bank's word that it settled reaches the payout; then its statement deadline passes (time skips).
+        await until('the settlement signalled', () => orm.em.fork().count(BankInboxFact, { transferId: input.transferId, kind: 'settled', status: 'signalled' }), (n) => n > 0);
+        await runner.env.sleep('3 hours');
         const state = await statusReached(handle, 'needs_attention');
         const breaks = await breaksOf(input.transferId);
         assert.equal(breaks.length, 1);
         assert.equal(breaks[0].kind, 'missing_from_statement');
         assert.equal(breaks[0].actualMinor, null);
         assert.match(state.reason ?? '', new RegExp(breaks[0].id));
+        const before = (await events(input.transferId)).length;
         await handle.signal(retrySignal, { reason: 'asked the bank to re-send the statement', operator: 'alice' });
-        await statusReached(handle, 'settled');
+        await until('the retry looked again', () => events(input.transferId), (e) => e.length >= before + 2);
         await statusReached(handle, 'needs_attention');
         assert.deepEqual((await breaksOf(input.transferId)).map((b) => b.id), [breaks[0].id], 'found again: the same break, not a second one');
         await handle.terminate('test over');

@@ -14,13 +14,13 @@ import { addBankingDays, eastern, easternInstant } from '../../core/calendar';
 import { OperatorAction, Transfer, TransferEvent } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer';
-import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/return-watch';
+import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/transfer';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, IBAN_BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../support/fixtures';
 import { assertValidAgainstXsd } from '../support/xsd';
 
-/** Real-length return window, looked at once a day: what RAIL_TIME=real does, with days skipped. */
+/** A real-length return window, as RAIL_TIME=real has it, with days skipped. */
 const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 };
 
 describe('returns after settlement in their windows (time-skipping server)', () => {
@@ -74,10 +74,11 @@ describe('returns after settlement in their windows (time-skipping server)', () 
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000101' }, LONG_WATCH);
     const state = await runner.run(input, async (handle) => {
       await statusReached(handle, 'completed');
-      await env.sleep('58 days'); // the daily looks find the payment settled
+      await env.sleep('58 days'); // the payout waits out its window at no cost
       assert.equal((await handle.query(statusQuery)).status, 'completed');
       await bankReturns((await handle.query(statusQuery)).railReference!, 'R10');
-      // The next look, on day 59, finds the return.
+      // The return file reaches the payout through the ACH inbox, on day 59.
+      await statusReached(handle, 'returned');
     });
     assert.equal(state.status, 'returned');
     assert.equal(state.failureCode, 'R10');
@@ -95,7 +96,7 @@ describe('returns after settlement in their windows (time-skipping server)', () 
       const third = addBankingDays(settledOn, 3);
       await env.sleep(easternInstant(third, '00:01').getTime() - (await env.currentTimeMs()));
       await bankReturns((await handle.query(statusQuery)).railReference!, 'R01');
-      await env.sleep('1 day'); // the next daily look sees it
+      await env.sleep('1 day'); // the return file reaches it through the ACH inbox meanwhile
       await statusReached(handle, 'needs_attention');
       const parked = await handle.query(statusQuery);
       const m = /^late return R01 \(Insufficient funds\) received (\d{4}-\d{2}-\d{2}); the entry settled (\d{4}-\d{2}-\d{2}) and its return deadline was (\d{4}-\d{2}-\d{2})/.exec(parked.reason!);
@@ -205,6 +206,7 @@ describe('returns after settlement in their windows (time-skipping server)', () 
       await statusReached(handle, 'completed');
       reference = (await handle.query(statusQuery)).railReference!;
       await bankReturns(reference, 'AC04');
+      await statusReached(handle, 'returned'); // the pacs.004 reaches it through the SEPA inbox
     });
     assert.equal(state.status, 'returned');
     assert.equal(state.failureCode, 'AC04');

@@ -30,7 +30,8 @@ export function refusal(p: Payout, kind: OperatorActionKind, command: unknown, n
     return `transfer ${id} was paid out and the bank returned it (${ph.code}) outside what is taken silently: it waits for a returnDecision (accept or dishonor), not a ${kind}`;
   }
   if (kind === 'returnDecision') return `transfer ${id} is ${p.status} and waits on no return decision; returnDecision answers a late or unusual return the transfer is waiting on`;
-  if (ph.kind === 'done') return `transfer ${id} is ${p.status}; there is nothing to ${kind}`;
+  // Paid and booked (watching its return window) or over: nothing is left to retry or cancel.
+  if (ph.kind === 'done' || ph.kind === 'watching') return `transfer ${id} is ${p.status}; there is nothing to ${kind}`;
   if (kind === 'retry') {
     if (ph.kind === 'parked' || ph.kind === 'unknown') return undefined;
     return `retry applies to a transfer in needs_attention or unknown; ${id} is ${p.status} and progressing on its own`;

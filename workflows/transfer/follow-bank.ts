@@ -6,6 +6,7 @@
  *                          recall_confirmed → compensate, canceled;
  *                          deadline → one inquiry: settled → statement; still pending → parked
  *   following(statement)   statement_matched → booking(settle, complete) → watching;
+ *                          statement_break (either stage) → one look at the statements now;
  *                          deadline → one look at the statements (reconcileAttempt): matched →
  *                          booking; otherwise the hold is posted (the bank paid) and the transfer
  *                          parks naming the break; retry looks once more
@@ -101,6 +102,10 @@ export function onBankMessage(p: Payout, m: BankMessage, nowMs: number, out: Out
       if (p.settledAtMs === null) p.settledAtMs = nowMs;
       a.state = 'settled';
       book(p, ['settle', 'complete'], watching(p));
+      return;
+    case 'statement_break':
+      // The statement booked it with another amount: the bank paid; the look at the statement parks it naming the break.
+      if (followsAttempt(p) && ph.kind === 'following') p.phase = { kind: 'reconciling', resume: { ...ph, stage: 'statement' } };
       return;
     case 'rejected':
       if (a.state === 'settled' || !followsAttempt(p)) return;

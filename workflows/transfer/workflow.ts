@@ -262,9 +262,11 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
       channel: c.command?.channel === 'api' ? 'api' : 'temporal',
       via: c.via === 'update' ? 'update' : 'signal',
       outcome,
-      detail: auditDetail(c.kind, c.command, detail),
+      // Four eyes: a command that carries out an approval names it (it only ever comes from the API).
+      detail: auditDetail(c.kind, c.command, c.command?.approvalId ? `${detail} (carries out approval ${String(c.command.approvalId).slice(0, 40)})` : detail),
       statusBefore: p.status,
       at: new Date().toISOString(),
+      ...(c.command?.approvalId ? { approvalId: String(c.command.approvalId).slice(0, 40) } : {}),
     };
   }
 
@@ -388,7 +390,7 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
   return view(p);
 }
 
-const BANK_MESSAGE_KINDS: readonly BankMessageKind[] = ['accepted', 'rejected', 'settled', 'statement_matched', 'returned', 'correction', 'recall_confirmed', 'recall_refused'];
+const BANK_MESSAGE_KINDS: readonly BankMessageKind[] = ['accepted', 'rejected', 'settled', 'statement_matched', 'statement_break', 'returned', 'correction', 'recall_confirmed', 'recall_refused'];
 
 function isBankMessage(m: unknown): m is BankMessage {
   const x = m as Partial<BankMessage> | null;
