@@ -46,7 +46,7 @@ export function renderTable(r: BenchResults): string {
     for (const rail of RAILS) {
       const p = c.perRail[rail];
       if (!p) continue;
-      rows.push([`Actions per happy-path payout, ${rail}${rail === 'swift' ? ' (USD→GBP, FX)' : ''} (histories, Cloud rules)`, `${fmt(p.actionsToCompleted, 1)} to completed`, `${fmt(p.actionsToClose, 1)} to the end of the return window (${fmt(p.returnWindowS, 0)} s)`]);
+      rows.push([`Actions per happy-path payout, ${rail}${rail === 'swift' ? ' (USD→GBP, FX)' : ''} (histories, Cloud rules)`, `${fmt(p.actionsToCompleted, 1)} to completed`, p.openAtEnd ? `${p.openAtEnd} of ${p.payouts} still open after ${fmt(p.returnWindowS, 0)} s (their one timer fires later), ${fmt(p.returnWindowActionsPerHour, 0)} actions/hour meanwhile` : `${fmt(p.actionsToClose, 1)} to the end of the return window (${fmt(p.returnWindowS, 0)} s)`]);
     }
     const ph = c.crossCheck.phase;
     const q = c.crossCheck.quietWindow;
