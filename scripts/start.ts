@@ -31,6 +31,8 @@ import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatche
 import { ensureReconciliationSchedule } from '../workers/schedules';
 import { createWorkerMetrics, startMetricsServer } from '../workers/observability';
 import { auditSinks } from '../workers/audit-sink';
+import { startBankInboxes } from '../services/bank-inbox';
+import { BANK_MESSAGE_SIGNAL } from '../core/bank-message';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -178,6 +180,15 @@ async function main(): Promise<void> {
     await workerRun.catch(() => undefined);
     await workerConnection.close();
   });
+  // One collector per rail reads the bank's outbox and signals the transfers its messages name (as workers/main.ts).
+  const inboxes = startBankInboxes({
+    orm,
+    bankUrl: config.BANK_SIM_URL,
+    pollMs: config.BANK_INBOX_POLL_MS,
+    logger,
+    signal: (workflowId, message) => temporal.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message),
+  });
+  stoppers.push(() => inboxes.stop());
   const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);
   stoppers.push(() => dispatcher.stop());
   const api = await startApiServer({ orm, temporal, config, opsApiKey, logger });
