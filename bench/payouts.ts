@@ -113,6 +113,20 @@ export async function heldReferences(stack: Stack, amountMinor: number): Promise
   return [...new Set(body.data.filter((s) => s.amountMinor === amountMinor && s.reference).map((s) => s.reference))];
 }
 
+/**
+ * Waits until the bank holds `count` payments of `amountMinor` (its submissions list): a payout
+ * held at the bank is `submitted` in the database, a status the workflow does not upsert to
+ * visibility (workflows/transfer/workflow.ts), so the bank is where to see it.
+ */
+export async function waitForHeld(stack: Stack, amountMinor: number, count: number, deadlineMs: number, pollMs = 500): Promise<{ reachedAtMs: number | null; count: number }> {
+  for (;;) {
+    const seen = (await heldReferences(stack, amountMinor)).length;
+    if (seen >= count) return { reachedAtMs: Date.now(), count: seen };
+    if (Date.now() >= deadlineMs) return { reachedAtMs: null, count: seen };
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 export async function releaseHeld(stack: Stack, references: readonly string[], concurrency = 16): Promise<number> {
   let next = 0;
   let released = 0;

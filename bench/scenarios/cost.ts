@@ -17,7 +17,7 @@
  */
 import { countActions, upsertTimeMs, type HistoryEvent } from '../actions';
 import { BenchContext, sleep, type CounterReading } from '../context';
-import { call, clearSimRules, heldReferences, historyOf, payoutBody, pool, postPayout, RAILS, releaseHeld, seedClients, simRule, waitForStatus, workflowIdOf, type BenchRail } from '../payouts';
+import { call, clearSimRules, heldReferences, historyOf, payoutBody, pool, postPayout, RAILS, releaseHeld, seedClients, simRule, waitForHeld, waitForStatus, workflowIdOf, type BenchRail } from '../payouts';
 import { round } from '../stats';
 
 const HOLD_AMOUNT_MINOR = 3_303;
@@ -91,7 +91,7 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
   ctx.expect(held, 'completed');
   const [happyDone, heldWait] = await Promise.all([
     waitForStatus(ctx.stack, [happyClient], 'completed', happy.length, stepDeadline()),
-    waitForStatus(ctx.stack, [holdClient], 'submitted', held.length, stepDeadline()),
+    waitForHeld(ctx.stack, HOLD_AMOUNT_MINOR, held.length, stepDeadline()),
   ]);
   if (happyDone.reachedAtMs === null) throw new Error(`${happy.length - happyDone.count} happy-path payouts did not complete in time`);
   if (heldWait.reachedAtMs === null) throw new Error(`${held.length - heldWait.count} held payouts never reached submitted`);

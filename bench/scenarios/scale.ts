@@ -7,7 +7,7 @@
  */
 import type { BenchContext } from '../context';
 import { BenchContext as Ctx, sleep } from '../context';
-import { clearSimRules, heldReferences, payoutBody, postPayout, releaseHeld, seedClients, simRule, waitForStatus } from '../payouts';
+import { clearSimRules, heldReferences, payoutBody, postPayout, releaseHeld, seedClients, simRule, waitForHeld, waitForStatus } from '../payouts';
 import { cpuSeconds, rssBytes } from '../proc';
 import { round } from '../stats';
 
@@ -71,7 +71,7 @@ export async function runScale(ctx: BenchContext, target: number, budgetMs: numb
   ctx.expect(ids, 'completed');
   const reached = ids.length;
   ctx.log(`scale: ${reached} of ${target} payouts started in ${round(startMs / 1000, 1)} s (${refused} of them answered 503)`);
-  const atBank = await waitForStatus(ctx.stack, clients, 'submitted', reached, Math.min(budgetEnd, Date.now() + 60_000), 1_000);
+  const atBank = await waitForHeld(ctx.stack, SCALE_AMOUNT_MINOR, reached, Math.min(budgetEnd, Date.now() + 60_000), 1_000);
 
   const pids: Record<string, number | undefined> = { temporalServer: ctx.stack.pids.temporalServer, workerAndApi: ctx.stack.pids.workerAndApi, bankSim: ctx.stack.pids.bankSim };
   const read = (f: (pid: number) => number) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? f(pid) : null]));
