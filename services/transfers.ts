@@ -19,8 +19,10 @@ export class InvalidTransitionError extends Error {
 
 /**
  * Moves a transfer to `to` and records the event, inside the caller's transaction. Moving to the
- * status it already has is a no-op, so a retried activity records each change once. Every change
- * also writes its `transfer.updated` webhook event to the outbox in the same transaction.
+ * status it already has is a no-op, so a retried activity records each change once; so is moving
+ * back to a status it has been in before, which is a step an earlier run of its workflow already
+ * took, taken again after a Reset (the transfer never moves backwards). Every change also writes
+ * its `transfer.updated` webhook event to the outbox in the same transaction.
  */
 export async function moveStatus(
   tx: SqlEntityManager,
@@ -31,7 +33,10 @@ export async function moveStatus(
 ): Promise<TransferRow> {
   const transfer = await tx.findOneOrFail(Transfer, { id: transferId });
   if (transfer.status === to) return transfer;
-  if (!canMove(transfer.status as TransferStatus, to)) throw new InvalidTransitionError(transfer.status, to, transferId);
+  if (!canMove(transfer.status as TransferStatus, to)) {
+    if ((await tx.count(TransferEvent, { transferId, status: to })) > 0) return transfer;
+    throw new InvalidTransitionError(transfer.status, to, transferId);
+  }
   const at = new Date();
   // Reasons quote errors that can be long (a failed SQL statement); the column keeps 500 characters.
   if (reason !== null && reason.length > 500) reason = `${reason.slice(0, 499)}…`;

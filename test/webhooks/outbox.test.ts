@@ -74,6 +74,17 @@ for (const dialect of ['mariadb', 'sqlite'] as const) {
       // Leave nothing in `created` for the API's recovery sweep to start.
       await inTransaction(orm.em.fork(), (tx) => moveStatus(tx, transferId, 'canceled', 'test over'));
     });
+
+    it('a step an earlier run took, taken again after a Reset, writes nothing; a move backwards to a status never held is refused', async () => {
+      const { transferId } = await subscribedTransfer();
+      for (const to of ['funds_held', 'submitted', 'settled', 'completed'] as const) await inTransaction(orm.em.fork(), (tx) => moveStatus(tx, transferId, to, to));
+      const events = await orm.em.fork().count(WebhookEvent, { transferId });
+      await inTransaction(orm.em.fork(), (tx) => moveStatus(tx, transferId, 'settled', 'settled again by the reset run'));
+      const em = orm.em.fork();
+      assert.equal((await em.findOneOrFail(Transfer, { id: transferId })).status, 'completed', 'never backwards');
+      assert.equal(await em.count(WebhookEvent, { transferId }), events, 'no event, no webhook');
+      await assert.rejects(inTransaction(orm.em.fork(), (tx) => moveStatus(tx, transferId, 'unknown', 'never was')), /cannot move from completed to unknown/);
+    });
   });
 }
 

@@ -7,20 +7,25 @@
  *     recorded history; SPEC §8), reconciliation included;
  *   - Temporal's cancellation request (`handle.cancel()`, the CLI's `temporal workflow cancel`) on a
  *     submitted payout is refused like the cancel command, and the payout goes on to completed; the
- *     same request before submission cancels it and voids the hold.
+ *     same request before submission cancels it and voids the hold;
+ *   - Reset (`temporal workflow reset --type FirstWorkflowTask`, the UI's Reset) of a payout with the
+ *     bank, or of one already completed, converges on the same end: held once, sent once, posted once.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { MikroORM } from '@mikro-orm/core';
 import { Client, Connection, WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { countActions, type HistoryEvent } from '../../bench/actions';
 import { SEARCH_ATTRIBUTES, railTiming, workflowIdFor, type Rail, type TransferWorkflowInput } from '../../core/transfer';
 import type { BankMessage } from '../../core/bank-message';
-import { Attempt, OperatorAction, Transfer } from '../../db/schema';
+import { Attempt, OperatorAction, Transfer, TransferEvent } from '../../db/schema';
 import { buildActivities } from '../../workers/deps';
 import { auditSinks } from '../../workers/audit-sink';
 import { bankMessageSignal, fundsHeldUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer/index';
+import { findBinary } from '../../devtools/temporal';
 import { devServer, mariadbOrm, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
 import { BENEFICIARY, IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdTransfer, fundedClient, postingsOf, transferRow } from '../support/fixtures';
 
@@ -128,16 +133,18 @@ describe('payout engine (workflows/transfer/) on the time-skipping server', () =
   }
 });
 
-describe('payout engine: Temporal cancellation requests (real dev server)', () => {
+describe('payout engine: Temporal cancellation requests and Reset (real dev server)', () => {
   let orm: MikroORM;
   let bank: RunningSim;
   let client: Client;
   let worker: Worker;
   let running: Promise<void>;
+  let address: string;
   const taskQueue = `engine-cancel-${randomUUID()}`;
 
   before(async () => {
     const server = await devServer();
+    address = server.address;
     [orm, bank] = await Promise.all([mariadbOrm(), startSim(0)]);
     client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter: testDataConverter });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -192,5 +199,66 @@ describe('payout engine: Temporal cancellation requests (real dev server)', () =
     assert.equal((await transferRow(orm, input.transferId)).status, 'canceled');
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 100_000, heldMinor: 0 });
     assert.equal(bank.sim.submissions.filter((s) => s.amountMinor === 1_300).length, 0, 'nothing reached the bank');
+  });
+
+  /** What an operator runs from a shell (the UI's Reset does the same): the workflow re-runs from its first task. */
+  async function resetToFirstTask(handle: Handle): Promise<string> {
+    const temporal = findBinary('temporal');
+    if (!temporal) throw new Error('the temporal CLI is not installed: run `bash scripts/bootstrap-tools.sh`');
+    const before = (await handle.describe()).runId;
+    await promisify(execFile)(temporal, ['workflow', 'reset', '--address', address, '--workflow-id', handle.workflowId, '--type', 'FirstWorkflowTask', '--reason', 'operator pressed Reset']);
+    const after = (await client.workflow.getHandle(handle.workflowId).describe()).runId;
+    assert.notEqual(after, before, 'the reset started a new run');
+    return after;
+  }
+
+  /** The payout's attempt as the bank has it: what it received under the reference, and how often it paid. */
+  function atBank(railReference: string): { received: number; paid: number } {
+    const subs = bank.sim.submissions.filter((s) => s.reference === railReference);
+    return { received: subs.length, paid: subs.filter((s) => !s.duplicate && !['rejected', 'dropped', 'unavailable', 'rate_limited'].includes(s.status)).length };
+  }
+
+  it('Reset while the bank has the payout: the new run holds nothing again, sends nothing again, and completes on the bank\'s word', async () => {
+    const { clientId, input } = await createdOn(orm, 'rtp', 1_400);
+    const first = await startPayout(client, taskQueue, input);
+    await phaseReached(first, 'following');
+    const [attempt] = await orm.em.fork().find(Attempt, { transferId: input.transferId });
+    await resetToFirstTask(first);
+    const handle = client.workflow.getHandle<typeof transferWorkflow>(first.workflowId);
+    await phaseReached(handle, 'following');
+    assert.equal((await transferRow(orm, input.transferId)).status, 'submitted');
+    await bankSays(handle, orm, input.transferId, 'settled');
+    await bankSays(handle, orm, input.transferId, 'statement_matched');
+    await phaseReached(handle, 'watching');
+    assert.equal((await transferRow(orm, input.transferId)).status, 'completed');
+    assert.deepEqual((await postingsOf(orm, input.transferId)).map((p) => p.code), ['payout_hold', 'payout_hold_posted', 'payout_settled']);
+    assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 98_600, heldMinor: 0 });
+    assert.equal(await orm.em.fork().count(Attempt, { transferId: input.transferId }), 1, 'one attempt, one reference');
+    assert.deepEqual(atBank(attempt.railReference), { received: 1, paid: 1 });
+    await handle.terminate('test done: the return window is not waited out in real time');
+  });
+
+  it('Reset of a completed payout: the new run finds the payment settled and the transfer completed, and moves nothing backwards', async () => {
+    const { clientId, input } = await createdOn(orm, 'rtp', 1_500);
+    const first = await startPayout(client, taskQueue, input);
+    await phaseReached(first, 'following');
+    await bankSays(first, orm, input.transferId, 'settled');
+    await bankSays(first, orm, input.transferId, 'statement_matched');
+    await phaseReached(first, 'watching');
+    const eventsBefore = await orm.em.fork().count(TransferEvent, { transferId: input.transferId });
+    const [attempt] = await orm.em.fork().find(Attempt, { transferId: input.transferId });
+    await resetToFirstTask(first);
+    // The bank's word reaches the new run again: Reset re-applies the signals received after the
+    // reset point. The run re-takes each step; the writes an earlier run made are made again as no-ops.
+    const handle = client.workflow.getHandle<typeof transferWorkflow>(first.workflowId);
+    await phaseReached(handle, 'watching');
+    assert.equal((await handle.query(statusQuery)).status, 'completed');
+    const row = await transferRow(orm, input.transferId);
+    assert.equal(row.status, 'completed');
+    assert.equal(await orm.em.fork().count(TransferEvent, { transferId: input.transferId }), eventsBefore, 'no status written again, none backwards');
+    assert.deepEqual((await postingsOf(orm, input.transferId)).map((p) => p.code), ['payout_hold', 'payout_hold_posted', 'payout_settled']);
+    assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 98_500, heldMinor: 0 });
+    assert.deepEqual(atBank(attempt.railReference), { received: 1, paid: 1 });
+    await handle.terminate('test done: the return window is not waited out in real time');
   });
 });

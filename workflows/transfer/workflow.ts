@@ -18,8 +18,8 @@
  * Temporal's controls (SPEC §6): the loop runs non-cancellable, and a cancellation request
  * (`temporal workflow cancel`, the UI's Request Cancellation) becomes a `cancel` command from
  * `temporal`: taken before funds may have left, refused after, and the payout goes on. Reset re-runs
- * the same steps with the same keys (a status write to the status the row has is a no-op, never a
- * move backwards). A long wait continues as new, carrying the payout, before the history grows large.
+ * the same steps with the same keys (a status write to a status the row has, or has had, is a no-op,
+ * never a move backwards). A long wait continues as new, carrying the payout, before the history grows large.
  *
  * Determinism: test/workflows/replay.test.ts replays test/histories/*.json against this code; a
  * change to the commands it issues goes behind `patched()`.
