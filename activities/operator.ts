@@ -5,8 +5,9 @@
  * does not answer is retried within the workflow's AUDIT_RECORD budget.
  */
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
+import type { ApprovalCheck } from '../core/approval';
 import type { OperatorActionRecord } from '../core/operator';
-import { OperatorAction } from '../db/schema';
+import { Approval, OperatorAction } from '../db/schema';
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -37,6 +38,17 @@ export function createOperatorActivities(deps: { orm: MikroORM }) {
   return {
     async recordOperatorAction(record: OperatorActionRecord): Promise<void> {
       await writeOperatorAction(deps.orm, record);
+    },
+
+    /** Why the approval a command or decision names does not allow it (four eyes), or null when it does. */
+    async approvalProblem(check: ApprovalCheck): Promise<string | null> {
+      const id = check.approvalId.slice(0, 40);
+      const a = await deps.orm.em.fork().findOne(Approval, { id });
+      if (!a) return `there is no approval ${id}`;
+      if (a.transferId !== check.transferId || a.kind !== check.kind) return `approval ${id} is not a ${check.kind} approval of ${check.transferId}`;
+      if (a.status !== check.status) return `approval ${id} is ${a.status}, not ${check.status}`;
+      if (!a.decidedBy || a.decidedBy === a.requestedBy) return `approval ${id} was not decided by a second person`;
+      return null;
     },
   };
 }

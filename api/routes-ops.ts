@@ -263,7 +263,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     tag: 'transfers',
     auth: 'client',
     summary: 'Cancel a transfer before it is submitted to the bank',
-    description: '409 `invalid_state` once the payment was sent to the bank, unless the rail can recall it (sepa, before settlement): then the bank is asked, and its refusal is a 409 with its reason.',
+    description: '409 `invalid_state` once the payment was sent to the bank. A recall (sepa, before settlement) moves money that may not come back: it needs an approval by a second person, which an operator asks for with `POST /v1/ops/transfers/:id/cancel` (four eyes).',
     body: clientCancelSchema,
     responses: { 200: { description: 'The transfer, with the cancellation\'s outcome', schema: canceledTransferResponse } },
     errors: [404, 503],

@@ -15,6 +15,19 @@ export const APPROVAL_DECISION_SIGNAL = 'approvalDecision';
 export const APPROVAL_DECISIONS = ['approve', 'deny'] as const;
 export type ApprovalDecisionKind = (typeof APPROVAL_DECISIONS)[number];
 
+/**
+ * What the workflow asks the approvals table before it acts on an approval (activities/operator.ts
+ * `approvalProblem`): a decision or a command names its approval, and anyone who can reach Temporal
+ * could name one. It must exist, be about this transfer and this action, be decided that way, and
+ * have been decided by someone other than who asked.
+ */
+export interface ApprovalCheck {
+  approvalId: string;
+  transferId: string;
+  kind: 'payout' | 'recall' | 'return_accept';
+  status: 'approved' | 'denied';
+}
+
 export interface ApprovalDecision {
   /** The approval's ID (`apr_…`); the workflow's event names it. */
   approvalId: string;

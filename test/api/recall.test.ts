@@ -15,9 +15,9 @@ import { Attempt, Transfer } from '../../db/schema';
 import { auditLedger } from '../../ledger/auditor';
 import { parseCamt056 } from '../../rails/iso20022/recall';
 import { createClient, deposit } from '../../services/clients';
-import { statusQuery, type transferWorkflow } from '../../workflows/transfer';
+import { cancelSignal, cancelUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer';
 import { call, until } from '../support/api-stack';
-import { IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, legsOf, transferRow } from '../support/fixtures';
+import { IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, legsOf, recordedApproval, transferRow } from '../support/fixtures';
 import { opsStack, type OpsStack } from '../support/ops-stack';
 import { apiOperator, type ApiOperator } from '../support/api-clients';
 import { assertValidAgainstXsd } from '../support/xsd';
@@ -223,24 +223,49 @@ describe('SEPA recall: cancel after submission through the ops API (time-skippin
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
 
-  it("the client's own cancel recalls too: CNCL → canceled; another client's is 404 and sends nothing", async () => {
-    const { clientId, key, transferId, handle, reference } = await heldAtBank();
+  it("the client's own cancel after submission is 409 (a recall is four eyes, through operators); another client's is 404; neither recalls", async () => {
+    const { clientId, key, transferId, handle, reference, amount } = await heldAtBank();
     const other = await heldAtBank();
     assert.equal((await call(stack.url, 'POST', `/v1/transfers/${transferId}/cancel`, { key: other.key, body: { reason: 'not mine' } })).status, 404);
-    assert.equal(recallsOf(reference).length, 0);
-    const canceled = await call(stack.url, 'POST', `/v1/transfers/${transferId}/cancel`, { key, body: { reason: 'sent twice' } });
-    assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
-    assert.equal(canceled.body.status, 'canceled');
-    assert.equal(canceled.body.cancellation.accepted, true);
-    // Read in real time, not by awaiting the result: time skipping (the server's one clock, which the
-    // other suites' long waits share) would carry the other payout past its settlement deadline.
-    await until('canceled', () => handle.query(statusQuery), (s) => s.status === 'canceled', 30_000);
-    assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000, heldMinor: 0 });
-    assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator]), [['cancel', 'accepted', `client:${clientId}`]]);
-    // The other client's payout was never touched: released, it settles and completes.
-    await fetch(`${stack.bank.url}/sim/payments/${other.reference}/release`, { method: 'POST' });
-    await until('the other payout completed', () => other.handle.query(statusQuery), (s) => s.status === 'completed', 30_000);
-    await other.handle.terminate('the test has seen it complete; its return window is not under test').catch(() => undefined);
+    const refused = await call(stack.url, 'POST', `/v1/transfers/${transferId}/cancel`, { key, body: { reason: 'sent twice' } });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'invalid_state');
+    assert.match(refused.body.error.message, /a recall of tr_\S+ needs an approval by a second person \(four eyes\)/);
+    assert.equal(recallsOf(reference).length, 0, 'no recall reached the bank');
+    assert.deepEqual((await auditOf(transferId)).map((e: Record<string, string>) => [e.action, e.outcome, e.operator]), [['cancel', 'refused', `client:${clientId}`]]);
+    // Both payouts go on: released, each settles and completes.
+    for (const p of [{ handle, reference }, other]) {
+      await fetch(`${stack.bank.url}/sim/payments/${p.reference}/release`, { method: 'POST' });
+      // Read in real time, not by awaiting the result: time skipping (the server's one clock, which the
+      // other suites' long waits share) would carry the other payout past its settlement deadline.
+      await until('the payout completed', () => p.handle.query(statusQuery), (s) => s.status === 'completed', 30_000);
+      await p.handle.terminate('the test has seen it complete; its return window is not under test').catch(() => undefined);
+    }
+    assert.deepEqual(await balanceOf(stack.orm, clientId, 'EUR'), { currency: 'EUR', availableMinor: 10_000 - amount, heldMinor: 0 });
+  });
+
+  it('through Temporal (Update, signal, Request Cancellation) a recall without an approval is refused and audited; one naming an approval that is not a second person\'s is refused; none reaches the bank', async () => {
+    const { transferId, handle, reference } = await heldAtBank();
+    const bare = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'from the CLI', operator: 'mallory' }] }).then(
+      () => 'taken',
+      (err: Error & { cause?: Error }) => err.cause?.message ?? err.message,
+    );
+    assert.match(bare, /a recall of tr_\S+ needs an approval by a second person \(four eyes\)/);
+    await handle.signal(cancelSignal, { reason: 'by signal', operator: 'mallory' });
+    await handle.cancel();
+    const forged = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'named one', operator: 'mallory', approvalId: 'apr_made_up' }] });
+    assert.equal(forged.accepted, false);
+    assert.match(forged.message, /^refused: four eyes: there is no approval apr_made_up/);
+    const own = await recordedApproval(stack.orm, transferId, 'recall', { requestedBy: 'mallory', decidedBy: 'mallory' });
+    assert.match((await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'my own', operator: 'mallory', approvalId: own }] })).message, /was not decided by a second person/);
+    const audit = await until('five refusals audited', () => auditOf(transferId), (rows) => rows.length >= 5, 20_000);
+    assert.ok(audit.every((e: Record<string, string>) => e.outcome === 'refused'), JSON.stringify(audit));
+    assert.deepEqual(audit.map((e: Record<string, string>) => e.channel).sort(), ['temporal', 'temporal', 'temporal', 'temporal', 'temporal']);
+    assert.equal(recallsOf(reference).length, 0, 'no recall reached the bank');
+    assert.equal((await handle.query(statusQuery)).status, 'submitted');
+    await fetch(`${stack.bank.url}/sim/payments/${reference}/release`, { method: 'POST' });
+    await until('completed', () => handle.query(statusQuery), (s) => s.status === 'completed', 30_000);
+    await handle.terminate('the test has seen it complete; its return window is not under test').catch(() => undefined);
   });
 
   it('SWIFT after submission is still 409: it cannot recall', async () => {

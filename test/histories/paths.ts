@@ -11,7 +11,7 @@ import { Transfer } from '../../db/schema';
 import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow, type TransferState } from '../../workflows/transfer';
 import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/transfer';
 import { APPROVAL_DECISION_SIGNAL } from '../../core/approval';
-import { BENEFICIARY, IBAN_BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient } from '../support/fixtures';
+import { BENEFICIARY, IBAN_BENEFICIARY, createdFxTransfer, createdTransfer, fundedClient, recordedApproval } from '../support/fixtures';
 import type { TransferRunner } from '../support/workflow-runner';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
@@ -50,7 +50,7 @@ async function payout(runner: TransferRunner, accountNumber: string, behavior: R
 const LONG_WATCH: TransferTiming = { pollIntervalMs: 1_000, settlementTimeoutMs: 5 * 60_000, returnWindowMs: 62 * 86_400_000, returnPollIntervalMs: 86_400_000, reconcileWindowMs: 60_000, reconcilePollIntervalMs: 2_000 };
 
 /** A payout whose R02 return comes nine days late, then `decide` (an operator's returnDecision). */
-async function lateReturn(runner: TransferRunner, accountNumber: string, decide: (handle: Handle) => Promise<unknown>) {
+async function lateReturn(runner: TransferRunner, accountNumber: string, decide: (handle: Handle, transferId: string) => Promise<unknown>) {
   const clientId = await fundedClient(runner.orm, 10_000);
   const input = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber }, LONG_WATCH);
   const state = await runner.run(input, async (handle) => {
@@ -61,7 +61,7 @@ async function lateReturn(runner: TransferRunner, accountNumber: string, decide:
     await runner.env.sleep('1 day');
     await statusReached(handle, 'needs_attention');
     await runner.env.sleep('30 days'); // a few of the wait's slices
-    await decide(handle);
+    await decide(handle, input.transferId);
   });
   return { input, state };
 }
@@ -70,7 +70,7 @@ async function lateReturn(runner: TransferRunner, accountNumber: string, decide:
  * A SEPA payout the bank holds pending, then `during` (a cancel that recalls it). Its deadlines
  * are long, so (time not skipping while `during` runs) none passes between the test's steps.
  */
-async function sepaHeld(runner: TransferRunner, amountMinor: number, during: (handle: Handle, reference: string) => Promise<void>) {
+async function sepaHeld(runner: TransferRunner, amountMinor: number, during: (handle: Handle, reference: string, transferId: string) => Promise<void>) {
   const clientId = await fundedClient(runner.orm, 10_000, 'EUR');
   const base = await createdTransfer(runner.orm, clientId, amountMinor, IBAN_BENEFICIARY, { ...railTiming('demo'), pollIntervalMs: 10 * 60_000, settlementTimeoutMs: 60 * 60_000 });
   await runner.orm.em.fork().nativeUpdate(Transfer, { id: base.transferId }, { currency: 'EUR', targetCurrency: 'EUR', rail: 'sepa' });
@@ -78,10 +78,27 @@ async function sepaHeld(runner: TransferRunner, amountMinor: number, during: (ha
   await rule(runner, { match: { amountMinor, rail: 'sepa' }, behavior: 'hold', times: 1 });
   const state = await runner.run(input, async (handle) => {
     await statusReached(handle, 'submitted');
-    await during(handle, (await handle.query(statusQuery)).railReference!);
+    await during(handle, (await handle.query(statusQuery)).railReference!, input.transferId);
   });
   await runner.clearRules();
   return { input, state };
+}
+
+/** A late return accepted, carrying out an approval (four eyes). */
+function lateReturnAccepted(r: TransferRunner, accountNumber: string) {
+  return lateReturn(r, accountNumber, async (handle, transferId) => {
+    const approvalId = await recordedApproval(r.orm, transferId, 'return_accept', { decidedBy: 'recorder' });
+    return handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'the RDFI proved the account closed', operator: 'recorder', approvalId }] });
+  });
+}
+
+/** A held SEPA payout recalled by a cancel carrying out an approval; the bank cancels it. */
+function sepaRecalled(r: TransferRunner, amountMinor: number) {
+  return sepaHeld(r, amountMinor, async (handle, _reference, transferId) => {
+    const approvalId = await recordedApproval(r.orm, transferId, 'recall', { decidedBy: 'recorder' });
+    const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'duplicate payout', operator: 'recorder', approvalId }] });
+    assert.equal(result.status, 'canceled');
+  });
 }
 
 /** A payout at or above its client's threshold (approvalRequired): held, then `decision` once it waits in needs_approval. */
@@ -92,7 +109,9 @@ async function approvalPayout(runner: TransferRunner, accountNumber: string, dec
   const state = await runner.run(input, async (handle) => {
     await statusReached(handle, 'needs_approval');
     await runner.env.sleep('10 days'); // a slice of the wait or two
-    await handle.signal(APPROVAL_DECISION_SIGNAL, { approvalId: 'apr_recorder', decision, operator: 'recorder', reason: decision === 'approve' ? 'checked with the client' : 'not what the client meant' });
+    // Four eyes: the workflow checks the decision against the approvals table.
+    const approvalId = await recordedApproval(runner.orm, input.transferId, 'payout', { status: decision === 'approve' ? 'approved' : 'denied', requestedBy: `client:${clientId}`, decidedBy: 'recorder' });
+    await handle.signal(APPROVAL_DECISION_SIGNAL, { approvalId, decision, operator: 'recorder', reason: decision === 'approve' ? 'checked with the client' : 'not what the client meant' });
   });
   return { input, state };
 }
@@ -162,7 +181,7 @@ export const PATHS: RecordedPath[] = [
   {
     name: 'late-return-accepted',
     status: 'returned',
-    run: (r) => lateReturn(r, '790000010', (handle) => handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'the RDFI proved the account closed', operator: 'recorder' }] })),
+    run: (r) => lateReturnAccepted(r, '790000010'),
   },
   {
     name: 'late-return-dishonored',
@@ -181,23 +200,25 @@ export const PATHS: RecordedPath[] = [
   {
     name: 'sepa-recall',
     status: 'canceled',
-    run: (r) =>
-      sepaHeld(r, 2_001, async (handle) => {
-        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'duplicate payout', operator: 'recorder' }] });
-        assert.equal(result.status, 'canceled');
-      }),
+    run: (r) => sepaRecalled(r, 2_001),
   },
   {
     name: 'sepa-recall-refused',
     status: 'completed',
     run: (r) =>
-      sepaHeld(r, 2_002, async (handle, reference) => {
+      sepaHeld(r, 2_002, async (handle, reference, transferId) => {
         const res = await fetch(`${r.bank.url}/sim/payments/${reference}/release`, { method: 'POST' });
         assert.equal(res.status, 200);
-        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'too late', operator: 'recorder' }] });
+        const approvalId = await recordedApproval(r.orm, transferId, 'recall', { decidedBy: 'recorder' });
+        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'too late', operator: 'recorder', approvalId }] });
         assert.equal(result.accepted, false);
       }),
   },
   { name: 'payout-approval-approved', status: 'completed', run: (r) => approvalPayout(r, '790000020', 'approve') },
   { name: 'payout-approval-denied', status: 'canceled', run: (r) => approvalPayout(r, '790000021', 'deny') },
+  // Recorded after four eyes moved into the workflow (workflow.ts FOUR_EYES_PATCH): the paths above
+  // are kept as recorded before it, these replay the patched branch.
+  { name: 'sepa-recall-four-eyes', status: 'canceled', run: (r) => sepaRecalled(r, 2_003) },
+  { name: 'late-return-accepted-four-eyes', status: 'returned', run: (r) => lateReturnAccepted(r, '790000012') },
+  { name: 'payout-approval-four-eyes', status: 'completed', run: (r) => approvalPayout(r, '790000022', 'approve') },
 ];

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../../core/ids';
 import { railTiming, type TransferTiming, type TransferWorkflowInput } from '../../core/transfer';
-import { Account, FxQuote, Posting, Transfer, TransferEvent, type FxQuoteRow, type TransferRow } from '../../db/schema';
+import { Account, Approval, FxQuote, Posting, Transfer, TransferEvent, type ApprovalAction, type ApprovalKind, type ApprovalStatus, type FxQuoteRow, type TransferRow } from '../../db/schema';
 import { createRatesSource } from '../../fx/rates';
 import { priceQuote } from '../../services/fx';
 import { clientAccountKey, clientBalance, type Balance } from '../../ledger/ledger';
@@ -102,4 +102,25 @@ export async function legsOf(orm: MikroORM, transferId: string) {
   const accounts = new Map((await em.find(Account, { id: { $in: rows.flatMap((p) => [p.debitAccountId, p.creditAccountId]) } })).map((a) => [a.id, a.accountKey]));
   const short = (key: string) => key.replace(/^client:[^:]+:/, 'client:');
   return rows.map((p) => ({ kind: p.kind, code: p.code, debit: short(accounts.get(p.debitAccountId)!), credit: short(accounts.get(p.creditAccountId)!), amountMinor: p.amountMinor, currency: p.currency }));
+}
+
+/**
+ * An approval as the ops API records one (services/approvals.ts): asked by `requestedBy`, decided
+ * by `decidedBy`. For workflow tests that carry out an approval without the API.
+ */
+export async function recordedApproval(
+  orm: MikroORM,
+  transferId: string,
+  kind: Exclude<ApprovalKind, 'break_resolution'>,
+  options: { status?: ApprovalStatus; requestedBy?: string; decidedBy?: string } = {},
+): Promise<string> {
+  const id = newId('apr');
+  const status = options.status ?? 'approved';
+  const action: ApprovalAction = kind === 'recall' ? { kind: 'cancel', reason: 'recall' } : kind === 'return_accept' ? { kind: 'returnDecision', decision: 'accept', reason: 'accept' } : { kind: 'payout' };
+  const decided = status !== 'pending';
+  await orm.em.fork().insert(Approval, {
+    id, kind, subjectId: transferId, transferId, requestedBy: options.requestedBy ?? 'alice', requestReason: 'test', status, action,
+    decidedBy: decided ? (options.decidedBy ?? 'bob') : null, decisionReason: decided ? 'test' : null, createdAt: new Date(), decidedAt: decided ? new Date() : null, executedAt: null, outcome: null,
+  });
+  return id;
 }

@@ -94,7 +94,7 @@ export const timeSkippingEnv = memo(async (): Promise<TestWorkflowEnvironment> =
 
 export const workflowBundle = memo(async (): Promise<WorkflowBundleWithSourceMap> => bundleWorkflowCode({ workflowsPath: workflowsPath(), workflowInterceptorModules: workflowInterceptorModules(), logger: quietLogger }));
 
-const quietLogger = {
+export const quietLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,

@@ -24,10 +24,10 @@ import type { BankMessage } from '../../core/bank-message';
 import { Attempt, OperatorAction, Transfer, TransferEvent } from '../../db/schema';
 import { buildActivities } from '../../workers/deps';
 import { auditSinks } from '../../workers/audit-sink';
-import { bankMessageSignal, fundsHeldUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer/index';
+import { approvalDecisionSignal, bankMessageSignal, fundsHeldUpdate, statusQuery, type transferWorkflow } from '../../workflows/transfer/index';
 import { findBinary } from '../../devtools/temporal';
 import { devServer, mariadbOrm, onTeardown, startSim, testDataConverter, timeSkippingEnv, workflowBundle, type RunningSim } from '../support/global';
-import { BENEFICIARY, IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdTransfer, fundedClient, postingsOf, transferRow } from '../support/fixtures';
+import { BENEFICIARY, IBAN_BENEFICIARY, JP_BENEFICIARY, balanceOf, createdTransfer, fundedClient, postingsOf, recordedApproval, transferRow } from '../support/fixtures';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
 
@@ -199,6 +199,25 @@ describe('payout engine: Temporal cancellation requests and Reset (real dev serv
     assert.equal((await transferRow(orm, input.transferId)).status, 'canceled');
     assert.deepEqual(await balanceOf(orm, clientId), { currency: 'USD', availableMinor: 100_000, heldMinor: 0 });
     assert.equal(bank.sim.submissions.filter((s) => s.amountMinor === 1_300).length, 0, 'nothing reached the bank');
+  });
+
+  it('an approvalDecision the approvals table does not stand behind is ignored: the payout keeps waiting until a second person\'s approval', async () => {
+    const { input } = await createdOn(orm, 'rtp', 1_350);
+    const handle = await startPayout(client, taskQueue, { ...input, approvalRequired: true });
+    await phaseReached(handle, 'approval');
+    await handle.signal(approvalDecisionSignal, { approvalId: 'apr_made_up', decision: 'approve', operator: 'mallory', reason: 'trust me' });
+    const own = await recordedApproval(orm, input.transferId, 'payout', { requestedBy: 'client:x', decidedBy: 'client:x' });
+    await handle.signal(approvalDecisionSignal, { approvalId: own, decision: 'approve', operator: 'client:x', reason: 'mine' });
+    const denied = await recordedApproval(orm, input.transferId, 'payout', { status: 'denied' });
+    await handle.signal(approvalDecisionSignal, { approvalId: denied, decision: 'approve', operator: 'bob', reason: 'says approve, row says denied' });
+    // A query is answered after the workflow task that took the signals: all three were looked at.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal((await handle.query(statusQuery)).phase, 'approval');
+    assert.equal((await transferRow(orm, input.transferId)).status, 'needs_approval');
+    const approved = await recordedApproval(orm, input.transferId, 'payout', { requestedBy: 'client:x', decidedBy: 'bob' });
+    await handle.signal(approvalDecisionSignal, { approvalId: approved, decision: 'approve', operator: 'bob', reason: 'checked' });
+    await phaseReached(handle, 'following');
+    await handle.terminate('test done: the approval let it go on');
   });
 
   /** What an operator runs from a shell (the UI's Reset does the same): the workflow re-runs from its first task. */

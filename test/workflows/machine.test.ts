@@ -104,7 +104,8 @@ function outsideEvent(p: Payout, n: number, world: World): PayoutEvent | undefin
   const waiting = work(p) === undefined;
   const command = (kind: CommandEnvelope['kind']): PayoutEvent => ({
     type: 'command',
-    command: { id: `cmd-${++world.cmdSeq}`, kind, command: { operator: 'ops', reason: 'test', ...(kind === 'returnDecision' ? { decision: n % 2 === 0 ? 'accept' : 'dishonor' } : {}) }, via: 'update' },
+    // Half the commands carry out an approval (four eyes: a recall or a return accepted needs one).
+    command: { id: `cmd-${++world.cmdSeq}`, kind, command: { operator: 'ops', reason: 'test', ...(kind === 'returnDecision' ? { decision: n % 2 === 0 ? 'accept' : 'dishonor' } : {}), ...(n % 4 < 2 ? { approvalId: `apr_${world.cmdSeq}` } : {}) }, via: 'update' },
   });
   options.push(() => command('cancel'), () => command('retry'), () => command('returnDecision'));
   if (waiting) {
@@ -371,14 +372,31 @@ describe('payout machine: the defects of the old workflow', () => {
 
   it('each recall gets its own cancellation ID, so a refused recall is not the answer to the next cancel', () => {
     let { p } = feed(startPayout(inputFor('sepa')), [done('holdFunds', { held: true, status: 'funds_held' }), { type: 'step_started', step: 'submitPayout' }, done('submitPayout', { outcome: 'accepted', attemptId: 'att-1', railReference: 'e2e-1' })]);
-    p = feed(p, [cmd('c1', 'cancel')]).p;
+    p = feed(p, [cmd('c1', 'cancel', { approvalId: 'apr_1' })]).p;
     assert.equal(work(p)?.input.recallNo, 1);
-    p = feed(p, [done('recallPayout', { outcome: 'refused', code: 'LEGL', message: 'refused' }), cmd('c2', 'cancel')]).p;
+    p = feed(p, [done('recallPayout', { outcome: 'refused', code: 'LEGL', message: 'refused' }), cmd('c2', 'cancel', { approvalId: 'apr_2' })]).p;
     assert.equal(work(p)?.input.recallNo, 2);
     p = feed(p, [done('recallPayout', { outcome: 'canceled' })]).p;
     assert.equal(work(p)?.step, 'voidHold');
     const ended = feed(p, [done('voidHold')]).p;
     assert.equal(work(ended)?.input.attemptStatus, 'recalled');
+  });
+
+  it('four eyes: a recall or a late return accepted without an approval is refused naming the route; with one it is taken; a dishonor needs none', () => {
+    const submitted = feed(startPayout(inputFor('sepa')), [done('holdFunds', { held: true, status: 'funds_held' }), { type: 'step_started', step: 'submitPayout' }, done('submitPayout', { outcome: 'accepted', attemptId: 'att-1', railReference: 'e2e-1' })]).p;
+    const alone = feed(submitted, [cmd('c1', 'cancel')]);
+    assert.equal(alone.outs[0].answers[0].accepted, false);
+    assert.match(alone.outs[0].answers[0].message, /a recall of tr_\S+ needs an approval by a second person \(four eyes\): an operator asks for it with POST \/v1\/ops\/transfers\/tr_\S+\/cancel/);
+    assert.equal(alone.p.phase.kind, 'following');
+    assert.equal(alone.p.recalls, 0);
+    assert.equal(feed(submitted, [cmd('c1', 'cancel', { approvalId: 'apr_1' })]).p.phase.kind, 'recalling');
+    // Runs recorded before the rule (fourEyes false) recall as they did.
+    assert.equal(feed({ ...submitted, fourEyes: false }, [cmd('c1', 'cancel')]).p.phase.kind, 'recalling');
+
+    const question = { ...submitted, phase: { kind: 'return_question' as const, code: 'R01', reason: 'late' } };
+    assert.match(refusal(question, 'returnDecision', { decision: 'accept', reason: 'proved closed', operator: 'bob' }, T0) ?? '', /accepting the late return of tr_\S+ credits the client back and needs an approval/);
+    assert.equal(refusal(question, 'returnDecision', { decision: 'accept', reason: 'proved closed', operator: 'bob', approvalId: 'apr_9' }, T0), undefined);
+    assert.equal(refusal(question, 'returnDecision', { decision: 'dishonor', reason: 'untimely', operator: 'bob' }, T0), undefined);
   });
 
   it('a canceled ACH payout ends its withdrawn attempt as canceled, not pending', () => {

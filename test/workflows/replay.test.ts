@@ -1,13 +1,16 @@
 /**
  * Determinism: every recorded history under test/histories/ replays against the current workflow
- * code. A change to the workflow's commands that is not behind `patched()` fails here.
+ * code. A change to the workflow's commands that is not behind `patched()` fails here: shown by
+ * building the four-eyes change (workflow.ts FOUR_EYES_PATCH) without its patch and replaying the
+ * histories recorded before it.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { PATHS } from '../histories/paths';
-import { testDataConverter, workflowBundle } from '../support/global';
+import { quietLogger, testDataConverter, workflowBundle } from '../support/global';
+import { workflowInterceptorModules, workflowsPath } from '../../workers/worker';
 import { historyFromProtoJson } from '../support/history-json';
 import { ENCODING_ENCRYPTED } from '../../core/payload-codec';
 
@@ -33,6 +36,29 @@ describe('recorded transfer histories replay against the current workflow code',
     assert.ok(scheduled, 'the recorded happy path looks at the statement');
     scheduled.activityTaskScheduledEventAttributes!.activityType!.name = 'somethingElse';
     await assert.rejects(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter }, historyFromProtoJson(recorded), 'replay-tampered'), /[Nn]ondeterminism|does not match/);
+  });
+
+  it('fails the recorded recall, late-return and approval paths on the four-eyes change built without its patch (an unpatched change is caught)', async () => {
+    const unpatched = await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      workflowInterceptorModules: workflowInterceptorModules(),
+      logger: quietLogger,
+      webpackConfigHook: (config) => {
+        config.module?.rules?.unshift({
+          test: /workflows[\\/]transfer[\\/]workflow\.ts$/,
+          enforce: 'pre',
+          use: [{ loader: path.join(__dirname, '..', 'support', 'without-patch-loader.js'), options: { patchCall: 'patched(FOUR_EYES_PATCH)' } }],
+        });
+        return config;
+      },
+    });
+    for (const name of ['sepa-recall', 'late-return-accepted', 'payout-approval-approved']) {
+      const history = historyFromProtoJson(JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8')));
+      await assert.rejects(Worker.runReplayHistory({ workflowBundle: unpatched, dataConverter: testDataConverter }, history, `replay-unpatched-${name}`), /[Nn]ondeterminism/, `${name} replayed on the unpatched change`);
+    }
+    // The same history on the patched code: the happy path the change does not touch replays on both.
+    const happy = historyFromProtoJson(JSON.parse(readFileSync(path.join(DIR, 'happy.json'), 'utf8')));
+    await Worker.runReplayHistory({ workflowBundle: unpatched, dataConverter: testDataConverter }, happy, 'replay-unpatched-happy');
   });
 
   it('shows the Temporal UI a summary on every step that waits on the bank (the retry path), encrypted as every payload is', async () => {

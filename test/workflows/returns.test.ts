@@ -17,7 +17,7 @@ import { cancelUpdate, retryUpdate, statusQuery, type transferWorkflow } from '.
 import { returnDecisionSignal, returnDecisionUpdate } from '../../workflows/transfer';
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
-import { BENEFICIARY, IBAN_BENEFICIARY, balanceOf, createdTransfer, fundedClient } from '../support/fixtures';
+import { BENEFICIARY, IBAN_BENEFICIARY, balanceOf, createdTransfer, fundedClient, recordedApproval } from '../support/fixtures';
 import { assertValidAgainstXsd } from '../support/xsd';
 
 /** A real-length return window, as RAIL_TIME=real has it, with days skipped. */
@@ -149,7 +149,15 @@ describe('returns after settlement in their windows (time-skipping server)', () 
       assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'undo', operator: 'bob' }] })), /waits for a returnDecision \(accept or dishonor\), not a cancel/);
       assert.match(await refusedUpdate(handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'maybe', reason: 'unsure', operator: 'bob' } as never] })), /decision must be one of "accept", "dishonor"/);
       assert.match(await refusedUpdate(handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: '', operator: 'bob' }] })), /reason is required/);
-      result = await handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'the beneficiary bank proved the account closed', operator: 'bob' }] });
+      // Four eyes: accepting credits the client back, so it carries out an approval a second person gave.
+      const accept = { decision: 'accept' as const, reason: 'the beneficiary bank proved the account closed', operator: 'bob' };
+      assert.match(await refusedUpdate(handle.executeUpdate(returnDecisionUpdate, { args: [accept] })), /needs an approval by a second person \(four eyes\)/);
+      const own = await recordedApproval(orm, input.transferId, 'return_accept', { requestedBy: 'bob', decidedBy: 'bob' });
+      assert.match((await handle.executeUpdate(returnDecisionUpdate, { args: [{ ...accept, approvalId: own }] })).message, /refused: four eyes: approval apr_\S+ was not decided by a second person/);
+      const pending = await recordedApproval(orm, input.transferId, 'return_accept', { status: 'pending' });
+      assert.match((await handle.executeUpdate(returnDecisionUpdate, { args: [{ ...accept, approvalId: pending }] })).message, /refused: four eyes: approval apr_\S+ is pending, not approved/);
+      const approved = await recordedApproval(orm, input.transferId, 'return_accept', { requestedBy: 'alice', decidedBy: 'bob' });
+      result = await handle.executeUpdate(returnDecisionUpdate, { args: [{ ...accept, approvalId: approved }] });
     });
     assert.equal(state.status, 'returned');
     assert.equal(state.failureCode, 'R02');
@@ -158,18 +166,20 @@ describe('returns after settlement in their windows (time-skipping server)', () 
     const last = (await events(input.transferId)).slice(-1)[0];
     assert.equal(last.status, 'returned');
     assert.match(last.reason!, /late return R02 accepted by bob/);
-    const rows = await auditRows(input.transferId, 5);
+    const rows = await auditRows(input.transferId, 8);
     assert.deepEqual(
       rows.map((r) => [r.action, r.outcome, r.via, r.operator, r.statusBefore]).sort(),
       [
         ['cancel', 'refused', 'update', 'bob', 'needs_attention'],
         ['retry', 'refused', 'update', 'bob', 'needs_attention'],
         ['returnDecision', 'accepted', 'update', 'bob', 'needs_attention'],
-        ['returnDecision', 'refused', 'update', 'bob', 'needs_attention'],
-        ['returnDecision', 'refused', 'update', 'bob', 'needs_attention'],
+        ...Array.from({ length: 5 }, () => ['returnDecision', 'refused', 'update', 'bob', 'needs_attention']),
       ],
     );
-    assert.deepEqual(rows.filter((r) => r.action === 'returnDecision').map((r) => r.detail.replace(/:.*/, '')).sort(), ['decision accept', 'decision accept', 'decision maybe']);
+    const decisions = rows.filter((r) => r.action === 'returnDecision');
+    assert.deepEqual(decisions.map((r) => r.detail.replace(/:.*/, '')).sort(), ['decision accept', 'decision accept', 'decision accept', 'decision accept', 'decision accept', 'decision maybe']);
+    assert.equal(decisions.filter((r) => /four eyes/.test(r.detail)).length, 3, 'each refusal for want of an approval is audited');
+    assert.match(decisions.find((r) => r.outcome === 'accepted')!.detail, /carries out approval apr_/);
   });
 
   it('returnDecision when no return waits on one is refused (Update and signal), audited, and changes nothing', async () => {

@@ -10,19 +10,39 @@
  *            SEPA submitted and unsettled → recall; parked → what the step allows (compensate,
  *            ask the bank first, or refused); anywhere else refused: the bank may have the payment
  *   returnDecision  a late return's question: accept → credit back, returned; dishonor → completed
+ *
+ * Four eyes (SPEC §5): a cancel that would recall and a returnDecision `accept` move money that may
+ * not come back; they are taken only when the command carries out an approval (`approvalId`, which
+ * the workflow checks against the approvals table before applying it). The ops API asks for the
+ * approval; a command sent straight through Temporal without one is refused, naming the route.
  */
 import { commandProblem, decisionProblem, RAIL_CAN_RECALL } from '../../core/operator';
-import type { OperatorActionKind } from '../../core/operator';
+import type { OperatorActionKind, OperatorCommand } from '../../core/operator';
+import type { ApprovalCheck } from '../../core/approval';
 import type { CommandEnvelope, Outcome, Payout } from './model';
 import { liveAttempt, writeStatus } from './machine';
 import { compensate, mayCompensate } from './compensation';
 import { recallOpen, startRecall } from './recall';
 import { sentToBank } from './follow-bank';
 
+/** The approval `kind` needs in the payout's phase (four eyes), if any. */
+export function approvalNeeded(p: Payout, kind: OperatorActionKind, command: unknown): ApprovalCheck['kind'] | undefined {
+  if (p.fourEyes !== true) return undefined;
+  if (kind === 'returnDecision') return p.phase.kind === 'return_question' && (command as { decision?: unknown } | null)?.decision === 'accept' ? 'return_accept' : undefined;
+  if (kind === 'cancel') return recallOpen(p) ? 'recall' : undefined;
+  return undefined;
+}
+
 /** Why `kind` is refused now, or undefined when it would be taken. */
 export function refusal(p: Payout, kind: OperatorActionKind, command: unknown, nowMs: number): string | undefined {
   const problem = kind === 'returnDecision' ? decisionProblem(command) : commandProblem(command);
   if (problem) return problem;
+  const needed = approvalNeeded(p, kind, command);
+  if (needed && !(command as OperatorCommand).approvalId) {
+    return needed === 'recall'
+      ? `a recall of ${p.transferId} needs an approval by a second person (four eyes): an operator asks for it with POST /v1/ops/transfers/${p.transferId}/cancel`
+      : `accepting the late return of ${p.transferId} credits the client back and needs an approval by a second person (four eyes): an operator asks for it with POST /v1/ops/transfers/${p.transferId}/return-decision`;
+  }
   const ph = p.phase;
   const id = p.transferId;
   if (ph.kind === 'return_question') {

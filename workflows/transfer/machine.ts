@@ -47,6 +47,7 @@ export function startPayout(input: TransferWorkflowInput): Payout {
     recalls: 0,
     resendsAfterUnknown: 0,
     approvalId: null,
+    fourEyes: true,
     awaiting: [],
     pendingWrite: null,
     moves: [],

@@ -145,6 +145,12 @@ export interface Payout {
   recalls: number;
   /** The first approval decision applied; later ones are ignored. */
   approvalId: string | null;
+  /**
+   * Four eyes inside the workflow (SPEC §5): a recall or the acceptance of a late return is taken
+   * only when it carries out an approval a second person gave, whatever channel it came by. False
+   * in runs recorded before the rule (their histories replay as they ran: workflow.ts's patch).
+   */
+  fourEyes?: boolean;
   /** Commands applied whose Update waits for the outcome. */
   awaiting: string[];
   /** The status moves the last event made, in order (reset by every event): what the database sees. */

@@ -33,6 +33,7 @@ import {
   continueAsNew,
   currentUpdateInfo,
   isCancellation,
+  patched,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -48,6 +49,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import { auditDetail, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult } from '../../core/operator';
+import type { ApprovalCheck } from '../../core/approval';
 import type { BankMessage, BankMessageKind } from '../../core/bank-message';
 import { SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../../core/transfer';
 import { ACH_ENTRY_STEP, AUDIT_RECORD, BANK_INQUIRY, BANK_RECALL, BANK_SUBMIT, LEDGER_COMPENSATION, LEDGER_STEP, STATEMENT_READ } from '../activity-options';
@@ -68,7 +70,7 @@ import {
 } from './definitions';
 import type { CommandEnvelope, Outcome, Payout, PayoutEvent, StepName, Work } from './model';
 import { apply, deadlineOf, liveAttempt, startPayout, work } from './machine';
-import { refusal } from './commands';
+import { approvalNeeded, refusal } from './commands';
 
 /** What a continued run carries: the payout as it stood. */
 export interface TransferWorkflowArgs extends TransferWorkflowInput {
@@ -90,6 +92,13 @@ const UPSERTED: readonly TransferStatus[] = ['needs_attention', 'needs_approval'
  * bound the whole happy path under RAIL_TIME=demo.
  */
 const DEADLINE_SLACK_MS = 3 * 3_600_000;
+
+/**
+ * Four eyes inside the workflow (commands.ts `approvalNeeded`): a recall, a late return accepted
+ * and a payout approval are acted on only when the approvals table says a second person decided
+ * them. Its commands (the check, a refusal where a recall used to start) are new: behind a patch.
+ */
+const FOUR_EYES_PATCH = 'four-eyes-in-workflow';
 
 /** Continue as new past this many events even if the server has not suggested it yet. */
 const HISTORY_EVENTS_MAX = 5_000;
@@ -182,7 +191,8 @@ function stepFailure(err: unknown): { message: string; errorType?: string } | un
 }
 
 export async function transferWorkflow(input: TransferWorkflowArgs): Promise<TransferState> {
-  let p: Payout = input.resume?.payout ?? startPayout(input);
+  // Called once a run, here: runs recorded before four eyes moved into the workflow replay without it.
+  let p: Payout = { ...(input.resume?.payout ?? startPayout(input)), fourEyes: patched(FOUR_EYES_PATCH) };
   /** Bank messages, file answers and approvals: applied while the payout waits, in arrival order. */
   const inbox: PayoutEvent[] = [];
   /** Operator commands: applied between steps, in arrival order. */
@@ -303,7 +313,23 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
     if (p.awaiting.length > 0) p = { ...p, awaiting: [] };
   }
 
+  /** Asks the approvals table; a database that does not answer within AUDIT_RECORD's budget is a refusal too. */
+  async function approvalProblem(check: ApprovalCheck): Promise<string | null> {
+    try {
+      return await auditLog.approvalProblem(check);
+    } catch (err) {
+      const failure = stepFailure(err);
+      if (!failure) throw err;
+      return `the approval could not be checked: ${failure.message}`;
+    }
+  }
+
   async function applyCommand(c: CommandEnvelope): Promise<void> {
+    const needed = approvalNeeded(p, c.kind, c.command);
+    if (needed && c.command.approvalId && refusal(p, c.kind, c.command, Date.now()) === undefined) {
+      const problem = await approvalProblem({ approvalId: String(c.command.approvalId), transferId: p.transferId, kind: needed, status: 'approved' });
+      if (problem) return refuse(c, `four eyes: ${problem}`);
+    }
     const out = apply(p, { type: 'command', command: c }, Date.now());
     if (out.audit) {
       try {
@@ -317,6 +343,16 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
       }
     }
     commit(out);
+  }
+
+  /** A command refused by the workflow itself (not the machine): audited, answered, nothing done. */
+  async function refuse(c: CommandEnvelope, problem: string): Promise<void> {
+    answers.set(c.id, { action: c.kind, accepted: false, status: p.status, message: `refused: ${problem}` });
+    try {
+      await auditLog.recordOperatorAction(record(c, 'refused', problem));
+    } catch (err) {
+      if (!stepFailure(err)) throw err;
+    }
   }
 
   async function step(w: Work): Promise<void> {
@@ -358,6 +394,15 @@ export async function transferWorkflow(input: TransferWorkflowArgs): Promise<Tra
       if (p.phase.kind === 'done') break;
       const event = inbox.shift();
       if (event) {
+        if (event.type === 'approval' && p.fourEyes && p.phase.kind === 'approval' && p.approvalId === null) {
+          const d = event.decision;
+          const problem = await approvalProblem({ approvalId: String(d?.approvalId ?? ''), transferId: p.transferId, kind: 'payout', status: d?.decision === 'approve' ? 'approved' : 'denied' });
+          if (problem) {
+            // The payout goes on waiting for a decision the approvals table stands behind.
+            log.warn('approval decision ignored', { transferId: p.transferId, problem });
+            continue;
+          }
+        }
         commit(apply(p, event, Date.now()));
         continue;
       }
