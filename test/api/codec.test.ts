@@ -88,10 +88,11 @@ describe('payload encryption and the codec server (dev server, API over HTTP)', 
     const visit = (value: unknown, path: string): void => {
       if (!value || typeof value !== 'object') return;
       const p = value as { metadata?: Record<string, Uint8Array>; data?: Uint8Array };
-      // Search attributes are indexed by the server, the request-ID header is an opaque UUID, and a
+      // Search attributes are indexed by the server, the request-ID header is an opaque UUID, a
       // local activity's marker keeps the SDK's own record (sequence, activity type, times) beside
-      // its encrypted result: none of them passes a codec.
-      const sdkRecord = /markerRecordedEventAttributes\.details\.data\./.test(path);
+      // its encrypted result, and a patch marker names its patch (`patched()`, a constant of the
+      // code): none of them passes a codec.
+      const sdkRecord = /markerRecordedEventAttributes\.details\.(data|patch-data)\./.test(path);
       if (p.metadata?.encoding && !path.includes('searchAttributes') && !path.includes('header.fields.railyard-request-id') && !sdkRecord) {
         const encoding = text(p.metadata.encoding);
         encodings.set(encoding, (encodings.get(encoding) ?? 0) + 1);
