@@ -31,8 +31,7 @@ import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatche
 import { ensureReconciliationSchedule } from '../workers/schedules';
 import { createWorkerMetrics, startMetricsServer } from '../workers/observability';
 import { auditSinks } from '../workers/audit-sink';
-import { startBankInboxes } from '../services/bank-inbox';
-import { BANK_MESSAGE_SIGNAL } from '../core/bank-message';
+import { signalThrough, startBankInboxes } from '../services/bank-inbox';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 
 const DEMO_DEPOSIT_MINOR = 100_000_000; // 1,000,000.00 USD
@@ -186,7 +185,7 @@ async function main(): Promise<void> {
     bankUrl: config.BANK_SIM_URL,
     pollMs: config.BANK_INBOX_POLL_MS,
     logger,
-    signal: (workflowId, message) => temporal.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message),
+    signal: signalThrough(temporal),
   });
   stoppers.push(() => inboxes.stop());
   const dispatcher = startWebhookDispatcher(orm, dispatcherOptions(config), logger);

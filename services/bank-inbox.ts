@@ -28,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { BANK_MESSAGE_SIGNAL, type BankMessage, type BankMessageKind } from '../core/bank-message';
 import { newId } from '../core/ids';
@@ -49,6 +49,11 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Signals one transfer workflow; throws WorkflowNotFoundError when it does not run. */
 export type SignalTransfer = (workflowId: string, message: BankMessage) => Promise<void>;
+
+/** How the collectors reach a transfer in a deployment: the `bankMessage` signal through a Temporal client. */
+export function signalThrough(client: Client): SignalTransfer {
+  return (workflowId, message) => client.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message);
+}
 
 export interface BankInboxOptions {
   orm: MikroORM;

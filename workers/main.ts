@@ -13,8 +13,7 @@ import { buildActivities } from './deps';
 import { createWorker } from './worker';
 import { dispatcherOptions, startWebhookDispatcher } from '../webhooks/dispatcher';
 import { auditSinks } from './audit-sink';
-import { startBankInboxes } from '../services/bank-inbox';
-import { BANK_MESSAGE_SIGNAL } from '../core/bank-message';
+import { signalThrough, startBankInboxes } from '../services/bank-inbox';
 
 export async function runWorkers(signal?: AbortSignal): Promise<void> {
   const config = loadConfig();
@@ -57,7 +56,7 @@ export async function runWorkers(signal?: AbortSignal): Promise<void> {
     bankUrl: config.BANK_SIM_URL,
     pollMs: config.BANK_INBOX_POLL_MS,
     logger,
-    signal: (workflowId, message) => client.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message),
+    signal: signalThrough(client),
   });
   signal?.addEventListener('abort', () => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown()));
   // Health for orchestrators: 200 while every worker is running.

@@ -10,12 +10,12 @@ import type { MikroORM } from '@mikro-orm/core';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBankSim } from '../../banksim/sim';
-import { BANK_MESSAGE_SIGNAL, type BankMessage } from '../../core/bank-message';
+import type { BankMessage } from '../../core/bank-message';
 import { newId } from '../../core/ids';
 import { workflowIdFor, type Rail } from '../../core/transfer';
 import { createCorrectionActivities } from '../../activities/corrections';
 import { AchCorrection, Attempt, BankInboxCursor, BankInboxFact, BankInboxMessage, ReconciliationBreak, ReconciliationMatch, Transfer } from '../../db/schema';
-import { createBankInbox, type SignalTransfer } from '../../services/bank-inbox';
+import { createBankInbox, signalThrough, type SignalTransfer } from '../../services/bank-inbox';
 import { devServer, mariadbOrm, onTeardown, testDataConverter } from '../support/global';
 import { bankMessageRecorder, receivedQuery } from '../support/bank-message-recorder';
 import { newReference, payAch, payIso, paySepa, waitFor } from '../support/sim-payments';
@@ -30,7 +30,7 @@ describe('bank inbox collector', function () {
   let server: Server | null = null;
   const logs: string[] = [];
   const logger = { info: (o: object, m?: string) => void logs.push(JSON.stringify(o) + (m ?? '')), warn: (o: object, m?: string) => void logs.push(JSON.stringify(o) + (m ?? '')), error: (o: object, m?: string) => void logs.push(JSON.stringify(o) + (m ?? '')) };
-  const signal: SignalTransfer = (workflowId, message) => client.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message);
+  const signal: SignalTransfer = (workflowId, message) => signalThrough(client)(workflowId, message);
 
   async function listen(): Promise<void> {
     server = await new Promise<Server>((resolve) => {

@@ -7,8 +7,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
-import { BANK_MESSAGE_SIGNAL } from '../../core/bank-message';
-import { startBankInboxes } from '../../services/bank-inbox';
+import { signalThrough, startBankInboxes } from '../../services/bank-inbox';
 
 export function testInboxes(orm: MikroORM, bankUrl: string, client: Client, pollMs = 250): { stop(): Promise<void> } {
   return startBankInboxes({
@@ -17,6 +16,6 @@ export function testInboxes(orm: MikroORM, bankUrl: string, client: Client, poll
     pollMs,
     leaseMs: 5_000,
     logger: pino({ level: 'error' }),
-    signal: (workflowId, message) => client.workflow.getHandle(workflowId).signal(BANK_MESSAGE_SIGNAL, message),
+    signal: signalThrough(client),
   });
 }
