@@ -37,6 +37,7 @@ import { achFileWindow, achWindowLabel, effectiveDateAt, type AchFileWindow } fr
 import { newId } from '../core/ids';
 import { AchEntry, AchFile, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow, type AchFileRow, type AchWindowRow } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
+import { moveStatus } from '../services/transfers';
 import { BankUnavailableError, bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../rails/bank-http';
 import { inquireAchEntry, type AchOriginator } from '../rails/ach/bank-client';
 import { emitNacha, entryProblem } from '../rails/ach/nacha';
@@ -480,13 +481,19 @@ async function sendFile(deps: AchWindowDeps, file: AchFileRow, unavailable: (err
   await recordFile(deps, file.id, 'accepted', null, body.entries);
 }
 
-/** Records a file's answer: each entry's (accepted or rejected), or the whole file refused. */
+/**
+ * Records a file's answer: each entry's (accepted or rejected), or the whole file refused. An
+ * accepted entry's attempt and transfer are recorded `submitted` in the same transaction, for the
+ * whole file at once: the payout is not told (it hears the bank's settlement next; SPEC §8's
+ * budget has no room for a signal per entry), and what the API shows is true as the file lands.
+ */
 async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted' | 'refused', refusal: string | null, answers: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]): Promise<void> {
   await inTransaction(deps.orm.em.fork(), async (tx) => {
     const file = await tx.findOneOrFail(AchFile, { id: fileId });
     if (file.status !== 'built') return;
     const now = new Date();
     const entries = new Map((await tx.find(AchEntry, { fileId, status: 'in_file' })).map((e) => [e.traceNumber, e]));
+    const accepted: AchEntryRow[] = [];
     if (status === 'refused') {
       for (const e of entries.values()) Object.assign(e, { status: 'file_refused', code: null, updatedAt: now });
     } else {
@@ -494,14 +501,33 @@ async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted
         const e = entries.get(a.reference);
         if (!e) throw new Error(`the bank answered trace ${a.reference}, which is not in file ${fileId}`);
         Object.assign(e, { status: a.status, code: a.code, updatedAt: now });
+        if (a.status === 'accepted') accepted.push(e);
       }
     }
     Object.assign(file, { status, refusal, updatedAt: now });
     await tx.flush();
+    await recordAccepted(tx, deps.railTime, file, accepted, now);
     if ((await tx.count(AchFile, { windowId: file.windowId, status: 'built' })) === 0) {
       await tx.createQueryBuilder(AchWindow).update({ status: 'sent', updatedAt: now }).where({ id: file.windowId }).execute('run');
     }
   });
+}
+
+/** The accepted entries' attempts and transfers: submitted, as the payout itself would record them. */
+async function recordAccepted(tx: SqlEntityManager, railTime: 'demo' | 'real', file: AchFileRow, accepted: AchEntryRow[], now: Date): Promise<void> {
+  if (accepted.length === 0) return;
+  const w = await tx.findOneOrFail(AchWindow, { id: file.windowId });
+  const label = achWindowLabel({ windowId: w.id, cutoffAtMs: w.cutoffAt.getTime() }, railTime);
+  const attempts = await tx.find(Attempt, { rail: 'ach', railReference: { $in: accepted.map((e) => e.traceNumber) }, transferId: { $in: accepted.map((e) => e.transferId) } });
+  const transfers = new Map((await tx.find(Transfer, { id: { $in: accepted.map((e) => e.transferId) } })).map((t) => [t.id, t]));
+  for (const e of accepted) {
+    const attempt = attempts.find((a) => a.railReference === e.traceNumber && a.transferId === e.transferId);
+    if (attempt && (attempt.status === 'pending' || attempt.status === 'unknown')) Object.assign(attempt, { status: 'submitted', updatedAt: now });
+    // A payout that moved on meanwhile (parked, then retried) records its own status when it hears.
+    const t = transfers.get(e.transferId);
+    if (t && (t.status === 'funds_held' || t.status === 'fx_locked')) await moveStatus(tx, t.id, 'submitted', `in file ${file.id} of the ${label} window, accepted by the bank, trace ${e.traceNumber}`);
+  }
+  await tx.flush();
 }
 
 /**

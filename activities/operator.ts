@@ -7,14 +7,21 @@
 import { UniqueConstraintViolationException, type MikroORM } from '@mikro-orm/core';
 import type { ApprovalCheck } from '../core/approval';
 import type { OperatorActionRecord } from '../core/operator';
-import { Approval, OperatorAction } from '../db/schema';
+import { Approval, OperatorAction, Transfer } from '../db/schema';
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-/** Inserts the action unless its ID is already there. Shared by the activity, the worker's sink and the API. */
+/**
+ * Inserts the action unless its ID is already there. Shared by the activity, the worker's sink and
+ * the API. `statusBefore` is the transfer's status as the database has it when the action arrives
+ * (what the API showed), not the workflow's view, which can lag it: an ACH entry's file answer is
+ * recorded by the window's send, not told to the payout.
+ */
 export async function writeOperatorAction(orm: MikroORM, record: OperatorActionRecord): Promise<void> {
+  const em = orm.em.fork();
+  const transfer = record.transferId ? await em.findOne(Transfer, { id: record.transferId }, { fields: ['status'] }) : null;
   try {
-    await orm.em.fork().insert(OperatorAction, {
+    await em.insert(OperatorAction, {
       id: record.id,
       transferId: record.transferId,
       action: record.action,
@@ -24,7 +31,7 @@ export async function writeOperatorAction(orm: MikroORM, record: OperatorActionR
       via: record.via,
       outcome: record.outcome,
       detail: clip(record.detail, 500),
-      statusBefore: record.statusBefore,
+      statusBefore: transfer?.status ?? record.statusBefore,
       at: new Date(record.at),
       approvalId: record.approvalId ?? null,
     });

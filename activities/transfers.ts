@@ -410,6 +410,8 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         attempt.status = 'settled';
         attempt.updatedAt = new Date();
         await tx.flush();
+        // An ACH entry the bank settled before its file's answer was recorded (the send records it submitted).
+        if (transfer.status === 'funds_held' || transfer.status === 'fx_locked') await moveStatus(tx, transfer.id, 'submitted', `the bank settled trace ${attempt.railReference}`);
         await moveStatus(tx, transfer.id, 'settled', `settled by the bank, trace ${attempt.railReference}`);
       }).catch(nonRetryable);
     },

@@ -1,8 +1,10 @@
 /**
  * One workflow per ACH file window, ID `ach-batch-<windowId>`: it sleeps until the window's
  * cut-off, sends the window's NACHA files (`sendAchWindow`, idempotent on the window), then
- * tells each payout how its entry fared with the signal `achFileAnswer`:
- *   accepted       the bank took the entry: the payout moves to submitted and polls as usual;
+ * tells each payout whose entry did not go through how it fared, with the signal `achFileAnswer`:
+ *   accepted       (not signalled since ACCEPTED_UNSIGNALLED_PATCH) the bank took the entry: the
+ *                  send recorded the attempt and the transfer submitted, and the payout hears the
+ *                  bank's settlement next, as on every rail;
  *   rejected       the bank refused this entry (an R-code): that payout alone fails and compensates;
  *   file_rejected  the bank refused the whole file: each payout parks in needs_attention naming it;
  *   file_unconfirmed  the bank stayed unavailable (or silent) past ACH_FILE_SEND's budget, so the
@@ -39,6 +41,12 @@ export const achFileAnswerSignal = defineSignal<[AchFileAnswer]>('achFileAnswer'
  * then replays on that branch.
  */
 const PER_FILE_ANSWERS_PATCH = 'ach-answers-per-file';
+
+/**
+ * Since this patch an accepted entry is not signalled (a signal per payout is an action SPEC §8's
+ * budget of 8 has no room for): the send records it submitted. Before it, every entry was.
+ */
+const ACCEPTED_UNSIGNALLED_PATCH = 'ach-accepted-unsignalled';
 
 /** Real windows are at most a long weekend away (four days and a holiday); more is a bug. */
 const CUTOFF_WAIT_MAX_MS = 6 * 86_400_000;
@@ -93,7 +101,8 @@ export async function achBatchWorkflow(input: { windowId: string; cutoffAtMs: nu
       };
     });
   }
-  for (const a of answers as (AchFileAnswer & { transferId: string })[]) {
+  const told = patched(ACCEPTED_UNSIGNALLED_PATCH) ? answers.filter((a) => a.outcome !== 'accepted') : answers;
+  for (const a of told as (AchFileAnswer & { transferId: string })[]) {
     const { transferId, ...answer } = a;
     try {
       await getExternalWorkflowHandle(workflowIdFor(transferId)).signal(achFileAnswerSignal, answer);

@@ -19,6 +19,7 @@ import { cancelSignal, cancelUpdate, retrySignal, retryUpdate, statusQuery, type
 import { duplicatePayments, type RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, balanceOf, createdTransfer, fundedClient, transferRow } from '../support/fixtures';
+import { until } from '../support/api-stack';
 import { AchEntry, AchFile, Attempt, TransferEvent } from '../../db/schema';
 import { assertValidAgainstXsd } from '../support/xsd';
 
@@ -238,7 +239,8 @@ describe('bank behaviors drive payouts to their end states (time-skipping server
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '700000006' });
     await rule({ match: { accountNumber: '700000006' }, behavior: 'hold' });
     const state = await run(input, async (handle) => {
-      await statusReached(handle, 'submitted');
+      // The window's send records the accepted entry submitted; the payout waits for the bank's word.
+      await until('submitted', () => transferRow(orm, input.transferId), (t) => t.status === 'submitted', 30_000);
       const { railReference } = await handle.query(statusQuery);
       const held = await fetch(`${bank.url}/ach/payments/${railReference}`).then((r) => r.json() as Promise<{ status: string }>);
       assert.equal(held.status, 'held');

@@ -399,6 +399,25 @@ describe('payout machine: the defects of the old workflow', () => {
     assert.equal(refusal(question, 'returnDecision', { decision: 'dishonor', reason: 'untimely', operator: 'bob' }, T0), undefined);
   });
 
+  it('an ACH entry the bank settles before the payout heard its file: no step until the statement, then one booking confirms, settles and completes', () => {
+    const queued = feed(startPayout(inputFor('ach')), [done('holdFunds', { held: true, status: 'funds_held' }), { type: 'step_started', step: 'submitPayout' }, done('submitPayout', { outcome: 'queued', attemptId: 'att-1', railReference: 't-1', windowId: 'w1', cutoffAtMs: T0 + 2_000, label: 'demo' })]).p;
+    const settled = feed(queued, [bank('settled', 't-1')], T0 + 60_000).p;
+    assert.equal(work(settled), undefined, 'no step of its own');
+    assert.equal(settled.phase.kind, 'following');
+    assert.equal(settled.status, 'submitted', 'as the window\'s send recorded it');
+    assert.equal(settled.settledAtMs, T0 + 60_000);
+    let p = feed(settled, [bank('statement_matched', 't-1')], T0 + 120_000).p;
+    const steps: string[] = [];
+    for (let w = work(p); w; w = work(p)) {
+      steps.push(w.step);
+      p = feed(p, [{ type: 'step_started', step: w.step }, done(w.step)], T0 + 120_000).p;
+    }
+    assert.deepEqual(steps, ['confirmAttempt', 'settlePayout', 'completeTransfer']);
+    assert.equal(p.status, 'completed');
+    // A run recorded before (confirmsAtBooking false) confirms on its own first, as it did.
+    assert.equal(work(feed({ ...queued, confirmsAtBooking: false }, [bank('settled', 't-1')]).p)?.step, 'markStatus');
+  });
+
   it('a canceled ACH payout ends its withdrawn attempt as canceled, not pending', () => {
     let { p } = feed(startPayout(inputFor('ach')), [done('holdFunds', { held: true, status: 'funds_held' }), { type: 'step_started', step: 'submitPayout' }, done('submitPayout', { outcome: 'queued', attemptId: 'att-1', railReference: 't-1', windowId: 'w1', cutoffAtMs: T0 + 2_000, label: 'demo' })]);
     p = feed(p, [cmd('c1', 'cancel'), done('withdrawAchEntry', { withdrawn: true, windowId: 'w1' }), done('voidHold')], T0 + 1_000).p;

@@ -17,6 +17,7 @@ import { cancelSignal, cancelUpdate, retrySignal, retryUpdate, statusQuery, type
 import type { RunningSim } from '../support/global';
 import { transferRunner, type TransferRunner } from '../support/workflow-runner';
 import { BENEFICIARY, balanceOf, createdFxTransfer, createdTransfer, fundedClient, postingsOf, transferRow } from '../support/fixtures';
+import { until } from '../support/api-stack';
 
 type Handle = WorkflowHandle<typeof transferWorkflow>;
 
@@ -234,10 +235,11 @@ describe('transfer saga and operator actions (time-skipping server)', () => {
     const input = await createdTransfer(orm, clientId, 1_000, { ...BENEFICIARY, accountNumber: '720000001' });
     await rule({ match: { accountNumber: '720000001' }, behavior: 'hold' });
     const state = await runner.run(input, async (handle) => {
-      await statusReached(handle, 'submitted');
+      // The window's send records the accepted entry submitted; the payout hears the bank's settlement next.
+      await until('the file accepted', () => transferRow(orm, input.transferId), (t) => t.status === 'submitted', 30_000);
       const { railReference } = await handle.query(statusQuery);
-      assert.match(await refusedUpdate(handle.executeUpdate(retryUpdate, { args: [{ reason: 'why not', operator: 'dave' }] })), /retry applies to a transfer in needs_attention or unknown; .* is submitted/);
-      assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'client asked', operator: 'dave' }] })), /sent to the bank over ach .* cannot recall it/);
+      assert.match(await refusedUpdate(handle.executeUpdate(retryUpdate, { args: [{ reason: 'why not', operator: 'dave' }] })), /retry applies to a transfer in needs_attention or unknown; .* is in the file of the .* window \(ach-demo-\d+\), which went to the bank at its cut-off/);
+      assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: 'client asked', operator: 'dave' }] })), /window \(ach-demo-\d+\) has closed and its file carries the payment under trace \d{15}; ach cannot recall it/);
       assert.match(await refusedUpdate(handle.executeUpdate(cancelUpdate, { args: [{ reason: '', operator: 'dave' }] })), /reason is required/);
       assert.match(await refusedUpdate(handle.executeUpdate(retryUpdate, { args: [{ reason: 'x' } as never] })), /operator is required/);
       // The same update ID sent twice is one action in the log.

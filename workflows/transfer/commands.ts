@@ -54,6 +54,10 @@ export function refusal(p: Payout, kind: OperatorActionKind, command: unknown, n
   if (ph.kind === 'done' || ph.kind === 'watching') return `transfer ${id} is ${p.status}; there is nothing to ${kind}`;
   if (kind === 'retry') {
     if (ph.kind === 'parked' || ph.kind === 'unknown') return undefined;
+    if (ph.kind === 'queued') {
+      const where = nowMs < ph.window.cutoffAtMs ? `queued for the ${ph.window.label} window (${ph.window.windowId})` : `in the file of the ${ph.window.label} window (${ph.window.windowId}), which went to the bank at its cut-off`;
+      return `retry applies to a transfer in needs_attention or unknown; ${id} is ${where} and progressing on its own`;
+    }
     return `retry applies to a transfer in needs_attention or unknown; ${id} is ${p.status} and progressing on its own`;
   }
   // cancel

@@ -54,6 +54,12 @@ export function bankHasIt(p: Payout, settled: boolean, nowMs: number, how: strin
     p.phase = next;
     return;
   }
+  if (settled && p.confirmsAtBooking && p.phase.kind === 'queued') {
+    // The window's send recorded it submitted; the booking at the statement confirms the attempt.
+    moveTo(p, 'submitted', how);
+    p.phase = next;
+    return;
+  }
   writeStatus(p, 'submitted', how);
   p.phase = { kind: 'booking', steps: ['confirm'], then: next };
 }

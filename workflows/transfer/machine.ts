@@ -48,6 +48,7 @@ export function startPayout(input: TransferWorkflowInput): Payout {
     resendsAfterUnknown: 0,
     approvalId: null,
     fourEyes: true,
+    confirmsAtBooking: true,
     awaiting: [],
     pendingWrite: null,
     moves: [],

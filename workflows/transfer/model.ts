@@ -151,6 +151,13 @@ export interface Payout {
    * in runs recorded before the rule (their histories replay as they ran: workflow.ts's patch).
    */
   fourEyes?: boolean;
+  /**
+   * A queued ACH entry the bank settles before the payout heard its file's answer (the batch no
+   * longer signals an accepted entry; it records it submitted): the payout follows the statement at
+   * once and confirms the attempt with the booking, in that one task of local steps. False in runs
+   * recorded before (workflow.ts's patch), where a confirm step ran on its own.
+   */
+  confirmsAtBooking?: boolean;
   /** Commands applied whose Update waits for the outcome. */
   awaiting: string[];
   /** The status moves the last event made, in order (reset by every event): what the database sees. */

@@ -100,6 +100,12 @@ const DEADLINE_SLACK_MS = 3 * 3_600_000;
  */
 const FOUR_EYES_PATCH = 'four-eyes-in-workflow';
 
+/**
+ * An ACH entry settled before its file's answer reached the payout (the batch stopped signalling
+ * accepted entries, workflows/ach-batch.ts): confirmed with the booking instead of a step of its own.
+ */
+const CONFIRM_AT_BOOKING_PATCH = 'ach-confirm-at-booking';
+
 /** Continue as new past this many events even if the server has not suggested it yet. */
 const HISTORY_EVENTS_MAX = 5_000;
 /** How long the API's start (the fundsHeld update) waits for the hold: one transaction, unless the ledger is in trouble. */
@@ -192,7 +198,7 @@ function stepFailure(err: unknown): { message: string; errorType?: string } | un
 
 export async function transferWorkflow(input: TransferWorkflowArgs): Promise<TransferState> {
   // Called once a run, here: runs recorded before four eyes moved into the workflow replay without it.
-  let p: Payout = { ...(input.resume?.payout ?? startPayout(input)), fourEyes: patched(FOUR_EYES_PATCH) };
+  let p: Payout = { ...(input.resume?.payout ?? startPayout(input)), fourEyes: patched(FOUR_EYES_PATCH), confirmsAtBooking: patched(CONFIRM_AT_BOOKING_PATCH) };
   /** Bank messages, file answers and approvals: applied while the payout waits, in arrival order. */
   const inbox: PayoutEvent[] = [];
   /** Operator commands: applied between steps, in arrival order. */
