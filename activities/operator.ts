@@ -11,15 +11,9 @@ import { Approval, OperatorAction, Transfer } from '../db/schema';
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
-/**
- * Inserts the action unless its ID is already there. Shared by the activity, the worker's sink and
- * the API. `statusBefore` is the transfer's status as the database has it when the action arrives
- * (what the API showed), not the workflow's view, which can lag it: an ACH entry's file answer is
- * recorded by the window's send, not told to the payout.
- */
+/** Inserts the action unless its ID is already there. Shared by the activity, the worker's sink and the API. */
 export async function writeOperatorAction(orm: MikroORM, record: OperatorActionRecord): Promise<void> {
   const em = orm.em.fork();
-  const transfer = record.transferId ? await em.findOne(Transfer, { id: record.transferId }, { fields: ['status'] }) : null;
   try {
     await em.insert(OperatorAction, {
       id: record.id,
@@ -31,7 +25,7 @@ export async function writeOperatorAction(orm: MikroORM, record: OperatorActionR
       via: record.via,
       outcome: record.outcome,
       detail: clip(record.detail, 500),
-      statusBefore: transfer?.status ?? record.statusBefore,
+      statusBefore: record.statusBefore,
       at: new Date(record.at),
       approvalId: record.approvalId ?? null,
     });
@@ -41,10 +35,22 @@ export async function writeOperatorAction(orm: MikroORM, record: OperatorActionR
   }
 }
 
+/**
+ * An action a payout's workflow records (this activity, the worker's sink for a refused Update)
+ * arrives before it takes effect: its `statusBefore` is the transfer's status as the database has
+ * it, what the API showed. The workflow's own view can lag it (an ACH entry's file answer is
+ * recorded by the window's send, not told to the payout).
+ */
+export async function withStoredStatus(orm: MikroORM, record: OperatorActionRecord): Promise<OperatorActionRecord> {
+  if (!record.transferId) return record;
+  const transfer = await orm.em.fork().findOne(Transfer, { id: record.transferId }, { fields: ['status'] });
+  return transfer ? { ...record, statusBefore: transfer.status as OperatorActionRecord['statusBefore'] } : record;
+}
+
 export function createOperatorActivities(deps: { orm: MikroORM }) {
   return {
     async recordOperatorAction(record: OperatorActionRecord): Promise<void> {
-      await writeOperatorAction(deps.orm, record);
+      await writeOperatorAction(deps.orm, await withStoredStatus(deps.orm, record));
     },
 
     /** Why the approval a command or decision names does not allow it (four eyes), or null when it does. */

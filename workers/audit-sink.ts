@@ -8,7 +8,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { InjectedSinks } from '@temporalio/worker';
 import { Runtime } from '@temporalio/worker';
-import { writeOperatorAction } from '../activities/operator';
+import { withStoredStatus, writeOperatorAction } from '../activities/operator';
 import type { AuditSinks } from '../workflows/transfer';
 
 export function auditSinks(orm: MikroORM): InjectedSinks<AuditSinks> {
@@ -17,7 +17,7 @@ export function auditSinks(orm: MikroORM): InjectedSinks<AuditSinks> {
       refused: {
         fn: async (_info, record) => {
           try {
-            await writeOperatorAction(orm, record);
+            await writeOperatorAction(orm, await withStoredStatus(orm, record));
           } catch (err) {
             Runtime.instance().logger.error('could not write a refused operator action to the audit log', { record, error: (err as Error).message });
           }

@@ -201,7 +201,8 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
     await rule({ match: { accountNumber }, behavior: 'hold' });
     const held = await stack.start(input);
-    await statusReached(held, 'submitted');
+    // An ACH entry's acceptance is recorded by the window's send: the database says submitted first.
+    await until('submitted', () => transferRow(stack.orm, input.transferId), (t) => t.status === 'submitted', 30_000);
     const refused = await call(stack.url, 'POST', `/v1/transfers/${input.transferId}/cancel`, { key, body: { reason: 'changed my mind' } });
     assert.equal(refused.status, 409);
     assert.equal(refused.body.error.code, 'invalid_state');
@@ -351,7 +352,7 @@ describe('ops API and CLI over stuck transfers (time-skipping server, real HTTP)
     const input = await createdTransfer(stack.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
     await rule({ match: { accountNumber }, behavior: 'hold' });
     const handle = await stack.start(input);
-    await statusReached(handle, 'submitted');
+    await until('submitted', () => transferRow(stack.orm, input.transferId), (t) => t.status === 'submitted', 30_000);
     const failed = await temporalCli('workflow', 'update', 'execute', '--workflow-id', `transfer-${input.transferId}`, '--name', 'cancel', '--input', '{"reason":"client asked","operator":"olga"}').then(
       () => assert.fail('the CLI update was accepted'),
       (err: { stderr?: string; stdout?: string }) => `${err.stderr ?? ''}${err.stdout ?? ''}`,
