@@ -75,6 +75,16 @@ export async function runScale(ctx: BenchContext, target: number, budgetMs: numb
 
   const pids: Record<string, number | undefined> = { temporalServer: ctx.stack.pids.temporalServer, workerAndApi: ctx.stack.pids.workerAndApi, bankSim: ctx.stack.pids.bankSim };
   const read = (f: (pid: number) => number) => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, pid ? f(pid) : null]));
+  // Held at the bank is not yet idle: a payout may still be finishing the workflow task that sent
+  // it. The window opens once the server's counter has stood still for a second (at most 20 s).
+  const settledBy = Date.now() + 20_000;
+  for (let last = await ctx.readCounter(); Date.now() < settledBy; ) {
+    await sleep(1_000);
+    const now = await ctx.readCounter();
+    const moved = Ctx.delta(last, now);
+    last = now;
+    if (!moved || moved.total === 0) break;
+  }
   const cpu0 = read(cpuSeconds);
   const counter0 = await ctx.readCounter();
   const w0 = Date.now();

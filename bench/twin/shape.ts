@@ -74,8 +74,10 @@ export function twinShape(events: readonly HistoryEvent[], stop?: { key: string;
         steps.push({ kind: 'cancelTimer', timerId: String(a.timerId) });
         break;
       case 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES': {
+        // `patched()` records its change version itself (not billed): the twin has no patches.
         const fields: Record<string, string | number> = {};
-        for (const key of Object.keys(a.searchAttributes?.indexedFields ?? {})) fields[key] = searchAttributeValue(e, key) as string | number;
+        for (const key of Object.keys(a.searchAttributes?.indexedFields ?? {})) if (key !== 'TemporalChangeVersion') fields[key] = searchAttributeValue(e, key) as string | number;
+        if (Object.keys(fields).length === 0) break;
         steps.push({ kind: 'upsert', fields });
         counts.upserts++;
         break;
