@@ -1,6 +1,8 @@
 /**
  * The scripted operator at the end of a chaos run. The bank is brought back (rules cleared, held
- * payments released), then, until every transfer has ended and no transfer workflow runs, the
+ * payments released), then, until every transfer has ended and no transfer workflow runs short of
+ * an end (a completed payout's workflow may still watch its return window: under demo timing its
+ * one timer fires late, an ACH one's up to 2 h 15 min after its window), the
  * operator works the queue as a person would: a parked transfer (`needs_attention`) gets a
  * `retry`, and a `cancel` when the retry is refused; a transfer `unknown` for a while gets a
  * `retry` (which asks the bank at once). Every action goes through the ops API and is counted.
@@ -58,7 +60,8 @@ async function openTransferWorkflows(temporalAddress: string): Promise<number> {
   const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 5_000 });
   try {
     const temporal = new Client({ connection });
-    const { count } = await temporal.workflow.count(`WorkflowType = 'transferWorkflow' AND ExecutionStatus = 'Running'`);
+    const ends = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+    const { count } = await temporal.workflow.count(`WorkflowType = 'transferWorkflow' AND ExecutionStatus = 'Running' AND TransferStatus NOT IN (${ends})`);
     return count;
   } finally {
     await connection.close();
