@@ -221,4 +221,6 @@ export const PATHS: RecordedPath[] = [
   { name: 'sepa-recall-four-eyes', status: 'canceled', run: (r) => sepaRecalled(r, 2_003) },
   { name: 'late-return-accepted-four-eyes', status: 'returned', run: (r) => lateReturnAccepted(r, '790000012') },
   { name: 'payout-approval-four-eyes', status: 'completed', run: (r) => approvalPayout(r, '790000022', 'approve') },
+  // Recorded after an accepted ACH entry stopped being signalled (workflow.ts CONFIRM_AT_BOOKING_PATCH).
+  { name: 'happy-confirm-at-booking', status: 'completed', run: (r) => payout(r, '790000030', null) },
 ];

@@ -1,10 +1,12 @@
 /**
- * ACH queueing (pure): an entry waits in its cut-off window until the window's batch workflow
- * (workflows/ach-batch.ts) signals the file's answer, `achFileAnswer`, or the bank's own
- * acknowledgment arrives as a `bankMessage`. One deadline: the cut-off plus the file's whole
- * retry budget, after which the entry row is read once (`achEntryState`).
+ * ACH queueing (pure): an entry waits in its cut-off window until the bank's word arrives as a
+ * `bankMessage` (its settlement, follow-bank.ts: the window's send recorded an accepted entry
+ * submitted, unsignalled) or the window's batch workflow (workflows/ach-batch.ts) signals a file
+ * answer, `achFileAnswer`. One deadline: the cut-off plus the file's whole retry budget, after which
+ * the entry row is read once (`achEntryState`).
  *
- *   accepted          → the bank has it: confirm, then follow it (follow-bank.ts)
+ *   accepted          → (batches started before ACCEPTED_UNSIGNALLED_PATCH) the bank has it:
+ *                       confirm, then follow it (follow-bank.ts)
  *   rejected          → the bank refused this entry: compensate, failed
  *   file_rejected     → parked; the file took nothing, so cancel compensates and retry re-queues
  *                       the entry into a later window under the same trace number
