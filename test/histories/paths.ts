@@ -21,6 +21,11 @@ export interface RecordedPath {
   /** The status the path ends in: the recording fails if it does not. */
   status: TransferState['status'];
   run(runner: TransferRunner): Promise<{ input: TransferWorkflowInput; state: TransferState }>;
+  /**
+   * The patch this kept history was recorded before: `run` is the run as it was recorded then, and
+   * on the current code it no longer ends in `status` (the recorder never overwrites it anyway).
+   */
+  recordedBefore?: string;
 }
 
 async function rule(runner: TransferRunner, body: unknown): Promise<void> {
@@ -101,16 +106,19 @@ function sepaRecalled(r: TransferRunner, amountMinor: number) {
   });
 }
 
-/** A payout at or above its client's threshold (approvalRequired): held, then `decision` once it waits in needs_approval. */
-async function approvalPayout(runner: TransferRunner, accountNumber: string, decision: 'approve' | 'deny') {
+/**
+ * A payout at or above its client's threshold (approvalRequired): held, then `decision` once it
+ * waits in needs_approval. `fourEyes`: the decision names an approval row a second person decided
+ * (what the workflow checks since FOUR_EYES_PATCH); without, an ID of no row, as recorded before.
+ */
+async function approvalPayout(runner: TransferRunner, accountNumber: string, decision: 'approve' | 'deny', fourEyes: boolean) {
   const clientId = await fundedClient(runner.orm, 10_000);
   const base = await createdTransfer(runner.orm, clientId, 1_000, { ...BENEFICIARY, accountNumber });
   const input: TransferWorkflowInput = { ...base, approvalRequired: true };
   const state = await runner.run(input, async (handle) => {
     await statusReached(handle, 'needs_approval');
     await runner.env.sleep('10 days'); // a slice of the wait or two
-    // Four eyes: the workflow checks the decision against the approvals table.
-    const approvalId = await recordedApproval(runner.orm, input.transferId, 'payout', { status: decision === 'approve' ? 'approved' : 'denied', requestedBy: `client:${clientId}`, decidedBy: 'recorder' });
+    const approvalId = fourEyes ? await recordedApproval(runner.orm, input.transferId, 'payout', { status: decision === 'approve' ? 'approved' : 'denied', requestedBy: `client:${clientId}`, decidedBy: 'recorder' }) : 'apr_recorder';
     await handle.signal(APPROVAL_DECISION_SIGNAL, { approvalId, decision, operator: 'recorder', reason: decision === 'approve' ? 'checked with the client' : 'not what the client meant' });
   });
   return { input, state };
@@ -181,7 +189,8 @@ export const PATHS: RecordedPath[] = [
   {
     name: 'late-return-accepted',
     status: 'returned',
-    run: (r) => lateReturnAccepted(r, '790000010'),
+    recordedBefore: 'four-eyes-in-workflow',
+    run: (r) => lateReturn(r, '790000010', (handle) => handle.executeUpdate(returnDecisionUpdate, { args: [{ decision: 'accept', reason: 'the RDFI proved the account closed', operator: 'recorder' }] })),
   },
   {
     name: 'late-return-dishonored',
@@ -200,27 +209,32 @@ export const PATHS: RecordedPath[] = [
   {
     name: 'sepa-recall',
     status: 'canceled',
-    run: (r) => sepaRecalled(r, 2_001),
+    recordedBefore: 'four-eyes-in-workflow',
+    run: (r) =>
+      sepaHeld(r, 2_001, async (handle) => {
+        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'duplicate payout', operator: 'recorder' }] });
+        assert.equal(result.status, 'canceled');
+      }),
   },
   {
     name: 'sepa-recall-refused',
     status: 'completed',
+    recordedBefore: 'four-eyes-in-workflow',
     run: (r) =>
-      sepaHeld(r, 2_002, async (handle, reference, transferId) => {
+      sepaHeld(r, 2_002, async (handle, reference) => {
         const res = await fetch(`${r.bank.url}/sim/payments/${reference}/release`, { method: 'POST' });
         assert.equal(res.status, 200);
-        const approvalId = await recordedApproval(r.orm, transferId, 'recall', { decidedBy: 'recorder' });
-        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'too late', operator: 'recorder', approvalId }] });
+        const result = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'too late', operator: 'recorder' }] });
         assert.equal(result.accepted, false);
       }),
   },
-  { name: 'payout-approval-approved', status: 'completed', run: (r) => approvalPayout(r, '790000020', 'approve') },
-  { name: 'payout-approval-denied', status: 'canceled', run: (r) => approvalPayout(r, '790000021', 'deny') },
-  // Recorded after four eyes moved into the workflow (workflow.ts FOUR_EYES_PATCH): the paths above
-  // are kept as recorded before it, these replay the patched branch.
+  { name: 'payout-approval-approved', status: 'completed', recordedBefore: 'four-eyes-in-workflow', run: (r) => approvalPayout(r, '790000020', 'approve', false) },
+  { name: 'payout-approval-denied', status: 'canceled', recordedBefore: 'four-eyes-in-workflow', run: (r) => approvalPayout(r, '790000021', 'deny', false) },
+  // Recorded after four eyes moved into the workflow (workflow.ts FOUR_EYES_PATCH): the kept paths
+  // marked `recordedBefore` replay its old branch, these the patched one.
   { name: 'sepa-recall-four-eyes', status: 'canceled', run: (r) => sepaRecalled(r, 2_003) },
   { name: 'late-return-accepted-four-eyes', status: 'returned', run: (r) => lateReturnAccepted(r, '790000012') },
-  { name: 'payout-approval-four-eyes', status: 'completed', run: (r) => approvalPayout(r, '790000022', 'approve') },
+  { name: 'payout-approval-four-eyes', status: 'completed', run: (r) => approvalPayout(r, '790000022', 'approve', true) },
   // Recorded after an accepted ACH entry stopped being signalled (workflow.ts CONFIRM_AT_BOOKING_PATCH).
   { name: 'happy-confirm-at-booking', status: 'completed', run: (r) => payout(r, '790000030', null) },
 ];
