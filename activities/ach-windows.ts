@@ -518,10 +518,11 @@ async function recordAccepted(tx: SqlEntityManager, railTime: 'demo' | 'real', f
   if (accepted.length === 0) return;
   const w = await tx.findOneOrFail(AchWindow, { id: file.windowId });
   const label = achWindowLabel({ windowId: w.id, cutoffAtMs: w.cutoffAt.getTime() }, railTime);
-  const attempts = await tx.find(Attempt, { rail: 'ach', railReference: { $in: accepted.map((e) => e.traceNumber) }, transferId: { $in: accepted.map((e) => e.transferId) } });
-  const transfers = new Map((await tx.find(Transfer, { id: { $in: accepted.map((e) => e.transferId) } })).map((t) => [t.id, t]));
+  const ids = accepted.map((e) => e.transferId);
+  const attempts = new Map((await tx.find(Attempt, { rail: 'ach', transferId: { $in: ids }, railReference: { $in: accepted.map((e) => e.traceNumber) } })).map((a) => [`${a.transferId}:${a.railReference}`, a]));
+  const transfers = new Map((await tx.find(Transfer, { id: { $in: ids } })).map((t) => [t.id, t]));
   for (const e of accepted) {
-    const attempt = attempts.find((a) => a.railReference === e.traceNumber && a.transferId === e.transferId);
+    const attempt = attempts.get(`${e.transferId}:${e.traceNumber}`);
     if (attempt && (attempt.status === 'pending' || attempt.status === 'unknown')) Object.assign(attempt, { status: 'submitted', updatedAt: now });
     // A payout that moved on meanwhile (parked, then retried) records its own status when it hears.
     const t = transfers.get(e.transferId);

@@ -19,10 +19,11 @@
  * applied to the phase the answer led to, never to the queue it left (the cut-off race).
  */
 import type { Outcome, Payout, PayoutEvent, QueuedWindow } from './model';
-import { liveAttempt, park } from './machine';
+import { enterQueue, liveAttempt, park } from './machine';
 import { compensate } from './compensation';
 import { bankHasIt } from './follow-bank';
-import { ACH_FILE_ANSWER_GRACE_MS, preSubmitStatus } from './submission';
+import { ACH_FILE_ANSWER_GRACE_MS } from '../activity-options';
+import { preSubmitStatus } from './submission';
 
 type AchAnswer = Extract<PayoutEvent, { type: 'ach_answer' }>['answer'];
 
@@ -136,9 +137,7 @@ export function onAchStep(p: Payout, event: Extract<PayoutEvent, { type: 'step_d
       compensate(p, { status: 'failed', code: r.code, message: `rejected by the bank with ${r.code}`, attemptId: a.attemptId ?? undefined });
       return;
     }
-    a.state = 'queued';
-    p.reason = `queued for the ${r.label} window (${r.windowId}), trace ${a.railReference}`;
-    p.phase = { kind: 'queued', window: { windowId: r.windowId, cutoffAtMs: r.cutoffAtMs, label: r.label }, answerDueMs: Math.max(r.cutoffAtMs, nowMs) + ACH_FILE_ANSWER_GRACE_MS };
+    enterQueue(p, a, r, nowMs);
     return;
   }
 }

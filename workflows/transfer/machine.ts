@@ -19,6 +19,7 @@
  * stays final; the status only moves along core/transfer.ts canMove; the hold ends posted or voided.
  */
 import { canMove, type TransferStatus, type TransferWorkflowInput } from '../../core/transfer';
+import { ACH_FILE_ANSWER_GRACE_MS } from '../activity-options';
 import { FINAL_ATTEMPT_STATES, type AttemptView, type Outcome, type Parked, type Payout, type PayoutEvent, type Phase, type Work } from './model';
 import { applyCommand } from './commands';
 import { afterHold, onApproval, onStepStarted } from './submission';
@@ -249,4 +250,14 @@ export function park(p: Payout, parked: Omit<Parked, 'reason'>, reason: string):
 /** The phase a resumed payout continues in: `following` from now, with the rail's settlement deadline. */
 export function following(p: Payout, stage: 'settlement' | 'statement', nowMs: number): Phase {
   return { kind: 'following', stage, dueMs: nowMs + (stage === 'settlement' ? p.timing.settlementTimeoutMs : p.timing.reconcileWindowMs) };
+}
+
+/**
+ * An ACH entry taken into a window (first queued, or re-queued): it waits there for the bank's
+ * word, bounded by the window's cut-off plus the file's whole retry budget.
+ */
+export function enterQueue(p: Payout, a: AttemptView, w: { windowId: string; cutoffAtMs: number; label: string }, nowMs: number): void {
+  a.state = 'queued';
+  p.reason = `queued for the ${w.label} window (${w.windowId}), trace ${a.railReference}`;
+  p.phase = { kind: 'queued', window: { windowId: w.windowId, cutoffAtMs: w.cutoffAtMs, label: w.label }, answerDueMs: Math.max(w.cutoffAtMs, nowMs) + ACH_FILE_ANSWER_GRACE_MS };
 }

@@ -17,7 +17,7 @@ import type { ApprovalDecision } from '../../core/approval';
 import { FALLBACK_RAIL, type HoldOutcome } from '../../core/transfer';
 import type { SubmitOutcome } from '../../activities/transfers';
 import { type AttemptView, type Payout, type PayoutEvent, type StepName } from './model';
-import { following, isFinal, liveAttempt, moveTo, park, writeStatus } from './machine';
+import { enterQueue, following, isFinal, liveAttempt, moveTo, park, writeStatus } from './machine';
 import { compensate } from './compensation';
 import { enterUnknown } from './follow-bank';
 
@@ -120,9 +120,7 @@ function onSubmitted(p: Payout, r: SubmitOutcome, nowMs: number): void {
       p.phase = following(p, 'settlement', nowMs);
       return;
     case 'queued':
-      a.state = 'queued';
-      p.reason = `queued for the ${r.label} window (${r.windowId}), trace ${r.railReference}`;
-      p.phase = { kind: 'queued', window: { windowId: r.windowId, cutoffAtMs: r.cutoffAtMs, label: r.label }, answerDueMs: Math.max(r.cutoffAtMs, nowMs) + ACH_FILE_ANSWER_GRACE_MS };
+      enterQueue(p, a, r, nowMs);
       return;
     case 'unknown':
       a.state = 'unknown';
@@ -144,8 +142,3 @@ function onSubmitted(p: Payout, r: SubmitOutcome, nowMs: number): void {
   }
 }
 
-/**
- * How long a queued payout waits, past its window's cut-off, for the batch workflow's answer before
- * it reads the entry itself: the file's whole retry budget (ACH_FILE_SEND, two hours) and a margin.
- */
-export const ACH_FILE_ANSWER_GRACE_MS = 2 * 3_600_000 + 15 * 60_000;
