@@ -181,6 +181,17 @@ async function ensureBatch(window: AchFileWindow): Promise<void> {
   });
 }
 
+/** What the batch workflow tells one payout, read a page at a time (`achWindowAnswers`). */
+export interface AchWindowAnswer {
+  transferId: string;
+  windowId: string;
+  fileId: string | null;
+  traceNumber: string;
+  outcome: 'accepted' | 'rejected' | 'file_rejected' | 'file_unconfirmed';
+  code: string | null;
+  message: string;
+}
+
 /** One entry's answer from its window's files, as the batch workflow hands it to the payout. */
 export interface AchEntryResult {
   transferId: string;
@@ -235,7 +246,7 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
      * a lost answer is a resend the bank recognises as the same file. A window already sent
      * answers its entries' recorded results.
      */
-    async sendAchWindow(input: { windowId: string }): Promise<AchWindowResult> {
+    async sendAchWindow(input: { windowId: string; summaryOnly?: boolean }): Promise<AchWindowResult> {
       const deps = configured();
       const planned = await inTransaction(deps.orm.em.fork(), async (tx) => {
         // Closing first: a queuing or withdrawing transaction holding the row finishes before this reads the entries.
@@ -251,7 +262,34 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
           await tx.createQueryBuilder(AchWindow).update({ status: 'sent', updatedAt: new Date() }).where({ id: input.windowId }).execute('run');
         });
       }
-      return windowResults(deps, input.windowId);
+      return input.summaryOnly ? windowSummary(deps, input.windowId) : windowResults(deps, input.windowId);
+    },
+
+    /**
+     * One page of what the batch workflow tells payouts after its window went out: the entries not
+     * accepted (rejected, in a refused file, or never written), or, when the bank never confirmed
+     * the files (`unconfirmed`), the entries still waiting in them. At most `limit`, after the
+     * entry `after` (attempt IDs, ascending); `next` is where the following page starts, null at the
+     * end. Read-only: the answers are recorded on the entry rows, a page is only their reading.
+     */
+    async achWindowAnswers(input: { windowId: string; after: string | null; limit: number; unconfirmed?: { why: string } }): Promise<{ answers: AchWindowAnswer[]; next: string | null }> {
+      const em = configured().orm.em.fork();
+      const w = await em.findOneOrFail(AchWindow, { id: input.windowId });
+      const statuses: AchEntryRow['status'][] = input.unconfirmed ? ['in_file'] : ['rejected', 'file_refused', 'refused'];
+      const list = await em.find(
+        AchEntry,
+        { windowId: w.id, status: { $in: statuses }, ...(input.after ? { attemptId: { $gt: input.after } } : {}) },
+        { orderBy: { attemptId: 'asc' }, limit: input.limit },
+      );
+      const answers = list.map((e): AchWindowAnswer => {
+        const fileId = e.fileId ?? w.fileId;
+        if (input.unconfirmed) {
+          return { transferId: e.transferId, windowId: w.id, fileId, traceNumber: e.traceNumber, outcome: 'file_unconfirmed', code: null, message: `the bank did not confirm file ${fileId} of window ${w.id} within its retry budget (${input.unconfirmed.why})` };
+        }
+        const r = entryResult(e, fileId);
+        return { transferId: e.transferId, windowId: w.id, fileId: r.fileId ?? null, traceNumber: e.traceNumber, outcome: r.outcome!, code: r.code, message: r.message! };
+      });
+      return { answers, next: list.length === input.limit ? list[list.length - 1].attemptId : null };
     },
 
     /** The entries still waiting on the window's files (in_file): whom the batch workflow tells when it gives up. Read-only. */
@@ -324,7 +362,7 @@ const FILE_ID_MODIFIERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 /** Minutes past the cut-off a file's creation time may move to find a free File ID Modifier. */
 const CREATION_MINUTES_MAX = 60;
 
-/** A window's sending, as the batch workflow hands it on: one result per entry. */
+/** A window's sending, as the batch workflow hands it on: its counts, and (before paging) one result per entry. */
 export interface AchWindowResult {
   /** The window's first file. */
   fileId: string | null;
@@ -333,6 +371,7 @@ export interface AchWindowResult {
   rejected: number;
   /** Set when the bank refused every file of the window. */
   fileRejected: string | null;
+  /** One per entry; empty when asked for the summary only (the answers are then read a page at a time). */
   results: AchEntryResult[];
 }
 
@@ -537,22 +576,38 @@ async function recordAccepted(tx: SqlEntityManager, railTime: 'demo' | 'real', f
  */
 const fileRefused = (fileId: string | null) => `the bank refused file ${fileId} whole (its reason is recorded on the file, for operators)`;
 
-/** Each entry's result in the window, as recorded. */
+/** An entry's answer as recorded on its row (accepted, rejected, file_refused or refused). */
+function entryResult(e: AchEntryRow, fileId: string | null): AchEntryResult {
+  const base = { transferId: e.transferId, traceNumber: e.traceNumber, fileId };
+  if (e.status === 'accepted') return { ...base, status: 'accepted', outcome: 'accepted', code: null, message: `accepted by the bank in file ${fileId}` };
+  if (e.status === 'rejected') return { ...base, status: 'rejected', outcome: 'rejected', code: e.code, message: `rejected by the bank with ${e.code}` };
+  if (e.status === 'refused') return { ...base, fileId: null, status: 'rejected', outcome: 'rejected', code: UNWRITABLE, message: `not sent: the entry cannot be written into a NACHA file (${e.refusal})` };
+  return { ...base, status: 'rejected', outcome: 'file_rejected', code: null, message: fileRefused(fileId) };
+}
+
+/** The window's first file, and the refusal every payout is told when the bank refused all its files. */
+async function windowFiles(em: EntityManager, windowId: string): Promise<{ w: AchWindowRow; fileRejected: string | null }> {
+  const w = await em.findOneOrFail(AchWindow, { id: windowId });
+  const sentFiles = await em.find(AchFile, { windowId }, { orderBy: { seq: 'asc' } });
+  const fileRejected = sentFiles.length > 0 && sentFiles.every((f) => f.status === 'refused') ? fileRefused(sentFiles[0].id) : null;
+  return { w, fileRejected };
+}
+
+/** Each entry's result in the window, as recorded (the batch workflow before ACH_ANSWERS_PAGED_PATCH). */
 async function windowResults(deps: AchWindowDeps, windowId: string): Promise<AchWindowResult> {
   const em = deps.orm.em.fork();
-  const w = await em.findOneOrFail(AchWindow, { id: windowId });
-  const files = new Map((await em.find(AchFile, { windowId })).map((f) => [f.id, f]));
+  const { w, fileRejected } = await windowFiles(em, windowId);
   const list = await em.find(AchEntry, { windowId, status: { $in: ['accepted', 'rejected', 'file_refused', 'refused'] } }, { orderBy: { traceNumber: 'asc' } });
-  const results: AchEntryResult[] = list.map((e) => {
-    const fileId = e.fileId ?? w.fileId;
-    const base = { transferId: e.transferId, traceNumber: e.traceNumber, fileId };
-    if (e.status === 'accepted') return { ...base, status: 'accepted', outcome: 'accepted', code: null, message: `accepted by the bank in file ${fileId}` };
-    if (e.status === 'rejected') return { ...base, status: 'rejected', outcome: 'rejected', code: e.code, message: `rejected by the bank with ${e.code}` };
-    if (e.status === 'refused') return { ...base, fileId: null, status: 'rejected', outcome: 'rejected', code: UNWRITABLE, message: `not sent: the entry cannot be written into a NACHA file (${e.refusal})` };
-    return { ...base, status: 'rejected', outcome: 'file_rejected', code: null, message: fileRefused(fileId) };
-  });
+  const results = list.map((e) => entryResult(e, e.fileId ?? w.fileId));
   const rejected = results.filter((r) => r.status === 'rejected').length;
-  const sentFiles = [...files.values()];
-  const fileRejected = sentFiles.length > 0 && sentFiles.every((f) => f.status === 'refused') ? fileRefused(sentFiles[0].id) : null;
   return { fileId: w.fileId, entries: results.length, accepted: results.length - rejected, rejected, fileRejected, results };
+}
+
+/** The window's counts without a row per entry: what a window of any size hands back (its answers are paged). */
+async function windowSummary(deps: AchWindowDeps, windowId: string): Promise<AchWindowResult> {
+  const em = deps.orm.em.fork();
+  const { w, fileRejected } = await windowFiles(em, windowId);
+  const accepted = await em.count(AchEntry, { windowId, status: 'accepted' });
+  const rejected = await em.count(AchEntry, { windowId, status: { $in: ['rejected', 'file_refused', 'refused'] } });
+  return { fileId: w.fileId, entries: accepted + rejected, accepted, rejected, fileRejected, results: [] };
 }

@@ -2,7 +2,7 @@
  * Determinism: every recorded history under test/histories/ replays against the current workflow
  * code. A change to the workflow's commands that is not behind `patched()` fails here: shown by
  * building the four-eyes change (workflow.ts FOUR_EYES_PATCH) without its patch and replaying the
- * histories recorded before it.
+ * histories recorded before it; the same for the ACH batch workflow's paging (ach-answers-paged).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,19 @@ import { historyFromProtoJson } from '../support/history-json';
 import { ENCODING_ENCRYPTED } from '../../core/payload-codec';
 
 const DIR = path.join(__dirname, '..', 'histories');
+
+/** The workflows as they would have shipped had `patchCall` (in the file `file` matches) been left out: the call is `true`. */
+function bundleWithout(file: RegExp, patchCall: string) {
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    workflowInterceptorModules: workflowInterceptorModules(),
+    logger: quietLogger,
+    webpackConfigHook: (config) => {
+      config.module?.rules?.unshift({ test: file, enforce: 'pre', use: [{ loader: path.join(__dirname, '..', 'support', 'without-patch-loader.js'), options: { patchCall } }] });
+      return config;
+    },
+  });
+}
 
 describe('recorded transfer histories replay against the current workflow code', () => {
   it('has a history for every path (re-record with npm run histories:record)', () => {
@@ -39,19 +52,7 @@ describe('recorded transfer histories replay against the current workflow code',
   });
 
   it('fails the recorded recall, late-return and approval paths on the four-eyes change built without its patch (an unpatched change is caught)', async () => {
-    const unpatched = await bundleWorkflowCode({
-      workflowsPath: workflowsPath(),
-      workflowInterceptorModules: workflowInterceptorModules(),
-      logger: quietLogger,
-      webpackConfigHook: (config) => {
-        config.module?.rules?.unshift({
-          test: /workflows[\\/]transfer[\\/]workflow\.ts$/,
-          enforce: 'pre',
-          use: [{ loader: path.join(__dirname, '..', 'support', 'without-patch-loader.js'), options: { patchCall: 'patched(FOUR_EYES_PATCH)' } }],
-        });
-        return config;
-      },
-    });
+    const unpatched = await bundleWithout(/workflows[\\/]transfer[\\/]workflow\.ts$/, 'patched(FOUR_EYES_PATCH)');
     for (const name of ['sepa-recall', 'late-return-accepted', 'payout-approval-approved']) {
       const history = historyFromProtoJson(JSON.parse(readFileSync(path.join(DIR, `${name}.json`), 'utf8')));
       await assert.rejects(Worker.runReplayHistory({ workflowBundle: unpatched, dataConverter: testDataConverter }, history, `replay-unpatched-${name}`), /[Nn]ondeterminism/, `${name} replayed on the unpatched change`);
@@ -75,5 +76,28 @@ describe('recorded transfer histories replay against the current workflow code',
     assert.match(summaries[0], /^re-queue trace \d{15}$/);
     assert.match(summaries[1], /^ask the bank about \d{15}$/);
     assert.match(summaries[2], /^match \d{15} on the statement$/);
+  });
+});
+
+/**
+ * The ACH batch workflow's histories under test/histories/ach-batch/ were recorded before
+ * ach-answers-paged (workflows/ach-batch.ts), on the code of that day: one send whose result
+ * carried every entry.
+ */
+describe('recorded ACH batch histories replay against the current workflow code', () => {
+  const BATCH_DIR = path.join(DIR, 'ach-batch');
+  const batchHistory = (name: string) => historyFromProtoJson(JSON.parse(readFileSync(path.join(BATCH_DIR, `${name}.json`), 'utf8')));
+
+  for (const name of ['file-refused', 'sent']) {
+    it(`replays the window that was ${name === 'sent' ? 'accepted' : 'refused whole'} without nondeterminism`, async () => {
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: testDataConverter }, batchHistory(name), `replay-batch-${name}`);
+    });
+  }
+
+  it('fails them on the paged change built without its patch (an unpatched change is caught)', async () => {
+    const unpatched = await bundleWithout(/workflows[\\/]ach-batch\.ts$/, 'patched(ANSWERS_PAGED_PATCH)');
+    for (const name of ['file-refused', 'sent']) {
+      await assert.rejects(Worker.runReplayHistory({ workflowBundle: unpatched, dataConverter: testDataConverter }, batchHistory(name), `replay-batch-unpatched-${name}`), /[Nn]ondeterminism/, `${name} replayed on the unpatched change`);
+    }
   });
 });
