@@ -35,9 +35,9 @@ import { raw, type EntityManager, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { achFileWindow, achWindowLabel, effectiveDateAt, type AchFileWindow } from '../core/ach-windows';
 import { newId } from '../core/ids';
-import { AchEntry, AchFile, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow, type AchFileRow, type AchWindowRow } from '../db/schema';
+import { AchEntry, AchFile, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow, type AchFileRow, type AchWindowRow, type TransferRow } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
-import { moveStatus } from '../services/transfers';
+import { moveStatuses } from '../services/transfers';
 import { BankUnavailableError, bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../rails/bank-http';
 import { inquireAchEntry, type AchOriginator } from '../rails/ach/bank-client';
 import { emitNacha, entryProblem } from '../rails/ach/nacha';
@@ -256,8 +256,12 @@ export function createAchWindowActivities(deps: AchWindowDeps | undefined) {
         return w.status;
       });
       if (planned !== 'sent') {
+        Context.current().heartbeat({ planned: input.windowId });
         const files = await deps.orm.em.fork().find(AchFile, { windowId: input.windowId, status: 'built' }, { orderBy: { seq: 'asc' } });
-        for (const file of files) await sendFile(deps, file, unavailableFailure);
+        for (const file of files) {
+          await sendFile(deps, file, unavailableFailure);
+          Context.current().heartbeat({ sent: file.id });
+        }
         await inTransaction(deps.orm.em.fork(), async (tx) => {
           await tx.createQueryBuilder(AchWindow).update({ status: 'sent', updatedAt: new Date() }).where({ id: input.windowId }).execute('run');
         });
@@ -401,7 +405,10 @@ const unavailableFailure = (err: BankUnavailableError) => {
 async function planFiles(tx: SqlEntityManager, deps: AchWindowDeps, w: AchWindowRow): Promise<void> {
   if ((await tx.count(AchFile, { windowId: w.id })) > 0) return;
   const list = await tx.find(AchEntry, { windowId: w.id, status: { $in: ['queued', 'in_file'] } }, { orderBy: { traceNumber: 'asc', createdAt: 'asc' } });
-  const transfers = new Map((await tx.find(Transfer, { id: { $in: list.map((e) => e.transferId) } })).map((t) => [t.id, t]));
+  const transfers = new Map<string, TransferRow>();
+  for (let at = 0; at < list.length; at += RECORD_CHUNK) {
+    for (const t of await tx.find(Transfer, { id: { $in: list.slice(at, at + RECORD_CHUNK).map((e) => e.transferId) } })) transfers.set(t.id, t);
+  }
   const now = new Date();
   const candidates: { row: AchEntryRow; entry: WindowEntry; problem: string | null }[] = [];
   for (const row of list) {
@@ -528,9 +535,11 @@ async function sendFile(deps: AchWindowDeps, file: AchFileRow, unavailable: (err
  */
 async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted' | 'refused', refusal: string | null, answers: { reference: string; status: 'accepted' | 'rejected'; code: string | null }[]): Promise<void> {
   await inTransaction(deps.orm.em.fork(), async (tx) => {
-    const file = await tx.findOneOrFail(AchFile, { id: fileId });
-    if (file.status !== 'built') return;
     const now = new Date();
+    // The file's answer is recorded once: a send that timed out may still be recording it beside its retry.
+    const claimed = affected(await tx.createQueryBuilder(AchFile).update({ status, refusal, updatedAt: now }).where({ id: fileId, status: 'built' }).execute('run'));
+    if (claimed === 0) return;
+    const file = await tx.findOneOrFail(AchFile, { id: fileId });
     const entries = new Map((await tx.find(AchEntry, { fileId, status: 'in_file' })).map((e) => [e.traceNumber, e]));
     const accepted: AchEntryRow[] = [];
     if (status === 'refused') {
@@ -543,7 +552,6 @@ async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted
         if (a.status === 'accepted') accepted.push(e);
       }
     }
-    Object.assign(file, { status, refusal, updatedAt: now });
     await tx.flush();
     await recordAccepted(tx, deps.railTime, file, accepted, now);
     if ((await tx.count(AchFile, { windowId: file.windowId, status: 'built' })) === 0) {
@@ -552,22 +560,24 @@ async function recordFile(deps: AchWindowDeps, fileId: string, status: 'accepted
   });
 }
 
-/** The accepted entries' attempts and transfers: submitted, as the payout itself would record them. */
+/** Rows updated per statement when a file's answer is recorded: bounded IN lists. */
+const RECORD_CHUNK = 500;
+
+/**
+ * The accepted entries' attempts and transfers: submitted, as the payout itself would record them,
+ * a chunk of rows per statement (a file holds up to ACH_FILE_ENTRIES_MAX entries).
+ */
 async function recordAccepted(tx: SqlEntityManager, railTime: 'demo' | 'real', file: AchFileRow, accepted: AchEntryRow[], now: Date): Promise<void> {
   if (accepted.length === 0) return;
   const w = await tx.findOneOrFail(AchWindow, { id: file.windowId });
   const label = achWindowLabel({ windowId: w.id, cutoffAtMs: w.cutoffAt.getTime() }, railTime);
-  const ids = accepted.map((e) => e.transferId);
-  const attempts = new Map((await tx.find(Attempt, { rail: 'ach', transferId: { $in: ids }, railReference: { $in: accepted.map((e) => e.traceNumber) } })).map((a) => [`${a.transferId}:${a.railReference}`, a]));
-  const transfers = new Map((await tx.find(Transfer, { id: { $in: ids } })).map((t) => [t.id, t]));
-  for (const e of accepted) {
-    const attempt = attempts.get(`${e.transferId}:${e.traceNumber}`);
-    if (attempt && (attempt.status === 'pending' || attempt.status === 'unknown')) Object.assign(attempt, { status: 'submitted', updatedAt: now });
-    // A payout that moved on meanwhile (parked, then retried) records its own status when it hears.
-    const t = transfers.get(e.transferId);
-    if (t && (t.status === 'funds_held' || t.status === 'fx_locked')) await moveStatus(tx, t.id, 'submitted', `in file ${file.id} of the ${label} window, accepted by the bank, trace ${e.traceNumber}`);
+  for (let at = 0; at < accepted.length; at += RECORD_CHUNK) {
+    const attemptIds = accepted.slice(at, at + RECORD_CHUNK).map((e) => e.attemptId);
+    await tx.createQueryBuilder(Attempt).update({ status: 'submitted', updatedAt: now }).where({ id: { $in: attemptIds }, status: { $in: ['pending', 'unknown'] } }).execute('run');
   }
-  await tx.flush();
+  // A payout that moved on meanwhile (parked, then retried) records its own status when it hears.
+  const trace = new Map(accepted.map((e) => [e.transferId, e.traceNumber]));
+  await moveStatuses(tx, [...trace.keys()], ['funds_held', 'fx_locked'], 'submitted', (id) => `in file ${file.id} of the ${label} window, accepted by the bank, trace ${trace.get(id)}`);
 }
 
 /**

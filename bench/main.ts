@@ -18,6 +18,7 @@ import path from 'node:path';
 import { BenchContext, sleep } from './context';
 import { BenchDb } from './payouts';
 import { renderTable } from './report';
+import { runAchWindow, type AchWindowResult } from './scenarios/ach-window';
 import { runCost, type CostResult } from './scenarios/cost';
 import { runLedger, type LedgerResult } from './scenarios/ledger';
 import { runScale, type ScaleResult } from './scenarios/scale';
@@ -77,6 +78,7 @@ export interface BenchResults {
   cost?: CostResult;
   scale?: ScaleResult;
   ledger?: LedgerResult;
+  achWindow?: AchWindowResult;
   outcomes: { expected: number; asExpected: number; unfinished: number; wrong: number; wrongExamples: string[]; unfinishedByStatus: Record<string, number> };
   failures: string[];
 }
@@ -154,6 +156,9 @@ async function main(): Promise<number> {
     results.throughput = throughput?.result;
     if (throughput) results.latency = await scenario('latency', () => runLatency(ctx, throughput.result.payouts.acceptedPerS, throughput.twins));
     if (cost) results.cost = await scenario('cost (return windows)', () => cost.finish());
+
+    // One ACH window of 50,000 entries (500 with --quick), accepted and then refused whole.
+    results.achWindow = await scenario('ach window', () => runAchWindow(ctx, opts.quick ? 500 : 50_000, opts.quick ? 40_000 : 420_000, opts.db, undo));
 
     const ledgerMs = opts.quick ? 2_000 : 10_000;
     const ledgerReserveMs = 3 * ledgerMs + 20_000;

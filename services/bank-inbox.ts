@@ -38,7 +38,7 @@ import { inTransaction } from '../ledger/ledger';
 import { bankFetch } from '../rails/bank-http';
 import { parseCamt053 } from '../rails/iso20022/camt053';
 import { factId, readMessage, splitFactId, type Fact } from './bank-inbox-facts';
-import { reconcileStatementEntries, recordBreak } from './reconciliation';
+import { reconcileStatementEntries, recordBreak, type StatementMatch } from './reconciliation';
 
 export const OUTBOX_PAGE = 100;
 const PAGES_PER_ROUND = 10;
@@ -184,14 +184,20 @@ export function createBankInbox(options: BankInboxOptions) {
 
   /**
    * A statement, matched in bulk against our attempts (services/reconciliation.ts records matches
-   * and breaks); each matched line becomes one `statement_matched` fact with the amount as booked,
+   * and breaks); each matched line — matched now or by an earlier reading — becomes one `statement_matched` fact with the amount as booked,
    * each line of a live payment booked with another amount one `statement_break` fact naming its
    * break's kind.
    */
   async function readStatement(message: BankInboxMessageRow): Promise<Fact[]> {
     const statements = parseCamt053(message.raw);
-    const { matched, mismatched } = await reconcileStatementEntries(orm, statements, { includeUnsettled: true });
-    const matches: Fact[] = matched.map(({ statement, entry }) => ({
+    const { matched, previouslyMatched, mismatched } = await reconcileStatementEntries(orm, statements, { includeUnsettled: true });
+    // A line matched by an earlier reading is told again only if that reading died before its fact.
+    const em = orm.em.fork();
+    const untold: StatementMatch[] = [];
+    for (const m of previouslyMatched) {
+      if ((await em.count(BankInboxFact, { rail, kind: 'statement_matched', railReference: m.attempt.railReference, createdAt: { $gte: m.attempt.createdAt } })) === 0) untold.push(m);
+    }
+    const matches: Fact[] = [...matched, ...untold].map(({ statement, entry }) => ({
       kind: 'statement_matched',
       railReference: entry.endToEndId!,
       amountMinor: entry.amountMinor,

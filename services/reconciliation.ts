@@ -266,6 +266,18 @@ export interface StatementMatch {
   attempt: AttemptRow;
 }
 
+export interface StatementReconciliation {
+  entries: number;
+  /** Lines matched by this reading (the match recorded now). */
+  matched: StatementMatch[];
+  /** Lines whose attempt was matched before; those that match as booked are in `previouslyMatched`. */
+  alreadyMatched: number;
+  previouslyMatched: StatementMatch[];
+  breaks: ReconciliationBreakRow[];
+  /** The breaks of payments still live with us that the bank booked for another amount (also in `breaks`). */
+  mismatched: ReconciliationBreakRow[];
+}
+
 /**
  * Statement lines in bulk against our attempts: each debit line matched (the match recorded, as
  * below) or made a break (another amount; a debit for an attempt we recorded as rejected; a
@@ -277,10 +289,9 @@ export async function reconcileStatementEntries(
   orm: MikroORM,
   parsed: ParsedStatement[],
   options: { includeUnsettled: boolean },
-): Promise<{ entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[]; mismatched: ReconciliationBreakRow[] }> {
+): Promise<StatementReconciliation> {
   const em = orm.em.fork();
-  // `mismatched`: the breaks of payments still live with us that the bank booked for another amount (also in `breaks`).
-  const out: { entries: number; matched: StatementMatch[]; alreadyMatched: number; breaks: ReconciliationBreakRow[]; mismatched: ReconciliationBreakRow[] } = { entries: 0, matched: [], alreadyMatched: 0, breaks: [], mismatched: [] };
+  const out: StatementReconciliation = { entries: 0, matched: [], alreadyMatched: 0, previouslyMatched: [], breaks: [], mismatched: [] };
   for (const statement of parsed) {
     const account = railAccountOf(statement.accountId);
     for (const [entryIndex, entry] of statement.entries.entries()) {
@@ -325,12 +336,16 @@ export async function reconcileStatementEntries(
       // Pending, submitted or unknown with us: the daily run leaves it to the payout workflow once it
       // has settled; the bank inbox matches it now (the bank's debit is its word that it paid).
       if (attempt.status !== 'settled' && !(options.includeUnsettled && MAYBE_PAID.has(attempt.status))) continue;
-      // Matched already, or an operator's resolution of its break recorded the match: never a break again.
+      const j = judgeEntry(transfer.targetAmountMinor, entry);
+      // Matched already, or an operator's resolution of its break recorded the match: never a break
+      // again. A line that matches is handed back all the same (`previouslyMatched`): the reading
+      // that recorded the match may have died before it told the payout (the inbox's facts are
+      // written after the matches), and telling it twice is harmless (the inbox routes a fact once).
       if (await em.findOne(ReconciliationMatch, { attemptId: attempt.id })) {
         out.alreadyMatched++;
+        if (j.matches) out.previouslyMatched.push({ statement, entryIndex, entry, attempt });
         continue;
       }
-      const j = judgeEntry(transfer.targetAmountMinor, entry);
       if (j.matches) {
         await inTransaction(orm.em, (tx) => recordMatch(tx, transfer, attempt, statement, entry, j));
         out.matched.push({ statement, entryIndex, entry, attempt });

@@ -1,14 +1,17 @@
 /**
  * Transfer records: status changes with their history, and the API view of a transfer.
  */
-import { OptimisticLockError } from '@mikro-orm/core';
+import { OptimisticLockError, raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import { canMove, type TransferStatus } from '../core/transfer';
 import { Attempt, Transfer, TransferEvent, type AttemptRow, type TransferEventRow, type TransferRow } from '../db/schema';
-import { emitTransferUpdated } from '../webhooks/outbox';
+import { emitTransferUpdated, emitTransfersUpdated } from '../webhooks/outbox';
 import { inTransaction } from '../ledger/ledger';
 import { maskAccount } from '../core/masking';
+
+/** Reasons quote errors that can be long (a failed SQL statement); the column keeps 500 characters. */
+const clip = (reason: string) => (reason.length > 500 ? `${reason.slice(0, 499)}…` : reason);
 
 export class InvalidTransitionError extends Error {
   constructor(readonly from: string, readonly to: string, transferId: string) {
@@ -38,8 +41,7 @@ export async function moveStatus(
     throw new InvalidTransitionError(transfer.status, to, transferId);
   }
   const at = new Date();
-  // Reasons quote errors that can be long (a failed SQL statement); the column keeps 500 characters.
-  if (reason !== null && reason.length > 500) reason = `${reason.slice(0, 499)}…`;
+  if (reason !== null) reason = clip(reason);
   if (patch.failureMessage && patch.failureMessage.length > 500) patch = { ...patch, failureMessage: `${patch.failureMessage.slice(0, 499)}…` };
   transfer.status = to;
   transfer.updatedAt = at;
@@ -48,6 +50,36 @@ export async function moveStatus(
   await tx.flush();
   await emitTransferUpdated(tx, transferId);
   return transfer;
+}
+
+/** Transfers moved per statement by moveStatuses: bounded IN lists. */
+const MOVE_CHUNK = 500;
+
+/**
+ * Moves many transfers to `to` at once, inside the caller's transaction: those still in one of
+ * `from` (each a legal move to `to`) move, each with its event (`reason(id)`) and its webhook
+ * event; the others are left as they are (they moved on by themselves). The move is one
+ * conditional update per chunk, so a concurrent writer's change is never overwritten. Returns
+ * the IDs that moved.
+ */
+export async function moveStatuses(tx: SqlEntityManager, transferIds: readonly string[], from: readonly TransferStatus[], to: TransferStatus, reason: (transferId: string) => string): Promise<string[]> {
+  for (const f of from) if (!canMove(f, to)) throw new InvalidTransitionError(f, to, transferIds[0] ?? '(none)');
+  const moved: string[] = [];
+  for (let at = 0; at < transferIds.length; at += MOVE_CHUNK) {
+    const ids = transferIds.slice(at, at + MOVE_CHUNK);
+    const movable = (await tx.find(Transfer, { id: { $in: [...ids] }, status: { $in: [...from] } }, { fields: ['id'], disableIdentityMap: true })).map((t) => t.id);
+    if (movable.length === 0) continue;
+    const now = new Date();
+    await tx.createQueryBuilder(Transfer).update({ status: to, updatedAt: now, version: raw('version + 1') }).where({ id: { $in: movable }, status: { $in: [...from] } }).execute('run');
+    // Read back what this statement moved. A row another transaction moved after the read above
+    // was not updated here (the update re-checks its status) and still reads as it was in this
+    // transaction's snapshot (MySQL's repeatable read); SQLite lets no other writer in meanwhile.
+    const ours = (await tx.find(Transfer, { id: { $in: movable }, status: to }, { fields: ['id'], disableIdentityMap: true })).map((t) => t.id);
+    await tx.insertMany(TransferEvent, ours.map((transferId) => ({ id: newId('evt'), transferId, status: to, reason: clip(reason(transferId)), at: now })));
+    moved.push(...ours);
+  }
+  await emitTransfersUpdated(tx, moved);
+  return moved;
 }
 
 /**

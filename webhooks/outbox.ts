@@ -9,7 +9,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
-import { Attempt, Transfer, TransferEvent, WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../db/schema';
+import { Attempt, Transfer, TransferEvent, WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow, type WebhookEndpointRow, type WebhookEventRow } from '../db/schema';
 import { transferView } from '../services/transfers';
 
 export const WEBHOOK_EVENT_TYPES = ['transfer.updated'] as const;
@@ -17,32 +17,49 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Inside the caller's transaction, after its changes are flushed: records the transfer as it now is. */
 export async function emitTransferUpdated(tx: SqlEntityManager, transferId: string): Promise<void> {
-  const transfer = await tx.findOneOrFail(Transfer, { id: transferId });
-  // One after the other: a transaction is one connection, which runs one query at a time.
-  const events = await tx.find(TransferEvent, { transferId });
-  const attempts = await tx.find(Attempt, { transferId });
-  const now = new Date();
-  const id = newId('whev', now.getTime());
+  await emitTransfersUpdated(tx, [transferId]);
+}
+
+/** Transfers read per statement when many changed together (a file's accepted entries): bounded IN lists. */
+const EMIT_CHUNK = 500;
+
+/**
+ * The same for many transfers changed in one transaction: each gets its own event, with one
+ * delivery per subscribed endpoint of its client; the rows are read and written a chunk at a
+ * time, not one statement per transfer.
+ */
+export async function emitTransfersUpdated(tx: SqlEntityManager, transferIds: readonly string[]): Promise<void> {
   const type: WebhookEventType = 'transfer.updated';
-  const payload = JSON.stringify({ id, type, createdAt: now.toISOString(), data: { transfer: transferView(transfer, [...events], [...attempts]) } });
-  await tx.insert(WebhookEvent, { id, clientId: transfer.clientId, type, transferId, payload, createdAt: now });
-  const endpoints = await tx.find(WebhookEndpoint, { clientId: transfer.clientId });
-  for (const endpoint of endpoints) {
-    if (!endpoint.events.includes(type)) continue;
-    await tx.insert(WebhookDelivery, {
-      id: newId('whdl', now.getTime()),
-      eventId: id,
-      endpointId: endpoint.id,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      lastAttemptAt: null,
-      lastStatusCode: null,
-      lastError: null,
-      deliveredAt: null,
-      createdAt: now,
-    });
+  const endpointsOf = new Map<string, WebhookEndpointRow[]>();
+  for (let from = 0; from < transferIds.length; from += EMIT_CHUNK) {
+    const ids = transferIds.slice(from, from + EMIT_CHUNK);
+    // One after the other: a transaction is one connection, which runs one query at a time.
+    const transfers = await tx.find(Transfer, { id: { $in: [...ids] } });
+    const events = groupBy(await tx.find(TransferEvent, { transferId: { $in: [...ids] } }), (e) => e.transferId);
+    const attempts = groupBy(await tx.find(Attempt, { transferId: { $in: [...ids] } }), (a) => a.transferId);
+    const clients = [...new Set(transfers.map((t) => t.clientId))].filter((c) => !endpointsOf.has(c));
+    for (const e of clients.length ? await tx.find(WebhookEndpoint, { clientId: { $in: clients } }) : []) endpointsOf.set(e.clientId, [...(endpointsOf.get(e.clientId) ?? []), e]);
+    const now = new Date();
+    const rows: WebhookEventRow[] = [];
+    const deliveries: WebhookDeliveryRow[] = [];
+    for (const transfer of transfers) {
+      const id = newId('whev', now.getTime());
+      const payload = JSON.stringify({ id, type, createdAt: now.toISOString(), data: { transfer: transferView(transfer, events.get(transfer.id) ?? [], attempts.get(transfer.id) ?? []) } });
+      rows.push({ id, clientId: transfer.clientId, type, transferId: transfer.id, payload, createdAt: now });
+      for (const endpoint of endpointsOf.get(transfer.clientId) ?? []) {
+        if (!endpoint.events.includes(type)) continue;
+        deliveries.push({ id: newId('whdl', now.getTime()), eventId: id, endpointId: endpoint.id, status: 'pending', attempts: 0, nextAttemptAt: now, lastAttemptAt: null, lastStatusCode: null, lastError: null, deliveredAt: null, createdAt: now });
+      }
+    }
+    if (rows.length) await tx.insertMany(WebhookEvent, rows);
+    if (deliveries.length) await tx.insertMany(WebhookDelivery, deliveries);
   }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
 }
 
 /** How long delivered and dead events are kept, for support questions ("did you send it?"). */

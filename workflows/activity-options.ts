@@ -115,13 +115,17 @@ export const AUDIT_RECORD: ActivityOptions = {
 };
 
 /**
- * Sending a window's NACHA file (workflows/ach-batch.ts): the bank may be down for a while, and a
+ * Sending a window's NACHA files (workflows/ach-batch.ts): the bank may be down for a while, and a
  * whole window's payouts wait on it, so it is tried for up to two hours (from 2 s doubling to
- * 2 min, at most 60 attempts); a retry after a lost answer inquires by trace number before it
- * would resend. Then every payout in the file is told and parks for an operator.
+ * 2 min, at most 60 attempts); a retry after a lost answer sends the same stored bytes, which the
+ * bank recognises as the same file. Then every payout still in a file is told and parks for an
+ * operator. A window of many files takes a while (50,000 entries are five files, each recorded
+ * entry by entry): an attempt may run ten minutes and heartbeats after planning and after each
+ * file, so a worker that died is noticed within the heartbeat timeout, not the attempt's.
  */
 export const ACH_FILE_SEND: ActivityOptions = {
-  startToCloseTimeout: '1m',
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '2m',
   scheduleToCloseTimeout: '2h',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 60, nonRetryableErrorTypes: [...FINAL_ERRORS, 'ach_file_partial', 'ach_windows_not_configured'] },
 };

@@ -205,6 +205,22 @@ describe('bank inbox collector', function () {
     assert.equal((await factsOf(ref))[0].status, 'signalled');
   });
 
+  it('a reading that died after recording a statement match, before its fact: the next reading still tells the transfer, once', async () => {
+    const ref = newReference('SMC');
+    const t = await transfer('rtp', ref, { amountMinor: 7_000 });
+    await payIso(bankUrl, 'rtp', ref, 7_000);
+    // What the dead reading left: the match committed (its own transaction), no statement_matched fact.
+    const attempt = await orm.em.fork().findOneOrFail(Attempt, { railReference: ref });
+    const day = new Date().toISOString().slice(0, 10);
+    await orm.em.fork().insert(ReconciliationMatch, { attemptId: attempt.id, transferId: t.id, railReference: ref, statementId: `STMT-${day}-RTP-USD`, statementDate: day, accountServicerRef: `SIM-DBIT-${ref}`, amountMinor: 7_000, chargesMinor: 0, beneficiaryReceivedMinor: 7_000, matchedAt: new Date() });
+    await inbox('rtp').collectOnce();
+    const messages = await receivedAfter(t.handle, 2);
+    assert.deepEqual(messages.map((m) => [m.kind, m.amountMinor ?? null]), [['settled', null], ['statement_matched', 7_000]]);
+    await inbox('rtp').collectOnce();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await received(t.handle)).filter((m) => m.kind === 'statement_matched').length, 1, 'told once however often the statement is read');
+  });
+
   it('a transfer whose workflow no longer runs: recorded with a break, not retried', async () => {
     const ref = newReference('GON');
     const t = await transfer('rtp', ref, { workflow: false });
