@@ -42,6 +42,7 @@ import { BankUnavailableError, bankFetch, type PaymentStatusAnswer, type PayoutR
 import { inquireAchEntry, type AchOriginator } from '../rails/ach/bank-client';
 import { emitNacha, entryProblem } from '../rails/ach/nacha';
 import { buildWindowFile, NACHA_FILE_LIMITS, planWindowFiles, type WindowEntry } from '../rails/ach/window-file';
+import type { AchFileAnswer } from '../workflows/ach-batch';
 
 export interface AchWindowDeps {
   orm: MikroORM;
@@ -182,15 +183,7 @@ async function ensureBatch(window: AchFileWindow): Promise<void> {
 }
 
 /** What the batch workflow tells one payout, read a page at a time (`achWindowAnswers`). */
-export interface AchWindowAnswer {
-  transferId: string;
-  windowId: string;
-  fileId: string | null;
-  traceNumber: string;
-  outcome: 'accepted' | 'rejected' | 'file_rejected' | 'file_unconfirmed';
-  code: string | null;
-  message: string;
-}
+export type AchWindowAnswer = AchFileAnswer & { transferId: string };
 
 /** One entry's answer from its window's files, as the batch workflow hands it to the payout. */
 export interface AchEntryResult {

@@ -38,7 +38,9 @@ export async function emitTransfersUpdated(tx: SqlEntityManager, transferIds: re
     const events = groupBy(await tx.find(TransferEvent, { transferId: { $in: [...ids] } }), (e) => e.transferId);
     const attempts = groupBy(await tx.find(Attempt, { transferId: { $in: [...ids] } }), (a) => a.transferId);
     const clients = [...new Set(transfers.map((t) => t.clientId))].filter((c) => !endpointsOf.has(c));
-    for (const e of clients.length ? await tx.find(WebhookEndpoint, { clientId: { $in: clients } }) : []) endpointsOf.set(e.clientId, [...(endpointsOf.get(e.clientId) ?? []), e]);
+    // Every client asked about gets an entry, so one without endpoints is not asked about again.
+    for (const c of clients) endpointsOf.set(c, []);
+    for (const e of clients.length ? await tx.find(WebhookEndpoint, { clientId: { $in: clients } }) : []) endpointsOf.get(e.clientId)!.push(e);
     const now = new Date();
     const rows: WebhookEventRow[] = [];
     const deliveries: WebhookDeliveryRow[] = [];
@@ -58,7 +60,11 @@ export async function emitTransfersUpdated(tx: SqlEntityManager, transferIds: re
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
-  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const group = out.get(key(item));
+    if (group) group.push(item);
+    else out.set(key(item), [item]);
+  }
   return out;
 }
 
