@@ -34,10 +34,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { raw, type EntityManager, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { achFileWindow, achWindowLabel, effectiveDateAt, type AchFileWindow } from '../core/ach-windows';
-import { newId } from '../core/ids';
-import { AchEntry, AchFile, AchWindow, Attempt, Transfer, TransferEvent, type AchEntryRow, type AchFileRow, type AchWindowRow, type TransferRow } from '../db/schema';
+import { AchEntry, AchFile, AchWindow, Attempt, Transfer, type AchEntryRow, type AchFileRow, type AchWindowRow, type TransferRow } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
-import { moveStatuses } from '../services/transfers';
+import { moveStatuses, noteStatus } from '../transfers/status';
 import { BankUnavailableError, bankFetch, type PaymentStatusAnswer, type PayoutRail, type SubmitAnswer } from '../rails/bank-http';
 import { inquireAchEntry, type AchOriginator } from '../rails/ach/bank-client';
 import { emitNacha, entryProblem } from '../rails/ach/nacha';
@@ -86,8 +85,7 @@ async function takePlace(tx: SqlEntityManager, deps: AchWindowDeps, window: AchF
 
 /** Inside a transaction: the transfer's event saying where its entry waits (its status unchanged). */
 async function queuedEvent(tx: SqlEntityManager, transferId: string, reason: string): Promise<void> {
-  const transfer = await tx.findOneOrFail(Transfer, { id: transferId });
-  await tx.insert(TransferEvent, { id: newId('evt'), transferId, status: transfer.status, reason, at: new Date() });
+  await noteStatus(tx, await tx.findOneOrFail(Transfer, { id: transferId }), reason);
 }
 
 /** Inside a transaction: the entry for `traceNumber` in the first open window from `atMs` (exported for tests). */

@@ -12,7 +12,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { describeChange } from '../core/ach-noc';
 import { newId } from '../core/ids';
-import { AchCorrection, BankInboxMessage, Transfer, TransferEvent } from '../db/schema';
+import { AchCorrection, BankInboxMessage, Transfer } from '../db/schema';
+import { noteStatus } from '../transfers/status';
 import { inTransaction } from '../ledger/ledger';
 import { readFacts, splitFactId } from '../services/bank-inbox-facts';
 
@@ -30,8 +31,7 @@ export function createCorrectionActivities(deps: { orm: MikroORM }) {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         const now = new Date();
         await tx.insert(AchCorrection, { id: newId('noc'), transferId: transfer.id, traceNumber: input.traceNumber, code: input.code, correctedData, receivedAt: now });
-        tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: transfer.status, reason: describeChange(input.code, correctedData), at: now }));
-        transfer.updatedAt = now;
+        await noteStatus(tx, transfer, describeChange(input.code, correctedData));
         return { recorded: true };
       });
     },

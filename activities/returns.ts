@@ -15,7 +15,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { assessAchReturn } from '../core/ach-returns';
 import type { Rail } from '../core/transfer';
 import { inTransaction } from '../ledger/ledger';
-import { InvalidTransitionError, moveStatus } from '../services/transfers';
+import { InvalidTransitionError, moveStatus } from '../transfers/status';
 
 export type ReturnVerdict = { take: true } | { take: false; reason: string };
 

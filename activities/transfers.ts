@@ -13,7 +13,7 @@ import { raw, type MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import type { HoldOutcome, Rail, TransferStatus } from '../core/transfer';
-import { Attempt, FxQuote, Posting, RailCounter, Transfer, TransferEvent, type AttemptRow, type TransferRow } from '../db/schema';
+import { Attempt, FxQuote, Posting, RailCounter, Transfer, type AttemptRow, type TransferRow } from '../db/schema';
 import {
   LedgerError,
   SYSTEM_ACCOUNTS,
@@ -24,7 +24,7 @@ import {
   resolveHold,
   systemAccountSpec,
 } from '../ledger/ledger';
-import { InvalidTransitionError, moveStatus } from '../services/transfers';
+import { InvalidTransitionError, moveStatus, noteStatus } from '../transfers/status';
 import { BankUnavailableError, type PayoutRail } from '../rails/bank-http';
 import { UNREACHABLE_CODES } from '../rails/instant/rail';
 import { convertMinor } from '../fx/pricing';
@@ -504,8 +504,7 @@ export function createTransferActivities(deps: TransferActivityDeps) {
         const transfer = await tx.findOneOrFail(Transfer, { id: input.transferId });
         if (transfer.rail === input.rail) return;
         transfer.rail = input.rail;
-        transfer.updatedAt = new Date();
-        tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: transfer.status, reason: input.reason, at: new Date() }));
+        await noteStatus(tx, transfer, input.reason);
       }).catch(nonRetryable);
     },
 

@@ -30,7 +30,7 @@ import {
 } from './responses';
 import { enforceRateLimit, RateLimiter, rateLimit, type RateLimitSettings } from './rate-limit';
 import { resumeTransfer, startTransfer } from '../services/start-transfer';
-import { loadTransferView, transferViews } from '../services/transfers';
+import { loadTransferView, transferViews } from '../transfers/view';
 import { findOperatorByKey, roleAllows, syncBootstrapOperator, type AuthenticatedOperator } from '../services/operators';
 import type { OperatorRole } from '../db/schema';
 import { registerOperatorRoutes } from './routes-operators';

@@ -25,7 +25,8 @@ import { auditDetail, OPERATOR_REASON_MAX, RAIL_CAN_RECALL, RETURN_DECISIONS, ty
 import { workflowIdFor, type Rail, type TransferStatus } from '../core/transfer';
 import { OperatorAction, Transfer, type OperatorActionRow } from '../db/schema';
 import { writeOperatorAction } from '../activities/operator';
-import { endUnstartedTransfer, transferViews } from '../services/transfers';
+import { endUnstartedTransfer } from '../transfers/status';
+import { transferViews } from '../transfers/view';
 import { approvalView, requestApproval } from '../services/approvals';
 import { inTransaction } from '../ledger/ledger';
 import { cancelUpdate, retryUpdate, statusQuery } from '../workflows/transfer';

@@ -17,12 +17,10 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Client as TemporalClient } from '@temporalio/client';
-import { newId } from '../core/ids';
 import { TERMINAL_STATUSES, type TransferStatus } from '../core/transfer';
 import { Transfer, TransferEvent } from '../db/schema';
 import { inTransaction } from '../ledger/ledger';
-import { emitTransferUpdated } from '../webhooks/outbox';
-import { moveStatus } from './transfers';
+import { moveStatus, noteStatus } from '../transfers/status';
 
 /** How far back a pass looks for closed workflows: well beyond a pass interval, so a pass or two missed (the API down) loses nothing. */
 export const ORPHAN_LOOKBACK_MS = 24 * 3_600_000;
@@ -76,11 +74,7 @@ async function flagOne(em: SqlEntityManager, transferId: string, workflowId: str
     }
     const [latest] = await tx.find(TransferEvent, { transferId }, { orderBy: { at: 'desc', id: 'desc' }, limit: 1 });
     if (latest?.reason?.startsWith(`${REASON_PREFIX} ${workflowId} was`)) return undefined;
-    const at = new Date();
-    tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId, status: 'needs_attention', reason, at }));
-    transfer.updatedAt = at;
-    await tx.flush();
-    await emitTransferUpdated(tx, transferId);
+    await noteStatus(tx, transfer, reason);
     return { transferId, workflowStatus, transferStatus: status };
   });
 }

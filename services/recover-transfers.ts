@@ -14,7 +14,7 @@
  *   ended after the transfer was created, so well inside any namespace's retention (a day at the
  *   least; maxAgeMs is hours);
  * - a younger one whose workflow runs is left to it; one with no workflow at all is started.
- * A cancel of a `created` transfer (services/transfers.ts endUnstartedTransfer) ends it in the
+ * A cancel of a `created` transfer (transfers/status.ts endUnstartedTransfer) ends it in the
  * database, so the sweep never sees it; a workflow started in a race with that cancel finds the
  * transfer canceled at its hold and ends without holding anything.
  *
@@ -31,7 +31,7 @@ import { Transfer, type TransferRow } from '../db/schema';
 import { transferWorkflow } from '../workflows/transfer';
 import { payoutApprovalRequired, workflowStartOptions } from './start-transfer';
 import { flagOrphanedTransfers } from './orphaned-transfers';
-import { endUnstartedTransfer } from './transfers';
+import { endUnstartedTransfer } from '../transfers/status';
 
 export interface RecoveryDeps {
   orm: MikroORM;

@@ -27,15 +27,15 @@ import {
   type TransferTiming,
   type TransferWorkflowInput,
 } from '../core/transfer';
-import { Account, Approval, Client, FxQuote, Transfer, TransferEvent, type FxQuoteRow, type TransferRow } from '../db/schema';
+import { Account, Approval, Client, FxQuote, Transfer, type FxQuoteRow, type TransferRow } from '../db/schema';
 import { requestApproval } from './approvals';
 import type { RatesSource } from '../fx/rates';
 import { priceQuote, usableQuote, type FxPricing } from './fx';
 import { clientAccountKey, clientBalance, inTransaction } from '../ledger/ledger';
 import type { CreateTransferBody } from '../api/schemas';
 import { fundsHeldUpdate, transferWorkflow } from '../workflows/transfer';
-import { loadTransferView, type TransferView } from './transfers';
-import { emitTransferUpdated } from '../webhooks/outbox';
+import { recordCreated } from '../transfers/status';
+import { loadTransferView, type TransferView } from '../transfers/view';
 
 /**
  * How long the API waits for the workflow to start and hold the funds before answering 503 (the
@@ -151,9 +151,7 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
     } else if (quote) {
       await tx.insert(FxQuote, { ...quote, transferId });
     }
-    tx.persist(tx.create(Transfer, transfer));
-    tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: 'created', reason: null, at: now }));
-    await tx.flush();
+    await recordCreated(tx, transfer);
     if (approvalRequired) {
       await requestApproval(tx, {
         kind: 'payout',
@@ -167,7 +165,6 @@ export async function startTransfer(deps: StartTransferDeps, clientId: string, b
         detail: `the payout holds its funds and waits in needs_approval; approve lets it go on, deny cancels it and voids the hold`,
       });
     }
-    await emitTransferUpdated(tx, transfer.id);
     await recovery?.saveRecoveryPoint(tx, transfer.id);
   });
   return awaitHold(deps, transfer);

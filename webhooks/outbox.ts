@@ -10,7 +10,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import { Attempt, Transfer, TransferEvent, WebhookDelivery, WebhookEndpoint, WebhookEvent, type WebhookDeliveryRow, type WebhookEndpointRow, type WebhookEventRow } from '../db/schema';
-import { transferView } from '../services/transfers';
+import { transferView } from '../transfers/view';
 
 export const WEBHOOK_EVENT_TYPES = ['transfer.updated'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

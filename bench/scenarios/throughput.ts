@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../core/transfer';
 import type { BenchContext } from '../context';
-import { historyOf, payoutBody, pool, postPayout, seedClients, waitForStatus, workflowIdOf, type BenchClient } from '../payouts';
+import { historyOf, payoutBody, pool, postPayout, seedClients, waitForStatus, workflowIdOf } from '../payouts';
 import { latencySummary, perSecond, ratio, round, type Percentiles } from '../stats';
 import { twinShape, type TwinShape } from '../twin/shape';
 import { minimalTwin, shapedTwin, twinSignal, twinStartedUpdate, TWIN_TASK_QUEUE } from '../twin/workflows';

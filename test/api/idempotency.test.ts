@@ -16,7 +16,7 @@ import { startApiServer, type ApiServer } from '../../api/server';
 import { IDEMPOTENCY_TTL_MS, sweepIdempotencyKeys } from '../../api/idempotency';
 import { RECOVERY_DEFAULTS, recoverStalledTransfers } from '../../services/recover-transfers';
 import { resumeTransfer, startTransfer } from '../../services/start-transfer';
-import { moveStatus } from '../../services/transfers';
+import { moveStatus } from '../../transfers/status';
 import { inTransaction } from '../../ledger/ledger';
 import { createRatesSource } from '../../fx/rates';
 import { AppError } from '../../core/errors';

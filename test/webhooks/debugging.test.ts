@@ -11,7 +11,7 @@ import { loadConfig } from '../../core/config';
 import { newId } from '../../core/ids';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../../db/schema';
 import { inTransaction } from '../../ledger/ledger';
-import { moveStatus } from '../../services/transfers';
+import { moveStatus } from '../../transfers/status';
 import { startApiServer } from '../../api/server';
 import { startWebhookDispatcher, type DispatcherOptions, type RunningDispatcher } from '../../webhooks/dispatcher';
 import { WEBHOOK_RETENTION_MS } from '../../webhooks/outbox';

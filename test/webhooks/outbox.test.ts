@@ -8,7 +8,7 @@ import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../../core/ids';
 import { Transfer, WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../../db/schema';
 import { inTransaction } from '../../ledger/ledger';
-import { moveStatus } from '../../services/transfers';
+import { moveStatus } from '../../transfers/status';
 import { sweepWebhookOutbox, WEBHOOK_RETENTION_MS, webhookBacklog } from '../../webhooks/outbox';
 import { createdTransfer } from '../support/fixtures';
 import { mariadbOrm } from '../support/global';

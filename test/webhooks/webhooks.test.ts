@@ -8,7 +8,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Transfer, WebhookDelivery, WebhookEvent } from '../../db/schema';
 import { inTransaction } from '../../ledger/ledger';
-import { moveStatus } from '../../services/transfers';
+import { moveStatus } from '../../transfers/status';
 import { retryDelayMs, startWebhookDispatcher, type DispatcherOptions, type RunningDispatcher } from '../../webhooks/dispatcher';
 import { webhookBacklog } from '../../webhooks/outbox';
 import { isPrivateAddress } from '../../webhooks/send';

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { canMove, railTiming, type Rail, type TransferWorkflowInput } from '../../core/transfer';
 import type { BankMessageKind } from '../../core/bank-message';
-import { apply, deadlineOf, liveAttempt, startPayout, work } from '../../workflows/transfer/machine';
+import { apply, deadlineOf, startPayout, work } from '../../workflows/transfer/machine';
+import { liveAttempt } from '../../workflows/transfer/moves';
 import { refusal } from '../../workflows/transfer/commands';
 import { FINAL_ATTEMPT_STATES, type CommandEnvelope, type Outcome, type Payout, type PayoutEvent, type Work } from '../../workflows/transfer/model';
 

@@ -19,11 +19,10 @@
  * applied to the phase the answer led to, never to the queue it left (the cut-off race).
  */
 import type { Outcome, Payout, PayoutEvent, QueuedWindow } from './model';
-import { enterQueue, liveAttempt, park } from './machine';
+import { enterQueue, liveAttempt, park, preSubmitStatus } from './moves';
 import { compensate } from './compensation';
 import { bankHasIt } from './follow-bank';
 import { ACH_FILE_ANSWER_GRACE_MS } from '../activity-options';
-import { preSubmitStatus } from './submission';
 
 type AchAnswer = Extract<PayoutEvent, { type: 'ach_answer' }>['answer'];
 
@@ -69,12 +68,6 @@ function fileAnswered(p: Payout, window: QueuedWindow, answer: AchAnswer, nowMs:
       );
       return;
   }
-}
-
-/** The queued deadline passed with no answer: read the entry row once. */
-export function achAnswerOverdue(p: Payout): void {
-  if (p.phase.kind !== 'queued') return;
-  p.phase = { kind: 'reading_entry', window: p.phase.window };
 }
 
 export function onAchStep(p: Payout, event: Extract<PayoutEvent, { type: 'step_done' | 'step_failed' }>, nowMs: number, out: Outcome): void {

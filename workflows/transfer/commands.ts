@@ -20,7 +20,7 @@ import { commandProblem, decisionProblem, RAIL_CAN_RECALL } from '../../core/ope
 import type { OperatorActionKind, OperatorCommand } from '../../core/operator';
 import type { ApprovalCheck } from '../../core/approval';
 import type { CommandEnvelope, Outcome, Payout } from './model';
-import { liveAttempt, writeStatus } from './machine';
+import { liveAttempt, writeStatus } from './moves';
 import { compensate, mayCompensate } from './compensation';
 import { recallOpen, startRecall } from './recall';
 import { sentToBank } from './follow-bank';

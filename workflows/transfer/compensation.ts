@@ -11,7 +11,7 @@
  * again (each is idempotent by its business key); cancel is refused, since it is what is running.
  */
 import { MAY_HAVE_LEFT, type CompensationStep, type Ending, type Payout, type PayoutEvent } from './model';
-import { moveTo, park } from './machine';
+import { moveTo, park } from './moves';
 
 /** Whether no attempt may be with the bank, so compensating cannot lose money. */
 export function mayCompensate(p: Payout): boolean {

@@ -27,18 +27,12 @@ import type { BankMessage } from '../../core/bank-message';
 import type { PayoutInquiry } from '../../activities/transfers';
 import type { AttemptReconciliation } from '../../services/reconciliation';
 import type { BookingStep, Outcome, Payout, PayoutEvent, Phase } from './model';
-import { attemptFor, following, liveAttempt, moveTo, park, writeStatus } from './machine';
+import { achAnswerOverdue, attemptFor, enterUnknown, following, liveAttempt, moveTo, park, writeStatus } from './moves';
 import { compensate } from './compensation';
-import { achAnswerOverdue } from './ach-queue';
 
 /** Inquiries that find nothing before a resend under the same reference, and resends before an operator is asked. */
 export const NOT_FOUND_BEFORE_RESEND = 3;
 export const MAX_RESENDS = 2;
-
-export function enterUnknown(p: Payout, nowMs: number, notFound: number, resends: number): void {
-  // Each wait doubles, from the poll interval: one timer per wait, no loop of looks.
-  p.phase = { kind: 'unknown', dueMs: nowMs + p.timing.pollIntervalMs * 2 ** notFound, notFound, resends };
-}
 
 /**
  * The bank has the payment (accepted, or `settled`): the attempt is confirmed in the database if the

@@ -18,9 +18,9 @@
  * an attempt may be with the bank (MAY_HAVE_LEFT); at most one attempt is live; a final attempt
  * stays final; the status only moves along core/transfer.ts canMove; the hold ends posted or voided.
  */
-import { canMove, type TransferStatus, type TransferWorkflowInput } from '../../core/transfer';
-import { ACH_FILE_ANSWER_GRACE_MS } from '../activity-options';
-import { FINAL_ATTEMPT_STATES, type AttemptView, type Outcome, type Parked, type Payout, type PayoutEvent, type Phase, type Work } from './model';
+import type { TransferWorkflowInput } from '../../core/transfer';
+import type { Outcome, Payout, PayoutEvent, Work } from './model';
+import { isFinal, liveAttempt } from './moves';
 import { applyCommand } from './commands';
 import { afterHold, onApproval, onStepStarted } from './submission';
 import { onAchAnswer, onAchStep } from './ach-queue';
@@ -200,64 +200,4 @@ export function deadlineOf(p: Payout): number | undefined {
       // Approval, an operator and a return decision wait as long as it takes (SPEC §5): no deadline.
       return undefined;
   }
-}
-
-// --- Helpers shared by the phase modules ---
-
-export function isFinal(a: AttemptView): boolean {
-  return FINAL_ATTEMPT_STATES.includes(a.state);
-}
-
-/** The attempt that is not final, if any (there is at most one). */
-export function liveAttempt(p: Payout): AttemptView | undefined {
-  const last = p.attempts.at(-1);
-  return last && !isFinal(last) ? last : undefined;
-}
-
-/** The attempt a message names, if it is ours. */
-export function attemptFor(p: Payout, railReference: string): AttemptView | undefined {
-  return p.attempts.find((a) => a.railReference === railReference);
-}
-
-/**
- * Records a status the step just wrote (or will write). Moving to the status it has is a no-op; a
- * move canMove refuses is a bug in the machine and throws, so a property test finds it.
- */
-export function moveTo(p: Payout, status: TransferStatus, reason: string | null): void {
-  if (p.status === status) {
-    p.reason = reason;
-    return;
-  }
-  if (!canMove(p.status, status)) throw new Error(`machine bug: ${p.transferId} cannot move from ${p.status} to ${status}`);
-  p.moves.push(status);
-  p.status = status;
-  p.reason = reason;
-}
-
-/** Moves to `status` in memory and has the next step write it to the database first. */
-export function writeStatus(p: Payout, status: TransferStatus, reason: string): void {
-  if (p.status === status) return;
-  moveTo(p, status, reason);
-  p.pendingWrite = { status, reason };
-}
-
-/** Parks the transfer in needs_attention until an operator retries or cancels. */
-export function park(p: Payout, parked: Omit<Parked, 'reason'>, reason: string): void {
-  p.phase = { kind: 'parked', parked: { ...parked, reason } };
-  writeStatus(p, 'needs_attention', reason);
-}
-
-/** The phase a resumed payout continues in: `following` from now, with the rail's settlement deadline. */
-export function following(p: Payout, stage: 'settlement' | 'statement', nowMs: number): Phase {
-  return { kind: 'following', stage, dueMs: nowMs + (stage === 'settlement' ? p.timing.settlementTimeoutMs : p.timing.reconcileWindowMs) };
-}
-
-/**
- * An ACH entry taken into a window (first queued, or re-queued): it waits there for the bank's
- * word, bounded by the window's cut-off plus the file's whole retry budget.
- */
-export function enterQueue(p: Payout, a: AttemptView, w: { windowId: string; cutoffAtMs: number; label: string }, nowMs: number): void {
-  a.state = 'queued';
-  p.reason = `queued for the ${w.label} window (${w.windowId}), trace ${a.railReference}`;
-  p.phase = { kind: 'queued', window: { windowId: w.windowId, cutoffAtMs: w.cutoffAtMs, label: w.label }, answerDueMs: Math.max(w.cutoffAtMs, nowMs) + ACH_FILE_ANSWER_GRACE_MS };
 }

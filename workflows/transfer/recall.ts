@@ -10,7 +10,7 @@
  */
 import { RAIL_CAN_RECALL } from '../../core/operator';
 import type { CommandEnvelope, Outcome, Payout, PayoutEvent, Phase } from './model';
-import { liveAttempt, park } from './machine';
+import { liveAttempt, park } from './moves';
 import { compensate } from './compensation';
 
 /** Whether a cancel now would be a recall: the rail can recall and the bank holds the payment unsettled. */

@@ -17,9 +17,8 @@ import type { ApprovalDecision } from '../../core/approval';
 import { FALLBACK_RAIL, type HoldOutcome } from '../../core/transfer';
 import type { SubmitOutcome } from '../../activities/transfers';
 import { type AttemptView, type Payout, type PayoutEvent, type StepName } from './model';
-import { enterQueue, following, isFinal, liveAttempt, moveTo, park, writeStatus } from './machine';
+import { enterQueue, enterUnknown, following, isFinal, liveAttempt, moveTo, park, preSubmitStatus, writeStatus } from './moves';
 import { compensate } from './compensation';
-import { enterUnknown } from './follow-bank';
 
 export function onStepStarted(p: Payout, step: StepName): void {
   if (step === 'holdFunds' && p.hold === 'none') p.hold = 'maybe';
@@ -102,10 +101,6 @@ export function onApproval(p: Payout, decision: ApprovalDecision): void {
   }
   writeStatus(p, 'funds_held', `approval ${decision.approvalId} given by ${by}`);
   p.phase = p.fx ? { kind: 'converting' } : { kind: 'submitting' };
-}
-
-export function preSubmitStatus(p: Payout): 'funds_held' | 'fx_locked' {
-  return p.fx ? 'fx_locked' : 'funds_held';
 }
 
 function onSubmitted(p: Payout, r: SubmitOutcome, nowMs: number): void {

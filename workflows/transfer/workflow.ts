@@ -48,7 +48,7 @@ import {
   type LocalActivityOptions,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { auditDetail, type OperatorActionKind, type OperatorActionRecord, type OperatorCommand, type OperatorResult } from '../../core/operator';
+import { auditDetail, type OperatorActionKind, type OperatorActionRecord, type OperatorResult } from '../../core/operator';
 import type { ApprovalCheck } from '../../core/approval';
 import type { BankMessage, BankMessageKind } from '../../core/bank-message';
 import { SEARCH_ATTRIBUTES, type HoldOutcome, type TransferStatus, type TransferWorkflowInput } from '../../core/transfer';
@@ -69,7 +69,8 @@ import {
   type TransferState,
 } from './definitions';
 import type { CommandEnvelope, Outcome, Payout, PayoutEvent, StepName, Work } from './model';
-import { apply, deadlineOf, liveAttempt, startPayout, work } from './machine';
+import { apply, deadlineOf, startPayout, work } from './machine';
+import { liveAttempt } from './moves';
 import { approvalNeeded, refusal } from './commands';
 
 /** What a continued run carries: the payout as it stood. */

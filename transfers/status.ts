@@ -1,17 +1,28 @@
 /**
- * Transfer records: status changes with their history, and the API view of a transfer.
+ * The only writer of a transfer's status. Every change — its creation, each move, a note added to
+ * the status it is in — writes the transfer row, its event, and its `transfer.updated` webhook
+ * event in the caller's transaction, so the three exist together or not at all. Workflows'
+ * activities, the API's services and the sweeps all come here; nothing else sets
+ * `transfer.status` or writes a TransferEvent.
  */
 import { OptimisticLockError, raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
 import { canMove, type TransferStatus } from '../core/transfer';
-import { Attempt, Transfer, TransferEvent, type AttemptRow, type TransferEventRow, type TransferRow } from '../db/schema';
+import { Transfer, TransferEvent, type TransferRow } from '../db/schema';
 import { emitTransferUpdated, emitTransfersUpdated } from '../webhooks/outbox';
 import { inTransaction } from '../ledger/ledger';
-import { maskAccount } from '../core/masking';
 
 /** Reasons quote errors that can be long (a failed SQL statement); the column keeps 500 characters. */
 const clip = (reason: string) => (reason.length > 500 ? `${reason.slice(0, 499)}…` : reason);
+
+/** Records a new transfer in `created`, with its first event, inside the caller's transaction. */
+export async function recordCreated(tx: SqlEntityManager, transfer: TransferRow): Promise<void> {
+  tx.persist(tx.create(Transfer, transfer));
+  tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: 'created', reason: null, at: transfer.createdAt }));
+  await tx.flush();
+  await emitTransferUpdated(tx, transfer.id);
+}
 
 export class InvalidTransitionError extends Error {
   constructor(readonly from: string, readonly to: string, transferId: string) {
@@ -50,6 +61,18 @@ export async function moveStatus(
   await tx.flush();
   await emitTransferUpdated(tx, transferId);
   return transfer;
+}
+
+/**
+ * Adds an event to the status the transfer is in (a new reason for the same status, such as a
+ * parked transfer's workflow found gone), inside the caller's transaction.
+ */
+export async function noteStatus(tx: SqlEntityManager, transfer: TransferRow, reason: string): Promise<void> {
+  const at = new Date();
+  tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId: transfer.id, status: transfer.status, reason: clip(reason), at }));
+  transfer.updatedAt = at;
+  await tx.flush();
+  await emitTransferUpdated(tx, transfer.id);
 }
 
 /** Transfers moved per statement by moveStatuses: bounded IN lists. */
@@ -106,63 +129,4 @@ export async function endUnstartedTransfer(
     if (err instanceof OptimisticLockError) return false;
     throw err;
   }
-}
-
-export function maskBeneficiary(b: Record<string, string>): Record<string, string> {
-  const out = { ...b };
-  for (const field of ['accountNumber', 'iban']) if (out[field]) out[field] = maskAccount(out[field]);
-  return out;
-}
-
-export function transferView(t: TransferRow, events: TransferEventRow[], attempts: AttemptRow[]) {
-  return {
-    id: t.id,
-    object: 'transfer',
-    status: t.status,
-    amountMinor: t.amountMinor,
-    currency: t.currency,
-    targetCurrency: t.targetCurrency,
-    targetAmountMinor: t.targetAmountMinor,
-    fx: t.fxRate && t.quoteId ? { rate: t.fxRate, quoteId: t.quoteId } : null,
-    feeMinor: t.feeMinor,
-    rail: t.rail,
-    chargeBearer: t.chargeBearer ?? null,
-    beneficiary: maskBeneficiary(t.beneficiary),
-    reference: t.reference,
-    metadata: t.metadata ?? {},
-    failure: t.failureCode ? { code: t.failureCode, message: t.failureMessage ?? '' } : null,
-    attempts: attempts
-      .sort((a, b) => a.attemptNo - b.attemptNo)
-      .map((a) => ({ id: a.id, rail: a.rail, railReference: a.railReference, status: a.status, beneficiaryReceivedMinor: a.beneficiaryReceivedMinor ?? null, chargesMinor: a.chargesMinor ?? null })),
-    events: events
-      .sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1))
-      .map((e) => ({ status: e.status, at: e.at.toISOString(), ...(e.reason ? { reason: e.reason } : {}) })),
-    workflowId: `transfer-${t.id}`,
-    createdAt: t.createdAt.toISOString(),
-    updatedAt: t.updatedAt.toISOString(),
-  };
-}
-
-export type TransferView = ReturnType<typeof transferView>;
-
-/** Views of several transfers with their events and attempts: three queries, whatever the count. */
-export async function transferViews(em: SqlEntityManager, transfers: TransferRow[]): Promise<TransferView[]> {
-  if (transfers.length === 0) return [];
-  const ids = transfers.map((t) => t.id);
-  const fork = em.fork();
-  const [events, attempts] = await Promise.all([fork.find(TransferEvent, { transferId: { $in: ids } }), fork.find(Attempt, { transferId: { $in: ids } })]);
-  return transfers.map((t) =>
-    transferView(
-      t,
-      events.filter((e) => e.transferId === t.id),
-      attempts.filter((a) => a.transferId === t.id),
-    ),
-  );
-}
-
-export async function loadTransferView(em: SqlEntityManager, transferId: string, clientId?: string): Promise<TransferView | null> {
-  const transfer = await em.fork().findOne(Transfer, clientId ? { id: transferId, clientId } : { id: transferId });
-  if (!transfer) return null;
-  const [view] = await transferViews(em, [transfer]);
-  return view;
 }
