@@ -28,6 +28,7 @@ export async function writeOperatorAction(orm: MikroORM, record: OperatorActionR
       statusBefore: record.statusBefore,
       at: new Date(record.at),
       approvalId: record.approvalId ?? null,
+      clientId: record.clientId ?? null,
     });
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException) return;

@@ -164,25 +164,25 @@ export function createTransferActivities(deps: TransferActivityDeps) {
 
   /** Inside a transaction: reverses a conversion at today's mid rate and credits the client back. */
   async function unwindConversion(tx: SqlEntityManager, transfer: TransferRow): Promise<void> {
-    const src = transfer.currency;
-    const tgt = transfer.targetCurrency;
-    if (src !== tgt) {
+    const source = transfer.currency;
+    const target = transfer.targetCurrency;
+    if (source !== target) {
       const quote = await tx.findOneOrFail(FxQuote, { id: transfer.quoteId! });
       const spread = quote.midTargetAmountMinor - quote.targetAmountMinor;
-      await move(tx, transfer, 'fx:unwind:spread', tgt, { name: SYSTEM_ACCOUNTS.fxSpreadRevenue }, LIQUIDITY, spread, 'fx_unwind_spread');
-      await move(tx, transfer, 'fx:unwind:target', tgt, IN_FLIGHT, LIQUIDITY, quote.targetAmountMinor, 'fx_unwind_target_leg');
-      const midNow = rates.midRate(tgt, src, Date.now());
-      const back = convertMinor(quote.midTargetAmountMinor, tgt, src, midNow);
-      await move(tx, transfer, 'fx:unwind:source', src, LIQUIDITY, IN_FLIGHT, back, 'fx_unwind_source_leg');
+      await move(tx, transfer, 'fx:unwind:spread', target, { name: SYSTEM_ACCOUNTS.fxSpreadRevenue }, LIQUIDITY, spread, 'fx_unwind_spread');
+      await move(tx, transfer, 'fx:unwind:target', target, IN_FLIGHT, LIQUIDITY, quote.targetAmountMinor, 'fx_unwind_target_leg');
+      const midNow = rates.midRate(target, source, Date.now());
+      const back = convertMinor(quote.midTargetAmountMinor, target, source, midNow);
+      await move(tx, transfer, 'fx:unwind:source', source, LIQUIDITY, IN_FLIGHT, back, 'fx_unwind_source_leg');
       const shortfall = quote.convertedMinor - back;
       if (shortfall > 0) {
-        await move(tx, transfer, 'fx:unwind:loss', src, { name: SYSTEM_ACCOUNTS.fxGainLoss }, IN_FLIGHT, shortfall, 'fx_unwind_loss');
+        await move(tx, transfer, 'fx:unwind:loss', source, { name: SYSTEM_ACCOUNTS.fxGainLoss }, IN_FLIGHT, shortfall, 'fx_unwind_loss');
       } else if (shortfall < 0) {
-        await move(tx, transfer, 'fx:unwind:gain', src, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.fxGainLoss }, -shortfall, 'fx_unwind_gain');
+        await move(tx, transfer, 'fx:unwind:gain', source, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.fxGainLoss }, -shortfall, 'fx_unwind_gain');
       }
-      await move(tx, transfer, 'fx:unwind:fee', src, { name: SYSTEM_ACCOUNTS.feeRevenue }, IN_FLIGHT, quote.feeMinor, 'fx_fee_refund');
+      await move(tx, transfer, 'fx:unwind:fee', source, { name: SYSTEM_ACCOUNTS.feeRevenue }, IN_FLIGHT, quote.feeMinor, 'fx_fee_refund');
     }
-    await move(tx, transfer, 'refund', src, IN_FLIGHT, { clientId: transfer.clientId }, transfer.amountMinor, 'payout_refund');
+    await move(tx, transfer, 'refund', source, IN_FLIGHT, { clientId: transfer.clientId }, transfer.amountMinor, 'payout_refund');
   }
 
   return {
@@ -238,12 +238,12 @@ export function createTransferActivities(deps: TransferActivityDeps) {
           throw new Error(`quote ${quote.id} does not belong to transfer ${transfer.id}`);
         }
         await postHold(tx, transfer.id);
-        const src = transfer.currency;
-        const tgt = transfer.targetCurrency;
-        await move(tx, transfer, 'fx:fee', src, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.feeRevenue }, quote.feeMinor, 'fx_fee');
-        await move(tx, transfer, 'fx:source', src, IN_FLIGHT, LIQUIDITY, quote.convertedMinor, 'fx_source_leg');
-        await move(tx, transfer, 'fx:target', tgt, LIQUIDITY, IN_FLIGHT, quote.targetAmountMinor, 'fx_target_leg');
-        await move(tx, transfer, 'fx:spread', tgt, LIQUIDITY, { name: SYSTEM_ACCOUNTS.fxSpreadRevenue }, quote.midTargetAmountMinor - quote.targetAmountMinor, 'fx_spread');
+        const source = transfer.currency;
+        const target = transfer.targetCurrency;
+        await move(tx, transfer, 'fx:fee', source, IN_FLIGHT, { name: SYSTEM_ACCOUNTS.feeRevenue }, quote.feeMinor, 'fx_fee');
+        await move(tx, transfer, 'fx:source', source, IN_FLIGHT, LIQUIDITY, quote.convertedMinor, 'fx_source_leg');
+        await move(tx, transfer, 'fx:target', target, LIQUIDITY, IN_FLIGHT, quote.targetAmountMinor, 'fx_target_leg');
+        await move(tx, transfer, 'fx:spread', target, LIQUIDITY, { name: SYSTEM_ACCOUNTS.fxSpreadRevenue }, quote.midTargetAmountMinor - quote.targetAmountMinor, 'fx_spread');
         await moveStatus(tx, transfer.id, 'fx_locked', `converted at ${quote.rate} (quote ${quote.id})`);
       }).catch(nonRetryable);
     },

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../core/errors';
 import { OPERATOR_ACTIONS } from '../core/operator';
 import { RAILS, TRANSFER_STATUSES } from '../core/transfer';
-import { RECONCILIATION_BREAK_KINDS } from '../db/schema';
+import { APPROVAL_KINDS, APPROVAL_STATUSES, RECONCILIATION_BREAK_KINDS } from '../db/schema';
 
 const timestamp = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 UTC timestamp' });
 const minor = z.int().meta({ description: 'integer amount in the currency’s minor unit' });
@@ -221,15 +221,16 @@ export const operatorActionResponse = z
     id: z.string(),
     object: z.literal('operator_action'),
     transferId: z.string().nullable().meta({ description: 'null for an action on a break that concerns no transfer' }),
-    action: z.string().meta({ description: '`retry`, `cancel`, `returnDecision`, or four eyes: `approval_requested`, `approval_approved`, `approval_denied`, `break_resolved`' }),
+    action: z.string().meta({ description: '`retry`, `cancel`, `returnDecision`; four eyes: `approval_requested`, `approval_approved`, `approval_denied`, `break_resolved`; an admin\'s `client_settings_changed`' }),
     operator: z.string().meta({ description: 'who acted: the authenticated operator (`client:<id>` for a client), or the name given to a Temporal signal or Update' }),
     reason: z.string(),
     channel: z.enum(['api', 'temporal']),
-    via: z.enum(['update', 'signal', 'approval']),
+    via: z.enum(['update', 'signal', 'approval', 'request']),
     outcome: z.enum(['accepted', 'refused']),
     detail: z.string(),
-    statusBefore: z.enum([...TRANSFER_STATUSES, 'open', 'resolved']).meta({ description: "the transfer's status when the action arrived (a break's, for a break with no transfer)" }),
+    statusBefore: z.enum([...TRANSFER_STATUSES, 'open', 'resolved']).nullable().meta({ description: "the transfer's status when the action arrived (a break's, for a break with no transfer); null for a client's settings" }),
     approvalId: z.string().nullable().meta({ description: 'the approval the action requested, decided or carried out' }),
+    clientId: z.string().nullable().meta({ description: 'the client whose settings the action changed' }),
     at: timestamp,
   })
   .meta({ id: 'OperatorAction' });
@@ -266,8 +267,8 @@ export const approvalResponse = z
   .strictObject({
     id: z.string().meta({ example: 'apr_01jc9z3m0q4w8e2r6t1y5u7i9o' }),
     object: z.literal('approval'),
-    kind: z.enum(['payout', 'recall', 'return_accept', 'break_resolution']),
-    status: z.enum(['pending', 'approved', 'denied']),
+    kind: z.enum(APPROVAL_KINDS),
+    status: z.enum(APPROVAL_STATUSES).meta({ description: '`withdrawn` when the transfer it was about ended before anyone decided (canceled by its client, settled before a recall was decided, …)' }),
     subjectId: z.string().meta({ description: 'the transfer (`tr_…`) or break (`brk_…`) it is about' }),
     transferId: z.string().nullable(),
     requestedBy: z.string().meta({ description: 'the operator who asked (`client:<id>` for a payout over its threshold); may not decide it' }),

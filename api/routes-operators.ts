@@ -10,12 +10,11 @@ import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { z } from 'zod';
-import { AppError } from '../core/errors';
 import { CURRENCY_CODES } from '../core/money';
 import { OPERATOR_NAME_MAX, OPERATOR_REASON_MAX } from '../core/operator';
-import { APPROVAL_KINDS, APPROVAL_STATUSES, Approval, Client, Operator, OPERATOR_ROLES } from '../db/schema';
+import { APPROVAL_KINDS, APPROVAL_STATUSES, Approval, Operator, OPERATOR_ROLES } from '../db/schema';
 import { approvalView, decideApproval } from '../services/approvals';
-import { clientOrNotFound } from '../services/clients';
+import { changeApprovalThresholds } from '../services/clients';
 import { createOperator, operatorView, revokeOperator } from '../services/operators';
 import { opsScope, withIdempotency } from './idempotency';
 import { listQuery, pageOf } from './lists';
@@ -47,6 +46,7 @@ const createOperatorSchema = z.strictObject({
 /** One optional entry per ISO 4217 code: an unknown currency is refused by the schema itself. */
 const threshold = z.int({ error: 'must be a non-negative integer number of minor units, or null' }).min(0, { error: 'must not be negative' }).max(Number.MAX_SAFE_INTEGER, { error: 'is beyond the safe integer range' }).nullable();
 const updateClientSchema = z.strictObject({
+  reason: z.string().trim().max(OPERATOR_REASON_MAX, { error: `must be at most ${OPERATOR_REASON_MAX} characters` }).optional().meta({ description: 'why, for the audit log' }),
   approvalThresholdMinor: z
     .strictObject(Object.fromEntries(CURRENCY_CODES.map((c) => [c, threshold.optional()])))
     .meta({ description: 'per ISO 4217 currency, the payout amount (minor units) at or above which a payout waits for an approval; null removes that currency\'s threshold; currencies not named keep theirs' }),
@@ -69,15 +69,6 @@ function clientSettingsView(c: { id: string; name: string; createdAt: Date; appr
 export function registerOperatorRoutes(app: Express, deps: OperatorRouteDeps): void {
   const { orm } = deps;
   const em = () => orm.em.fork() as SqlEntityManager;
-
-  /** Writes the thresholds only if the column still holds what was read (the JSON text as stored). */
-  async function updateIfUnchanged(clientId: string, before: Record<string, number> | null, after: Record<string, number> | null): Promise<boolean> {
-    const qb = em().createQueryBuilder(Client).update({ approvalThresholdMinor: after }).where({ id: clientId });
-    if (before === null) qb.andWhere('approval_threshold_minor is null');
-    else qb.andWhere('approval_threshold_minor = ?', [JSON.stringify(before)]);
-    const result = (await qb.execute('run')) as { affectedRows: number };
-    return result.affectedRows === 1;
-  }
 
   documentRoute({
     method: 'post',
@@ -136,31 +127,15 @@ export function registerOperatorRoutes(app: Express, deps: OperatorRouteDeps): v
     auth: 'ops',
     role: 'admin',
     summary: "Change a client's settings: its approval thresholds",
-    description: 'A payout at or above its currency\'s threshold holds its funds, then waits in `needs_approval` until an operator approves or denies it. Applies to payouts started from now on.',
+    description: 'A payout at or above its currency\'s threshold holds its funds, then waits in `needs_approval` until an operator approves or denies it. Applies to payouts started from now on. A change is in the audit log (`client_settings_changed`, `GET /v1/ops/audit?clientId=`), before and after, with the admin and reason.',
     body: updateClientSchema,
     responses: { 200: { description: "The client's settings", schema: clientSettingsResponse } },
     errors: [404],
   });
   app.patch('/v1/ops/clients/:id', deps.requireAdmin, async (req, res) => {
     const body = parse(updateClientSchema, req.body);
-    const clientId = String(req.params.id);
-    // Read, change, write only if nobody changed it meanwhile (a conditional update): two admins
-    // changing different currencies at once both keep their change.
-    for (let attempt = 1; ; attempt++) {
-      const client = await clientOrNotFound(em(), clientId);
-      const before = client.approvalThresholdMinor ?? null;
-      const thresholds: Record<string, number> = { ...(before ?? {}) };
-      for (const [currency, amount] of Object.entries(body.approvalThresholdMinor)) {
-        if (amount === null) delete thresholds[currency];
-        else if (amount !== undefined) thresholds[currency] = amount;
-      }
-      const after = Object.keys(thresholds).length ? thresholds : null;
-      if (JSON.stringify(after) === JSON.stringify(before) || (await updateIfUnchanged(clientId, before, after))) {
-        res.json(clientSettingsView({ ...client, approvalThresholdMinor: after }));
-        return;
-      }
-      if (attempt >= 5) throw new AppError('service_unavailable', `client ${clientId}'s settings kept changing under this request; send it again`);
-    }
+    const client = await changeApprovalThresholds(em(), String(req.params.id), body.approvalThresholdMinor, { operator: deps.operatorOf(req), reason: body.reason ?? '' });
+    res.json(clientSettingsView(client));
   });
 
   documentRoute({

@@ -69,6 +69,7 @@ const auditListSchema = z.strictObject({
   startingAfter: z.string().optional(),
   transferId: z.string().optional(),
   approvalId: z.string().optional().meta({ description: 'only the entries of this approval: its request, decision and what carried it out' }),
+  clientId: z.string().optional().meta({ description: "only the changes to this client's settings (its approval thresholds)" }),
 });
 
 function auditView(row: OperatorActionRow) {
@@ -85,6 +86,7 @@ function auditView(row: OperatorActionRow) {
     detail: row.detail,
     statusBefore: row.statusBefore,
     approvalId: row.approvalId ?? null,
+    clientId: row.clientId ?? null,
     at: row.at.toISOString(),
   };
 }
@@ -312,6 +314,7 @@ export function registerOpsRoutes(app: Express, deps: OpsRouteDeps): void {
     const where: Record<string, unknown> = {};
     if (query.transferId) where.transferId = query.transferId;
     if (query.approvalId) where.approvalId = query.approvalId;
+    if (query.clientId) where.clientId = query.clientId;
     if (query.startingAfter) {
       const after = await em().findOne(OperatorAction, { id: query.startingAfter });
       // A cursor naming no entry is 404 like any unknown ID: the request itself is well formed.

@@ -197,10 +197,6 @@ export async function waitForStatus(stack: Stack, clients: readonly BenchClient[
   }
 }
 
-export function workflowIdOf(transferId: string): string {
-  return `transfer-${transferId}`;
-}
-
 /** Proto values as the JSON history format writes them: int64 as strings, bytes as base64, durations as "1.5s". */
 function jsonValue(key: string, value: unknown): unknown {
   if (value === null || value === undefined) return undefined;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 // Crockford base32, lower-case: IDs sort by creation time as plain strings.
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export type IdPrefix = 'cl' | 'acc' | 'pst' | 'tr' | 'att' | 'dep' | 'evt' | 'qt' | 'we' | 'whev' | 'whdl' | 'brk' | 'key' | 'noc' | 'op' | 'apr' | 'bm';
+export type IdPrefix = 'cl' | 'acc' | 'pst' | 'tr' | 'att' | 'dep' | 'evt' | 'qt' | 'we' | 'whev' | 'whdl' | 'brk' | 'key' | 'noc' | 'op' | 'apr' | 'bm' | 'act';
 
 function encodeTime(ms: number): string {
   let out = '';

@@ -45,24 +45,30 @@ export interface OperatorResult {
 export const APPROVAL_AUDIT_ACTIONS = ['approval_requested', 'approval_approved', 'approval_denied', 'break_resolved'] as const;
 export type ApprovalAuditAction = (typeof APPROVAL_AUDIT_ACTIONS)[number];
 
+/** Audit entries of an admin changing a client's settings (its approval thresholds): four eyes can be loosened only on the record. */
+export const SETTINGS_AUDIT_ACTIONS = ['client_settings_changed'] as const;
+export type SettingsAuditAction = (typeof SETTINGS_AUDIT_ACTIONS)[number];
+
 export interface OperatorActionRecord {
   id: string;
   /** Null for an action on no transfer (a break on a statement line we never sent). */
   transferId: string | null;
-  action: OperatorActionKind | ApprovalAuditAction;
+  action: OperatorActionKind | ApprovalAuditAction | SettingsAuditAction;
   operator: string;
   reason: string;
   channel: 'api' | 'temporal';
-  /** How it arrived: a workflow Update or signal, or an approval's request or decision. */
-  via: 'update' | 'signal' | 'approval';
+  /** How it arrived: a workflow Update or signal, an approval's request or decision, or a plain API request (a settings change). */
+  via: 'update' | 'signal' | 'approval' | 'request';
   outcome: 'accepted' | 'refused';
   detail: string;
-  /** The transfer's status when the action arrived; a break's (`open`) for a break with no transfer. */
-  statusBefore: TransferStatus | 'open' | 'resolved';
+  /** The transfer's status when the action arrived; a break's (`open`) for a break with no transfer; null for a client's settings. */
+  statusBefore: TransferStatus | 'open' | 'resolved' | null;
   /** ISO-8601; the workflow's clock for actions it records. */
   at: string;
   /** The approval the action requested, decided or carried out. */
   approvalId?: string;
+  /** The client whose settings the action changed. */
+  clientId?: string;
 }
 
 export const OPERATOR_REASON_MAX = 500;

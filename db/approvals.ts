@@ -6,7 +6,8 @@ import { at, id, JsonText } from './columns';
 
 export const APPROVAL_KINDS = ['payout', 'recall', 'return_accept', 'break_resolution'] as const;
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
-export const APPROVAL_STATUSES = ['pending', 'approved', 'denied'] as const;
+/** `withdrawn`: the transfer it was about ended before anyone decided (transfers/status.ts). */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'withdrawn'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 /** What an approval carries out once approved (the request's own parameters). */

@@ -57,11 +57,13 @@ export interface OperatorActionRow {
   outcome: 'accepted' | 'refused';
   /** What the workflow answered: the status it moved to, or why it refused. */
   detail: string;
-  /** The transfer's status when the action arrived. */
-  statusBefore: string;
+  /** The transfer's status when the action arrived; null for an action on a client's settings. */
+  statusBefore: string | null;
   at: Date;
   /** The approval the action requested, decided or carried out (four eyes, SPEC §5). */
   approvalId?: string | null;
+  /** The client whose settings the action changed (its approval thresholds). */
+  clientId?: string | null;
 }
 export const OperatorAction = new EntitySchema<OperatorActionRow>({
   name: 'OperatorAction',
@@ -77,8 +79,9 @@ export const OperatorAction = new EntitySchema<OperatorActionRow>({
     via: { type: 'string', length: 16 },
     outcome: { type: 'string', length: 16 },
     detail: { type: 'string', length: 500 },
-    statusBefore: { type: 'string', length: 24 },
+    statusBefore: { type: 'string', length: 24, nullable: true },
     at: at(),
     approvalId: { type: 'string', length: 40, nullable: true, index: true },
+    clientId: { type: 'string', length: 40, nullable: true, index: true },
   },
 });

@@ -122,6 +122,7 @@ export async function decideApproval(deps: ApprovalDeps, d: Decision): Promise<A
   const em = deps.orm.em.fork();
   const a = await em.findOne(Approval, { id: d.approvalId });
   if (!a) throw new AppError('not_found', `no approval ${d.approvalId}`, { param: 'id' });
+  if (a.status === 'withdrawn') throw new AppError('invalid_state', `approval ${a.id} was withdrawn at ${a.decidedAt?.toISOString()}: ${a.outcome}`);
   if (a.status !== 'pending') {
     // The same decider finishing an approval whose action did not get through (a 503 the first time).
     if (a.status === 'approved' && d.decision === 'approve' && a.decidedBy === d.operator && !a.executedAt) return carryOut(deps, a);

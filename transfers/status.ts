@@ -3,13 +3,14 @@
  * the status it is in — writes the transfer row, its event, and its `transfer.updated` webhook
  * event in the caller's transaction, so the three exist together or not at all. Workflows'
  * activities, the API's services and the sweeps all come here; nothing else sets
- * `transfer.status` or writes a TransferEvent.
+ * `transfer.status` or writes a TransferEvent. A move to an end also withdraws the approvals that
+ * waited on the transfer, in the same transaction.
  */
 import { OptimisticLockError, raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { newId } from '../core/ids';
-import { canMove, type TransferStatus } from '../core/transfer';
-import { Transfer, TransferEvent, type TransferRow } from '../db/schema';
+import { canMove, TERMINAL_STATUSES, type TransferStatus } from '../core/transfer';
+import { Approval, Transfer, TransferEvent, type ApprovalKind, type TransferRow } from '../db/schema';
 import { emitTransferUpdated, emitTransfersUpdated } from '../webhooks/outbox';
 import { inTransaction } from '../ledger/ledger';
 
@@ -60,6 +61,7 @@ export async function moveStatus(
   tx.persist(tx.create(TransferEvent, { id: newId('evt'), transferId, status: to, reason, at }));
   await tx.flush();
   await emitTransferUpdated(tx, transferId);
+  await withdrawApprovals(tx, [transferId], to);
   return transfer;
 }
 
@@ -102,7 +104,26 @@ export async function moveStatuses(tx: SqlEntityManager, transferIds: readonly s
     moved.push(...ours);
   }
   await emitTransfersUpdated(tx, moved);
+  for (let at = 0; at < moved.length; at += MOVE_CHUNK) await withdrawApprovals(tx, moved.slice(at, at + MOVE_CHUNK), to);
   return moved;
+}
+
+/** The approvals that wait on a transfer's own course; a break's resolution is about the break and outlives it. */
+const WITHDRAWN_WITH_THE_TRANSFER: readonly ApprovalKind[] = ['payout', 'recall', 'return_accept'];
+
+/**
+ * A transfer that has ended leaves nothing waiting for a second person: its pending approvals
+ * (a payout over its threshold canceled by its client, a recall asked for before the payment
+ * settled) are withdrawn, saying why, so `?status=pending` lists only what still needs someone.
+ */
+async function withdrawApprovals(tx: SqlEntityManager, transferIds: readonly string[], to: TransferStatus): Promise<void> {
+  if (!TERMINAL_STATUSES.includes(to) || transferIds.length === 0) return;
+  const now = new Date();
+  await tx.nativeUpdate(
+    Approval,
+    { transferId: { $in: [...transferIds] }, status: 'pending', kind: { $in: [...WITHDRAWN_WITH_THE_TRANSFER] } },
+    { status: 'withdrawn', decidedAt: now, executedAt: now, outcome: `withdrawn: the transfer ended ${to} before anyone decided` },
+  );
 }
 
 /**

@@ -17,8 +17,9 @@
  */
 import { countActions, upsertTimeMs, type HistoryEvent } from '../actions';
 import { BenchContext, sleep, type CounterReading } from '../context';
-import { call, clearSimRules, heldReferences, historyOf, payoutBody, pool, postPayout, RAILS, releaseHeld, seedClients, simRule, waitForHeld, waitForStatus, workflowIdOf, type BenchRail } from '../payouts';
+import { call, clearSimRules, heldReferences, historyOf, payoutBody, pool, postPayout, RAILS, releaseHeld, seedClients, simRule, waitForHeld, waitForStatus, type BenchRail } from '../payouts';
 import { round } from '../stats';
+import { workflowIdFor } from '../../core/transfer';
 
 const HOLD_AMOUNT_MINOR = 3_303;
 const ATTENTION_AMOUNT_MINOR = 4_404;
@@ -108,7 +109,7 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
   const perHour = (ids: string[], histories: Map<string, HistoryEvent[]>) =>
     mean(ids.map((id) => (countActions(histories.get(id)!, { fromMs: quietFromMs, toMs: quietToMs }).total * 3_600_000) / (quietToMs - quietFromMs)));
   const waitingHistories = new Map<string, HistoryEvent[]>();
-  for (const id of [...held, ...parked]) waitingHistories.set(id, await historyOf(ctx.stack, workflowIdOf(id)));
+  for (const id of [...held, ...parked]) waitingHistories.set(id, await historyOf(ctx.stack, workflowIdFor(id)));
   const quietHistories = await namespaceActions(ctx, quietFromMs, quietToMs);
   const phaseHistories = await namespaceActions(ctx, phaseFromMs, quietToMs);
   const quietCounter = BenchContext.delta(quietBefore, quietAfter);
@@ -119,7 +120,7 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
     const mine = happy.filter((h) => h.rail === rail);
     const toCompleted = [];
     for (const h of mine) {
-      const events = await historyOf(ctx.stack, workflowIdOf(h.id));
+      const events = await historyOf(ctx.stack, workflowIdFor(h.id));
       const completedAtMs = upsertTimeMs(events, 'TransferStatus', 'completed');
       if (completedAtMs === undefined) throw new Error(`payout ${h.id} completed in the database but its workflow never set TransferStatus=completed`);
       toCompleted.push(countActions(events, { toMs: completedAtMs + 1 }).total);
@@ -163,9 +164,9 @@ export async function runCost(ctx: BenchContext): Promise<{ result: Omit<CostRes
       const windows: number[] = [];
       let open = 0;
       for (const h of mine) {
-        const handle = ctx.stack.temporal.workflow.getHandle(workflowIdOf(h.id));
+        const handle = ctx.stack.temporal.workflow.getHandle(workflowIdFor(h.id));
         await Promise.race([handle.result(), sleep(Math.max(1, waitUntilMs - Date.now()))]).catch(() => undefined);
-        const events = await historyOf(ctx.stack, workflowIdOf(h.id));
+        const events = await historyOf(ctx.stack, workflowIdFor(h.id));
         const last = events.at(-1)!.eventType;
         const closed = /WORKFLOW_EXECUTION_(COMPLETED|FAILED|TIMED_OUT|TERMINATED|CANCELED|CONTINUED_AS_NEW)$/.test(last);
         if (closed && !/COMPLETED$/.test(last)) {

@@ -12,9 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../../core/transfer';
+import { SEARCH_ATTRIBUTES, workflowIdFor } from '../../core/transfer';
 import type { BenchContext } from '../context';
-import { historyOf, payoutBody, pool, postPayout, seedClients, waitForStatus, workflowIdOf } from '../payouts';
+import { historyOf, payoutBody, pool, postPayout, seedClients, waitForStatus } from '../payouts';
 import { latencySummary, perSecond, ratio, round, type Percentiles } from '../stats';
 import { twinShape, type TwinShape } from '../twin/shape';
 import { minimalTwin, shapedTwin, twinSignal, twinStartedUpdate, TWIN_TASK_QUEUE } from '../twin/workflows';
@@ -131,7 +131,7 @@ export async function runThroughput(ctx: BenchContext, n: number): Promise<{ res
 
   // The twin copies a payout of this very run, up to the point the payouts were measured to.
   const sample = (accepted.find((p) => !p.refused) ?? accepted[0]).id;
-  const shape = twinShape(await historyOf(ctx.stack, workflowIdOf(sample)), { key: 'TransferStatus', value: 'completed' });
+  const shape = twinShape(await historyOf(ctx.stack, workflowIdFor(sample)), { key: 'TransferStatus', value: 'completed' });
   const tw = twins(ctx, shape);
 
   const side = async (kind: TwinKind): Promise<SideResult> => {

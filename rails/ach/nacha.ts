@@ -415,7 +415,7 @@ export interface CreditEntryInput {
   transactionCode: '22' | '32';
   routingNumber: string;
   accountNumber: string;
-  amountCents: number;
+  amountMinor: number;
   individualId: string;
   individualName: string;
   traceNumber: string;
@@ -445,8 +445,8 @@ export const ENTRY_AMOUNT_MINOR_MAX = 9_999_999_999;
  * never takes its file (and everyone else's payment in it) down with it.
  */
 export function entryProblem(e: CreditEntryInput): string | null {
-  if (!Number.isSafeInteger(e.amountCents) || e.amountCents <= 0) return `amount ${e.amountCents} is not a positive whole number of cents`;
-  if (e.amountCents > ENTRY_AMOUNT_MINOR_MAX) return `amount ${e.amountCents} does not fit the 10-digit NACHA amount field (at most ${ENTRY_AMOUNT_MINOR_MAX} cents)`;
+  if (!Number.isSafeInteger(e.amountMinor) || e.amountMinor <= 0) return `amount ${e.amountMinor} is not a positive whole number of cents`;
+  if (e.amountMinor > ENTRY_AMOUNT_MINOR_MAX) return `amount ${e.amountMinor} does not fit the 10-digit NACHA amount field (at most ${ENTRY_AMOUNT_MINOR_MAX} cents)`;
   if (!abaChecksumValid(e.routingNumber)) return 'the routing number fails the ABA checksum';
   if (!/^[0-9A-Za-z-]{1,17}$/.test(e.accountNumber)) return 'the account number is not 1-17 letters, digits or hyphens';
   if (!/^\d{15}$/.test(e.traceNumber)) return `trace number ${e.traceNumber} is not 15 digits`;
@@ -513,7 +513,7 @@ export function buildCreditFile(input: CreditFileInput): NachaFile {
     const problem = entryProblem(e);
     if (problem) throw new RangeError(`entry ${e.traceNumber}: ${problem}`);
     hash += Number(e.routingNumber.slice(0, 8));
-    credits += e.amountCents;
+    credits += e.amountMinor;
     return {
       record: rec('6', {
         recordTypeCode: '6',
@@ -521,7 +521,7 @@ export function buildCreditFile(input: CreditFileInput): NachaFile {
         receivingDfiIdentification: e.routingNumber.slice(0, 8),
         checkDigit: e.routingNumber[8],
         dfiAccountNumber: e.accountNumber.toUpperCase().padEnd(17, ' '),
-        amount: numeric(e.amountCents, 10),
+        amount: numeric(e.amountMinor, 10),
         individualIdentificationNumber: alpha(e.individualId, 15),
         individualName: alpha(e.individualName, 22),
         discretionaryData: '  ',

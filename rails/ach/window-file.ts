@@ -60,14 +60,14 @@ function batchesOf(entries: WindowEntry[], limits: FileLimits): WindowEntry[][] 
     let batch: WindowEntry[] = [];
     let totalMinor = 0;
     for (const e of [...group].sort((a, b) => (a.traceNumber < b.traceNumber ? -1 : 1))) {
-      if (e.amountCents > limits.batchTotalMinorMax) throw new RangeError(`entry ${e.traceNumber} alone is more than a batch can total`);
-      if (batch.length > 0 && (batch.length === limits.batchEntriesMax || totalMinor + e.amountCents > limits.batchTotalMinorMax)) {
+      if (e.amountMinor > limits.batchTotalMinorMax) throw new RangeError(`entry ${e.traceNumber} alone is more than a batch can total`);
+      if (batch.length > 0 && (batch.length === limits.batchEntriesMax || totalMinor + e.amountMinor > limits.batchTotalMinorMax)) {
         batches.push(batch);
         batch = [];
         totalMinor = 0;
       }
       batch.push(e);
-      totalMinor += e.amountCents;
+      totalMinor += e.amountMinor;
     }
     batches.push(batch);
   }
@@ -93,8 +93,8 @@ export function planWindowFiles(entries: WindowEntry[], limits: FileLimits = NAC
       const roomEntries = Math.min(limits.fileEntriesMax - file.length, limits.fileBlocksMax * BLOCKING_FACTOR - recordsOf(batchCount + 1, file.length));
       let take = 0;
       let takeMinor = 0;
-      while (from + take < batch.length && take < roomEntries && totalMinor + takeMinor + batch[from + take].amountCents <= limits.fileTotalMinorMax) {
-        takeMinor += batch[from + take].amountCents;
+      while (from + take < batch.length && take < roomEntries && totalMinor + takeMinor + batch[from + take].amountMinor <= limits.fileTotalMinorMax) {
+        takeMinor += batch[from + take].amountMinor;
         take++;
       }
       if (take === 0 || batchCount === limits.fileBatchesMax) {

@@ -132,7 +132,7 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
     const settings = await call(stack.url, 'PATCH', `/v1/ops/clients/${created.body.id}`, { key: admin.key, body: { approvalThresholdMinor: { USD: 5_000_000, EUR: 100 } } });
     assert.equal(settings.status, 200, JSON.stringify(settings.body));
     assert.deepEqual(settings.body.approvalThresholdMinor, { USD: 5_000_000, EUR: 100 });
-    const removed = await call(stack.url, 'PATCH', `/v1/ops/clients/${created.body.id}`, { key: admin.key, body: { approvalThresholdMinor: { EUR: null } } });
+    const removed = await call(stack.url, 'PATCH', `/v1/ops/clients/${created.body.id}`, { key: admin.key, body: { approvalThresholdMinor: { EUR: null }, reason: 'EUR payouts go through the treasury desk' } });
     assert.deepEqual(removed.body.approvalThresholdMinor, { USD: 5_000_000 }, 'null removes one currency; the others stay');
     for (const [body, param] of [
       [{ approvalThresholdMinor: { XYZ: 1 } }, 'approvalThresholdMinor.XYZ'],
@@ -147,6 +147,14 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
       assert.equal(bad.body.error.param, param);
     }
     assert.deepEqual((await call(stack.url, 'PATCH', `/v1/ops/clients/${created.body.id}`, { key: admin.key, body: { approvalThresholdMinor: {} } })).body.approvalThresholdMinor, { USD: 5_000_000 }, 'the refused changes wrote nothing');
+    // Loosening four eyes is on the record: who, from what to what, why; a change that changes nothing writes nothing.
+    const changes = await auditOf(`clientId=${created.body.id}`);
+    assert.deepEqual(changes.map((e) => [e.action, e.operator, e.via, e.outcome, e.statusBefore, e.transferId, e.detail, e.reason]), [
+      ['client_settings_changed', admin.name, 'request', 'accepted', null, null, `approval thresholds of ${created.body.id}: EUR 100, USD 5000000 -> USD 5000000`, 'EUR payouts go through the treasury desk'],
+      ['client_settings_changed', admin.name, 'request', 'accepted', null, null, `approval thresholds of ${created.body.id}: none -> EUR 100, USD 5000000`, ''],
+    ]);
+    assert.equal((await call(stack.url, 'PATCH', `/v1/ops/clients/${created.body.id}`, { key: alice.key, body: { approvalThresholdMinor: { USD: null } } })).status, 403, 'an operator cannot loosen it');
+    assert.equal((await auditOf(`clientId=${created.body.id}`)).length, 2);
 
     const temp = await post('/v1/ops/operators', admin, { name: `temp-${Date.now()}`, role: 'operator' });
     assert.equal(temp.status, 201);
@@ -214,6 +222,27 @@ describe('operators, roles and four eyes (dev server, real HTTP)', function () {
       ['approval_denied', bob.name],
       ['approval_requested', `client:${client.id}`],
     ]);
+    assert.deepEqual(await auditLedger(stack.orm.em), []);
+  });
+
+  it('a payout waiting for its approval canceled by its client: the approval is withdrawn, and deciding it is 409', async () => {
+    const client = await apiClient(stack, 'Second Thoughts Co', 6_000);
+    await call(stack.url, 'PATCH', `/v1/ops/clients/${client.id}`, { key: admin.key, body: { approvalThresholdMinor: { USD: 1_000 } } });
+    const id = await payout(client, 2_500);
+    await statusOf(client, id, 'needs_approval');
+    const approval = (await get('/v1/ops/approvals?status=pending&limit=100', bob)).body.data.find((a: { transferId: string }) => a.transferId === id);
+    assert.ok(approval, 'pending while the payout waits');
+    const canceled = await call(stack.url, 'POST', `/v1/transfers/${id}/cancel`, { key: client.key, body: {} });
+    assert.ok([200, 202].includes(canceled.status), JSON.stringify(canceled.body));
+    await statusOf(client, id, 'canceled');
+    assert.deepEqual(await balance(client), { currency: 'USD', availableMinor: 6_000, heldMinor: 0 });
+    const listed = (await get('/v1/ops/approvals?status=withdrawn&limit=100', viewer)).body.data.find((a: { id: string }) => a.id === approval.id);
+    assert.ok(listed, 'listed as withdrawn');
+    assert.deepEqual([listed.status, listed.decidedBy, listed.outcome], ['withdrawn', null, 'withdrawn: the transfer ended canceled before anyone decided']);
+    assert.equal((await get('/v1/ops/approvals?status=pending&limit=100', viewer)).body.data.filter((a: { id: string }) => a.id === approval.id).length, 0, 'no longer pending');
+    const late = await post(`/v1/ops/approvals/${approval.id}/approve`, bob, { reason: 'looks fine' });
+    assert.equal(late.status, 409, JSON.stringify(late.body));
+    assert.match(late.body.error.message, /was withdrawn .*: withdrawn: the transfer ended canceled/);
     assert.deepEqual(await auditLedger(stack.orm.em), []);
   });
 

@@ -25,6 +25,14 @@ describe('migrations', () => {
     try {
       const diff = await db.orm.getSchemaGenerator().getUpdateSchemaSQL({ wrap: false });
       assert.equal(diff.trim(), '', `entities and migrations disagree on SQLite:\n${diff}`);
+      // The SQLite differ does not see a column's nullability change: read it from the catalogue.
+      const conn = db.orm.em.getConnection();
+      for (const meta of Object.values(db.orm.getMetadata().getAll())) {
+        const rows: { name: string; notnull: number; pk: number }[] = await conn.execute(`pragma table_info(\`${meta.tableName}\`)`);
+        const actual = Object.fromEntries(rows.map((r) => [r.name, r.notnull === 0 && r.pk === 0]));
+        const expected = Object.fromEntries(meta.props.flatMap((p) => p.fieldNames.map((f) => [f, !!p.nullable])));
+        assert.deepEqual(actual, expected, `table ${meta.tableName}`);
+      }
     } finally {
       await db.close();
     }

@@ -20,8 +20,8 @@ describe('NACHA files', () => {
     effectiveDate: new Date('2026-11-25T00:00:00Z'),
     fileIdModifier: 'A',
     entries: [
-      { transactionCode: '22' as const, routingNumber: '110000000', accountNumber: '000123456789', amountCents: 1050, individualId: 'tr_123', individualName: 'Zoë Ångström', traceNumber: '123456780000001' },
-      { transactionCode: '32' as const, routingNumber: '123456780', accountNumber: '42', amountCents: 99_999_999, individualId: 'tr_124', individualName: 'Bob', traceNumber: '123456780000002' },
+      { transactionCode: '22' as const, routingNumber: '110000000', accountNumber: '000123456789', amountMinor: 1050, individualId: 'tr_123', individualName: 'Zoë Ångström', traceNumber: '123456780000001' },
+      { transactionCode: '32' as const, routingNumber: '123456780', accountNumber: '42', amountMinor: 99_999_999, individualId: 'tr_124', individualName: 'Bob', traceNumber: '123456780000002' },
     ],
   };
 
@@ -49,17 +49,17 @@ describe('NACHA files', () => {
 
   it('refuses to build an entry with a bad routing number or amount', () => {
     assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], routingNumber: '110000001' }] }), /ABA checksum/);
-    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 0 }] }), /not a positive whole number of cents/);
-    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountCents: 10.5 }] }), /not a positive whole number of cents/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountMinor: 0 }] }), /not a positive whole number of cents/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...input.entries[0], amountMinor: 10.5 }] }), /not a positive whole number of cents/);
   });
 
   it('writes the largest amount the 10-digit field holds and names the field for one cent more', () => {
-    const max = { ...input.entries[0], amountCents: ENTRY_AMOUNT_MINOR_MAX };
+    const max = { ...input.entries[0], amountMinor: ENTRY_AMOUNT_MINOR_MAX };
     assert.equal(ENTRY_AMOUNT_MINOR_MAX, 9_999_999_999);
     assert.equal(parseNacha(emitNacha(buildCreditFile({ ...input, entries: [max] }))).batches[0].entries[0].record.fields.amount, '9999999999');
     assert.equal(entryProblem(max), null);
-    assert.match(entryProblem({ ...max, amountCents: ENTRY_AMOUNT_MINOR_MAX + 1 }) ?? '', /does not fit the 10-digit NACHA amount field/);
-    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...max, amountCents: ENTRY_AMOUNT_MINOR_MAX + 1 }] }), /10-digit NACHA amount field/);
+    assert.match(entryProblem({ ...max, amountMinor: ENTRY_AMOUNT_MINOR_MAX + 1 }) ?? '', /does not fit the 10-digit NACHA amount field/);
+    assert.throws(() => buildCreditFile({ ...input, entries: [{ ...max, amountMinor: ENTRY_AMOUNT_MINOR_MAX + 1 }] }), /10-digit NACHA amount field/);
   });
 
   it('rejects a tampered file whole, naming the record and field', () => {

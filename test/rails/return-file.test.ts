@@ -38,7 +38,7 @@ describe('NACHA return and COR files', () => {
 
   it('refuses an ordinary credit file: its entries carry no return addenda', () => {
     const credit = emitNacha(
-      buildCreditFile({ originRouting: '021000021', originName: 'R', destinationRouting: '091000019', destinationName: 'F', companyName: 'RAILYARD', companyId: '1234567890', entryClass: 'PPD', entryDescription: 'PAYOUT', createdAt: INPUT.createdAt, effectiveDate: INPUT.createdAt, fileIdModifier: 'A', entries: [{ transactionCode: '22', routingNumber: '091000019', accountNumber: '1', amountCents: 1, individualId: 'X', individualName: 'Y', traceNumber: '021000020000009' }] }),
+      buildCreditFile({ originRouting: '021000021', originName: 'R', destinationRouting: '091000019', destinationName: 'F', companyName: 'RAILYARD', companyId: '1234567890', entryClass: 'PPD', entryDescription: 'PAYOUT', createdAt: INPUT.createdAt, effectiveDate: INPUT.createdAt, fileIdModifier: 'A', entries: [{ transactionCode: '22', routingNumber: '091000019', accountNumber: '1', amountMinor: 1, individualId: 'X', individualName: 'Y', traceNumber: '021000020000009' }] }),
     );
     assert.throws(() => parseReturnFile(credit), NachaError);
   });

@@ -13,7 +13,7 @@ const entry = (n: number, over: Partial<WindowEntry> = {}): WindowEntry => ({
   transactionCode: '22',
   routingNumber: n % 2 ? '110000000' : '021000021',
   accountNumber: `70000${String(n).padStart(4, '0')}`,
-  amountCents: 1_000 * n,
+  amountMinor: 1_000 * n,
   individualId: `tr_${n}`,
   individualName: `Payee ${n}`,
   traceNumber: `12345678${String(100 - n).padStart(7, '0')}`,
@@ -71,7 +71,7 @@ describe('NACHA window files', () => {
   it('refuses an empty window, a trace number twice, and a bad effective date', () => {
     const base = { ...ACH_ORIGINATOR, entryDescription: 'PAYOUT', createdAt: new Date(), fileIdModifier: 'A' };
     assert.throws(() => buildWindowFile({ ...base, entries: [] }), /at least one entry/);
-    assert.throws(() => buildWindowFile({ ...base, entries: [entry(1), entry(1, { amountCents: 5 })] }), /trace number appears twice/);
+    assert.throws(() => buildWindowFile({ ...base, entries: [entry(1), entry(1, { amountMinor: 5 })] }), /trace number appears twice/);
     assert.throws(() => buildWindowFile({ ...base, entries: [entry(1, { effectiveDate: '27/11/2026' })] }), /bad effective date/);
   });
 
@@ -95,7 +95,7 @@ describe('NACHA window files', () => {
       }
       return parsed;
     }
-    const big = (n: number) => entry(n, { amountCents: 9_999_999_999, traceNumber: `12345678${String(n).padStart(7, '0')}` });
+    const big = (n: number) => entry(n, { amountMinor: 9_999_999_999, traceNumber: `12345678${String(n).padStart(7, '0')}` });
 
     it('splits 101 entries of USD 99,999,999.99 into two files: 12-digit batch and file totals hold 100 each', () => {
       const all = Array.from({ length: 101 }, (_, i) => big(i + 1));

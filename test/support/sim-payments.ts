@@ -77,7 +77,7 @@ export async function payAch(bankUrl: string, entries: { accountNumber: string; 
     createdAt,
     effectiveDate: createdAt,
     fileIdModifier: 'A',
-    entries: entries.map((e, i) => ({ transactionCode: '22', routingNumber: ROUTING, accountNumber: e.accountNumber, amountCents: e.amountMinor, individualId: `ID${i}`, individualName: 'ADA PAYEE', traceNumber: traces[i] })),
+    entries: entries.map((e, i) => ({ transactionCode: '22', routingNumber: ROUTING, accountNumber: e.accountNumber, amountMinor: e.amountMinor, individualId: `ID${i}`, individualName: 'ADA PAYEE', traceNumber: traces[i] })),
   });
   const res = await fetch(`${bankUrl}/ach/files`, { method: 'POST', body: emitNacha(file) });
   return { status: res.status, traces, body: (await res.json()) as unknown };
