@@ -9,7 +9,7 @@
  * it brings the process back on the same ports and state.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import mysql from 'mysql2/promise';
@@ -232,10 +232,7 @@ function listeningPorts(): () => Promise<number> {
 /** A `mariadbd` of the run's own, initialised once in `<dir>/mariadb`; grants are skipped (loopback, a throwaway datadir). */
 async function mariadbProc(dir: string, port: number, logFile: string): Promise<Proc> {
   const datadir = path.join(dir, 'mariadb');
-  mkdirSync(datadir, { recursive: true });
-  const installer = ['mariadb-install-db', 'mysql_install_db'].find((name) => whichSync(name));
-  if (!installer) throw new Error('neither mariadb-install-db nor mysql_install_db is installed');
-  await runCommand(whichSync(installer)!, ['--no-defaults', `--datadir=${datadir}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'], {}, logFile);
+  await installDatadir(datadir, logFile);
   const server = whichSync('mariadbd') ?? whichSync('mysqld') ?? '/usr/sbin/mariadbd';
   const args = [
     '--no-defaults',
@@ -257,6 +254,28 @@ async function mariadbProc(dir: string, port: number, logFile: string): Promise<
     await connection.end();
     return true;
   });
+}
+
+/** Install attempts for the run's datadir: a bootstrap that fails once is retried on an empty datadir. */
+const INSTALL_ATTEMPTS = 2;
+
+/**
+ * Initialises an empty datadir with the system tables. A failed bootstrap (seen once in CI, its
+ * cause in a log the run deleted) is retried once from scratch, and a second failure quotes the
+ * installer's last lines, so the reason reaches the test's output.
+ */
+async function installDatadir(datadir: string, logFile: string): Promise<void> {
+  const installer = ['mariadb-install-db', 'mysql_install_db'].map((name) => whichSync(name)).find(Boolean);
+  if (!installer) throw new Error('neither mariadb-install-db nor mysql_install_db is installed');
+  for (let attempt = 1; ; attempt++) {
+    rmSync(datadir, { recursive: true, force: true });
+    mkdirSync(datadir, { recursive: true });
+    const code = await runCommand(installer, ['--no-defaults', `--datadir=${datadir}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=normal'], {}, logFile, true);
+    if (code === 0) return;
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+    if (attempt >= INSTALL_ATTEMPTS) throw new Error(`${path.basename(installer)} exited ${code} ${attempt} times; its last lines:\n${tail}`);
+    writeFileSync(logFile, `\n--- ${path.basename(installer)} exited ${code}: installing again on an empty datadir\n`, { flag: 'a' });
+  }
 }
 
 async function createDatabase(port: number): Promise<void> {
